@@ -1,0 +1,238 @@
+"""The ``bastion`` console script."""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()  # before anything imports ssl, socket or threading (paramiko, pymysql, requests)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from bastion.config.schema import ConfigError  # noqa: E402
+from bastion.registry import PluginError  # noqa: E402
+from bastion.state.vault import VaultError, load_key  # noqa: E402
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", "-c", default="bastion.yaml", help="configuration file (default: bastion.yaml)")
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from bastion.runtime.bootstrap import load_checked
+
+    settings, protocols = load_checked(args.config)
+    print(f"{settings.path}: OK — {len(settings.config.targets)} targets, "
+          f"{len(settings.policies.access)} access / {len(settings.policies.guardrails)} guardrail / "
+          f"{len(settings.policies.masking)} masking rules, protocols: {', '.join(sorted(protocols))}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bastion.runtime import logs
+    from bastion.runtime.bootstrap import build_context, load_checked
+    from bastion.runtime.server import Bastion
+    from bastion.web import create_app
+
+    settings, protocols = load_checked(args.config)
+    logs.setup(settings.config.log_level)
+    ctx = build_context(settings)
+    bastion = Bastion(ctx, protocols, create_app(ctx))
+    ports = bastion.start()
+    print(json.dumps({"event": "ready", "ports": ports}), flush=True)
+    bastion.serve_forever(grace=args.grace)
+    return 0
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from bastion.runtime.bootstrap import load_checked, open_store
+
+    settings, _ = load_checked(args.config)
+    store, tokens, vault = open_store(settings)
+    return settings, store, tokens, vault
+
+
+def _read_secret(args: argparse.Namespace) -> bytes:
+    if args.file:
+        data = Path(args.file).read_bytes()
+    else:
+        if sys.stdin.isatty():
+            import getpass
+
+            return getpass.getpass("secret: ").encode()
+        data = sys.stdin.buffer.read()
+    # a trailing newline from `echo` or an editor is never part of a password
+    return data.rstrip(b"\r\n") if args.kind == "password" else data
+
+
+def cmd_credentials_set(args: argparse.Namespace) -> int:
+    settings, _, _, vault = _open(args)
+    name, _, account = args.target.partition("/")
+    target = settings.config.target(name)
+    if target is None:
+        raise SystemExit(f"error: unknown target {name!r}")
+    account = account or args.account or (target.accounts[0] if len(target.accounts) == 1 else "")
+    if account not in target.accounts:
+        raise SystemExit(f"error: target {name!r} has accounts {', '.join(target.accounts)}; "
+                         f"name one as {name}/ACCOUNT")
+    vault.set(name, account, args.kind, _read_secret(args))
+    print(f"stored {args.kind} for {name}/{account} (key {vault.key_id})")
+    return 0
+
+
+def cmd_credentials_list(args: argparse.Namespace) -> int:
+    _, _, _, vault = _open(args)
+    for target, account, kind, key_id, updated in vault.entries():
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime(updated))
+        print(f"{target}/{account}\t{kind}\tkey={key_id}\tupdated={stamp}")
+    return 0
+
+
+def cmd_credentials_delete(args: argparse.Namespace) -> int:
+    _, _, _, vault = _open(args)
+    name, _, account = args.target.partition("/")
+    return 0 if vault.delete(name, account) else 1
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    _, _, _, vault = _open(args)
+    new_key = load_key(args.new_key_file, None, create=True)
+    count = vault.rotate(new_key)
+    print(f"re-encrypted {count} credentials under key {vault.key_id}; "
+          f"now point vault.key_file at {args.new_key_file}")
+    return 0
+
+
+def cmd_tokens_issue(args: argparse.Namespace) -> int:
+    settings, _, tokens, _ = _open(args)
+    ttl = args.ttl or settings.config.tokens.default_ttl
+    if ttl > settings.config.tokens.max_ttl:
+        raise SystemExit(f"error: ttl {ttl}s exceeds tokens.max_ttl ({settings.config.tokens.max_ttl}s)")
+    groups = {g.strip() for g in args.groups.split(",") if g.strip()}
+    token, info = tokens.issue(args.user, groups, ttl, email=args.email, reason=args.reason, created_by="cli")
+    if args.json:
+        print(json.dumps({"token": token, "id": info.id, "expires_at": info.expires_at}))
+    else:
+        print(token)
+    return 0
+
+
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    _, _, tokens, _ = _open(args)
+    ok = tokens.revoke(args.id)
+    print("revoked" if ok else "no active token with that id")
+    return 0 if ok else 1
+
+
+def cmd_tokens_list(args: argparse.Namespace) -> int:
+    _, _, tokens, _ = _open(args)
+    for t in tokens.list(user=args.user, include_inactive=args.all):
+        state = "active" if t.active else ("revoked" if t.revoked_at else "expired")
+        print(f"{t.id}\t{t.user}\t{','.join(sorted(t.groups))}\t{state}\t"
+              f"expires={time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(t.expires_at))}\t{t.reason}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from bastion.audit.journal import verify
+    from bastion.runtime.bootstrap import load_checked
+
+    settings, _ = load_checked(args.config)
+    path = Path(settings.config.audit.journal_dir) / "journal.jsonl"
+    if not path.exists():
+        print(f"{path}: no journal yet")
+        return 0
+    ok, count, problem = verify(path)
+    print(f"{path}: {'OK' if ok else 'BROKEN'} — {count} records checked{'; ' + problem if problem else ''}")
+    return 0 if ok else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bastion.demo.run import run_demo
+
+    return run_demo(args.workdir, search=args.search)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bastion", description="Zero-trust access gateway for MySQL and SSH")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run the listeners and the web app")
+    _config_arg(s)
+    s.add_argument("--grace", type=float, default=10.0, help="seconds sessions get to finish on SIGTERM")
+    s.set_defaults(func=cmd_serve)
+    s = sub.add_parser("check-config", help="validate the configuration and policy files")
+    _config_arg(s)
+    s.set_defaults(func=cmd_check_config)
+    cred = sub.add_parser("credentials", help="manage vaulted target credentials").add_subparsers(
+        dest="sub", required=True)
+    s = cred.add_parser("set", help="store a secret for TARGET[/ACCOUNT] (read from stdin or --file)")
+    _config_arg(s)
+    s.add_argument("target")
+    s.add_argument("--account", default="")
+    s.add_argument("--kind", choices=["password", "ssh-key"], default="password")
+    s.add_argument("--file", help="read the secret from this file instead of stdin")
+    s.set_defaults(func=cmd_credentials_set)
+    s = cred.add_parser("list", help="list stored credentials (never their values)")
+    _config_arg(s)
+    s.set_defaults(func=cmd_credentials_list)
+    s = cred.add_parser("delete", help="delete TARGET/ACCOUNT")
+    _config_arg(s)
+    s.add_argument("target")
+    s.set_defaults(func=cmd_credentials_delete)
+    s = cred.add_parser("rotate-key", help="re-encrypt every credential under a new key")
+    _config_arg(s)
+    s.add_argument("--new-key-file", required=True, help="new key file (created if missing)")
+    s.set_defaults(func=cmd_rotate_key)
+    tok = sub.add_parser("tokens", help="issue, list and revoke bastion tokens").add_subparsers(
+        dest="sub", required=True)
+    s = tok.add_parser("issue", help="issue a token and print it (shown once)")
+    _config_arg(s)
+    s.add_argument("--user", required=True)
+    s.add_argument("--groups", default="")
+    s.add_argument("--ttl", type=int, default=0, help="seconds (default tokens.default_ttl)")
+    s.add_argument("--email", default="")
+    s.add_argument("--reason", default="", help="why (ticket id or text), recorded with every session")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_tokens_issue)
+    s = tok.add_parser("revoke", help="revoke a token by id")
+    _config_arg(s)
+    s.add_argument("id")
+    s.set_defaults(func=cmd_tokens_revoke)
+    s = tok.add_parser("list", help="list tokens")
+    _config_arg(s)
+    s.add_argument("--user")
+    s.add_argument("--all", action="store_true", help="include expired and revoked tokens")
+    s.set_defaults(func=cmd_tokens_list)
+    aud = sub.add_parser("audit", help="audit journal tools").add_subparsers(dest="sub", required=True)
+    s = aud.add_parser("verify", help="verify the journal's hash chain")
+    _config_arg(s)
+    s.set_defaults(func=cmd_audit_verify)
+    s = sub.add_parser("demo", help="start MariaDB, sshd, a SAML IdP and the bastion, ready to use")
+    s.add_argument("--workdir", default=None, help="directory for the demo (default: a fresh temp dir)")
+    s.add_argument("--search", choices=["sqlite", "opensearch"], default="sqlite")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    handler: Handler = args.func
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    except (VaultError, PluginError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Plugin contracts: the bastion's "hookspec" module.
+
+Each :class:`typing.Protocol` below is the spec of one entry-point group. The registry
+loads every entry point of a group and checks it against its Protocol at start-up, so a
+broken plugin stops the bastion before it serves anyone (never mid-session).
+
+===================  ==================================  ===========================
+entry-point group    contract                            example
+===================  ==================================  ===========================
+bastion.protocols    :class:`ProtocolPlugin`             ``mysql = plugins.mysql:plugin``
+bastion.policies     :class:`PolicyFactory`              ``access = policies.access:AccessPolicy``
+bastion.maskers      :class:`MaskerFactory`              ``rules = policies.masking:RuleMasker``
+bastion.sinks        :class:`SinkFactory`                ``journal = bastion.audit.journal:JournalSink``
+===================  ==================================  ===========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from bastion.core.types import Decision, Event, Session
+
+if TYPE_CHECKING:
+    from bastion.context import PluginContext
+
+
+@runtime_checkable
+class PolicyStage(Protocol):
+    """One stage of the enforcement pipeline.
+
+    ``decide`` returns a :class:`Decision`, or ``None`` to abstain. It must be pure and
+    fast (it runs on the gevent hub for every statement); an exception is turned into a
+    DENY by the pipeline.
+    """
+
+    name: str
+
+    def decide(self, event: Event) -> Decision | None: ...
+
+
+PolicyFactory = Callable[["PluginContext"], PolicyStage]
+"""A ``bastion.policies`` entry point: called once at start-up with the plugin context."""
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnInfo:
+    """What a masker needs to know about one result column."""
+
+    schema: str
+    table: str
+    org_table: str
+    name: str
+    org_name: str
+    is_text: bool
+    """True for string-typed columns whose values may be rewritten in place."""
+    length: int = 0
+
+
+@dataclass(slots=True)
+class RowMasker:
+    """A plan made once per result set: which columns to rewrite, and how.
+
+    ``maskers`` maps a column index to a function from the clear value to the masked
+    value. ``counts`` accumulates ``"<recognizer>:<column>" -> n`` for the audit trail
+    (never the values themselves).
+    """
+
+    maskers: dict[int, Callable[[bytes], bytes]]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.maskers)
+
+
+@runtime_checkable
+class Masker(Protocol):
+    """Plans masking for a result set (``plan`` runs once per column-definition set)."""
+
+    name: str
+
+    def plan(self, session: Session, columns: Sequence[ColumnInfo]) -> RowMasker | None: ...
+
+    def mask_text(self, session: Session, text: str) -> tuple[str, dict[str, int]]:
+        """Mask sensitive values inside free text (terminal output, logs, statements)."""
+        ...
+
+
+MaskerFactory = Callable[["PluginContext"], Masker]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One record of the audit trail, in the versioned schema (``schema``)."""
+
+    type: str
+    """``session.start``, ``session.end``, ``auth``, ``query``, ``command``, ``fileop``…"""
+    session_id: str
+    at: float
+    data: Mapping[str, Any]
+    id: str = ""
+    schema: int = 1
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Receives audit events. ``emit`` must not block the data path for long."""
+
+    name: str
+
+    def emit(self, event: AuditEvent) -> None: ...
+
+    def close(self) -> None: ...
+
+
+SinkFactory = Callable[["PluginContext"], Sink]
+
+
+@runtime_checkable
+class ProtocolPlugin(Protocol):
+    """A protocol the bastion terminates (``mysql``, ``ssh``).
+
+    ``validate_target`` checks a target's protocol options at start-up and returns
+    error messages (empty when valid). ``serve`` is called by the runtime in the
+    connection's own greenlet with the accepted socket; it owns the connection until it
+    returns and must never raise for client misbehaviour (log, close, return).
+    """
+
+    name: str
+    default_port: int
+
+    def validate_target(self, options: Mapping[str, Any]) -> list[str]: ...
+
+    def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None: ...

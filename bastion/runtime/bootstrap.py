@@ -1,0 +1,74 @@
+"""Build the plugin context from validated settings: store, vault, tokens, plugins."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bastion import registry
+from bastion.config.load import Settings, load_settings
+from bastion.config.schema import ConfigError
+from bastion.context import PluginContext
+from bastion.core.pipeline import Pipeline
+from bastion.state.store import StateStore
+from bastion.state.tokens import TokenStore
+from bastion.state.vault import Vault, load_key
+
+log = logging.getLogger("bastion.bootstrap")
+
+
+def known_protocols() -> dict[str, registry.Loaded]:
+    return registry.load("bastion.protocols")
+
+
+def load_checked(path: str) -> tuple[Settings, dict[str, registry.Loaded]]:
+    """Load the config and the protocol plugins, cross-checking targets against plugins."""
+    protocols = known_protocols()
+    settings = load_settings(path, known_protocols=set(protocols))
+    errors: list[str] = []
+    for i, target in enumerate(settings.config.targets):
+        plugin = protocols[target.protocol].value
+        for problem in plugin.validate_target(target.options):
+            errors.append(f"{settings.path}: targets[{i}].options: {problem}")
+    stages = registry.load("bastion.policies")
+    for i, name in enumerate(settings.config.policies.stages):
+        if name not in stages:
+            errors.append(f"{settings.path}: policies.stages[{i}]: no policy stage named {name!r} "
+                          f"(installed: {', '.join(sorted(stages))})")
+    sinks = registry.load("bastion.sinks")
+    for i, name in enumerate(settings.config.audit.sinks):
+        if name not in sinks:
+            errors.append(f"{settings.path}: audit.sinks[{i}]: no sink named {name!r} "
+                          f"(installed: {', '.join(sorted(sinks))})")
+    if errors:
+        raise ConfigError(errors)
+    return settings, protocols
+
+
+def open_store(settings: Settings) -> tuple[StateStore, TokenStore, Vault]:
+    store = StateStore(settings.config.state.url)
+    store.migrate()
+    tokens = TokenStore(store, keep_native_hash=settings.config.tokens.allow_mysql_native_password)
+    vcfg = settings.config.vault
+    vault = Vault(store, load_key(vcfg.key_file, vcfg.key_env))
+    return store, tokens, vault
+
+
+def build_context(settings: Settings) -> PluginContext:
+    """Everything plugins need, with policy stages and sinks built and validated."""
+    store, tokens, vault = open_store(settings)
+    ctx = PluginContext(settings=settings, store=store, tokens=tokens, vault=vault)
+    stages_eps = registry.load("bastion.policies")
+    stages = [registry.build("bastion.policies", stages_eps[n].value, n, ctx)
+              for n in settings.config.policies.stages]
+    ctx.pipeline = Pipeline(stages, stage_budget=settings.config.policies.stage_budget)
+    sink_eps = registry.load("bastion.sinks")
+    ctx.sinks = [registry.build("bastion.sinks", sink_eps[n].value, n, ctx) for n in settings.config.audit.sinks]
+    masker_eps = registry.load("bastion.maskers")
+    ctx.maskers = [registry.build("bastion.maskers", ep.value, n, ctx) for n, ep in masker_eps.items()]
+    return ctx
+
+
+def describe(ctx: PluginContext) -> dict[str, Any]:
+    return {"stages": [s.name for s in ctx.pipeline.stages], "sinks": [s.name for s in ctx.sinks],
+            "maskers": [m.name for m in ctx.maskers]}

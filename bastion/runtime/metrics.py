@@ -1,0 +1,13 @@
+"""Prometheus metrics of the data path (exposed by the web app at /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONNECTIONS = Counter("bastion_connections_total", "Client connections accepted", ["protocol"])
+ACTIVE = Gauge("bastion_active_connections", "Client connections open now", ["protocol"])
+REFUSED = Counter("bastion_connections_refused_total", "Connections refused before a session", ["reason"])
+SESSION_SECONDS = Histogram("bastion_connection_seconds", "Connection lifetime", ["protocol"],
+                            buckets=(0.1, 1, 10, 60, 600, 3600, 28800))
+DECISIONS = Counter("bastion_decisions_total", "Pipeline decisions", ["protocol", "event", "verdict"])
+AUTH = Counter("bastion_auth_total", "Authentication attempts", ["protocol", "result"])

@@ -1,0 +1,122 @@
+"""The gevent process: one StreamServer per protocol listener plus the web app.
+
+``Bastion.start`` binds everything (so a port clash fails start-up), ``stop`` stops
+accepting, lets sessions finish up to ``grace`` seconds, then closes what is left and
+flushes the sinks. Per-listener limits: a connection pool of ``max_connections``
+(new connections beyond it are refused at once), plus the plugin's handshake and idle
+timeouts read from the same listener config.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from typing import Any
+
+import gevent
+import gevent.event
+from gevent.pool import Pool
+from gevent.pywsgi import WSGIServer
+from gevent.server import StreamServer
+
+from bastion import registry
+from bastion.context import PluginContext
+from bastion.runtime import metrics
+
+log = logging.getLogger("bastion.server")
+
+
+class _BoundedPool(Pool):
+    """A pool that refuses (instead of queueing) connections beyond its size."""
+
+    def spawn(self, *args: Any, **kwargs: Any) -> gevent.Greenlet:
+        if self.full():
+            sock = args[1] if len(args) > 1 else None
+            if sock is not None and hasattr(sock, "close"):
+                sock.close()
+            metrics.REFUSED.labels(reason="max_connections").inc()
+            return gevent.spawn(lambda: None)
+        return super().spawn(*args, **kwargs)
+
+
+class Bastion:
+    def __init__(self, ctx: PluginContext, protocols: dict[str, registry.Loaded], web_app: Any = None) -> None:
+        self.ctx = ctx
+        self.protocols = protocols
+        self.web_app = web_app
+        self.servers: dict[str, StreamServer | WSGIServer] = {}
+        self.pools: dict[str, Pool] = {}
+        self._stopped = gevent.event.Event()
+
+    def start(self) -> dict[str, int]:
+        """Bind and start every enabled listener; returns listener name -> bound port."""
+        ports: dict[str, int] = {}
+        for name, lc in self.ctx.settings.config.listeners.items():
+            if not lc.enabled:
+                continue
+            if name == "web":
+                if self.web_app is None:
+                    continue
+                server: StreamServer | WSGIServer = WSGIServer((lc.bind, lc.port), self.web_app, log=None,
+                                                               error_log=logging.getLogger("bastion.web"),
+                                                               spawn=Pool(lc.max_connections))
+            else:
+                plugin = self.protocols[name].value
+                pool = _BoundedPool(lc.max_connections)
+                self.pools[name] = pool
+                server = StreamServer((lc.bind, lc.port), self._handler(name, plugin), spawn=pool)
+            server.start()
+            self.servers[name] = server
+            ports[name] = server.server_port
+            log.info("listening", extra={"listener": name, "bind": lc.bind, "port": server.server_port})
+        return ports
+
+    def _handler(self, name: str, plugin: Any) -> Any:
+        def handle(sock: Any, address: tuple[str, int]) -> None:
+            metrics.CONNECTIONS.labels(protocol=name).inc()
+            metrics.ACTIVE.labels(protocol=name).inc()
+            started = time.monotonic()
+            try:
+                plugin.serve(sock, address, self.ctx)
+            except Exception:  # noqa: BLE001 - a plugin bug ends one connection, never the process
+                log.exception("connection handler crashed", extra={"listener": name, "client": address[0]})
+            finally:
+                metrics.ACTIVE.labels(protocol=name).dec()
+                metrics.SESSION_SECONDS.labels(protocol=name).observe(time.monotonic() - started)
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+        return handle
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop accepting, wait up to ``grace`` for sessions, kill the rest, flush sinks."""
+        for name, server in self.servers.items():
+            if name in self.pools:
+                server.close()  # stop accepting; live connections keep running
+        deadline = time.monotonic() + grace
+        for pool in self.pools.values():
+            pool.join(timeout=max(0.0, deadline - time.monotonic()))
+            pool.kill(timeout=2)
+        web = self.servers.get("web")
+        if web is not None:
+            web.stop(timeout=2)
+        for sink in self.ctx.sinks:
+            try:
+                sink.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing sink %s failed", getattr(sink, "name", sink))
+        self.ctx.store.dispose()
+        self._stopped.set()
+        log.info("stopped")
+
+    def serve_forever(self, grace: float = 10.0) -> None:
+        """Run until SIGTERM/SIGINT, then stop gracefully."""
+        def on_signal() -> None:
+            log.info("signal received, stopping")
+            gevent.spawn(self.stop, grace)
+
+        gevent.signal_handler(signal.SIGTERM, on_signal)
+        gevent.signal_handler(signal.SIGINT, on_signal)
+        self._stopped.wait()
