@@ -1,0 +1,112 @@
+"""``bastion demo``: real MariaDB, sshd and SAML IdP plus the bastion, ready to use."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bastion.demo.idp import DEMO_USERS, SimpleSAMLphp
+from bastion.demo.services import SSHD, MariaDB, Service
+from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config, seed_mariadb, write_config
+
+DEMO_PORTS = {"web": 8080, "mysql": 3307, "ssh": 2222}
+SSH_USER, SSH_PASSWORD = "sshdemo", "sshdemo-pw"
+
+
+def start_stack(workdir: Path, ports: dict[str, int]) -> tuple[list[Service], Path, dict[str, Any]]:
+    """Start the services, write the config and the vault entries; return what to stop."""
+    from bastion.runtime.bootstrap import known_protocols
+
+    services: list[Service] = []
+    protocols = set(known_protocols())
+    db = MariaDB(workdir / "mariadb").start()
+    services.append(db)
+    seed_mariadb(db)
+    sshd = SSHD(workdir / "sshd", SSH_USER, SSH_PASSWORD).start()
+    services.append(sshd)
+    base = f"http://127.0.0.1:{ports['web']}"
+    idp = SimpleSAMLphp(workdir / "idp", f"{base}/saml/metadata", f"{base}/saml/acs", f"{base}/saml/sls").start()
+    services.append(idp)
+    config = demo_config(workdir, db=db, sshd=sshd, idp_metadata_url=idp.metadata_url, ports=ports,
+                         protocols=protocols, sp_base_url=base)
+    path = write_config(workdir / "bastion.yaml", config)
+    _store_credentials(path, sshd)
+    facts = {"workdir": str(workdir), "config": str(path), "ports": ports,
+             "targets": [t["name"] for t in config["targets"]],
+             "mariadb": {"port": db.port, "socket": str(db.socket)},
+             "sshd": {"port": sshd.port, "user": sshd.user},
+             "idp": {"metadata_url": idp.metadata_url, "base": idp.base},
+             "users": [{"username": u.username, "password": u.password, "groups": list(u.groups)}
+                       for u in DEMO_USERS]}
+    return services, path, facts
+
+
+def _store_credentials(config_path: Path, sshd: SSHD) -> None:
+    from bastion.runtime.bootstrap import load_checked, open_store
+
+    settings, _ = load_checked(str(config_path))
+    store, _, vault = open_store(settings)
+    for account, (_, password, _) in UPSTREAM_ACCOUNTS.items():
+        vault.set("shop-db", account, "password", password.encode())
+    if settings.config.target("demo-host") is not None:
+        vault.set("demo-host", sshd.user, "ssh-key", sshd.client_key.read_bytes())
+    store.dispose()
+
+
+def run_demo(workdir: str | None, search: str = "sqlite") -> int:
+    from bastion.runtime import logs
+    from bastion.runtime.bootstrap import build_context, load_checked
+    from bastion.runtime.server import Bastion
+    from bastion.web import create_app
+
+    del search  # the OpenSearch backend joins the demo with the audit index
+    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="bastion-demo-"))
+    work.mkdir(parents=True, exist_ok=True)
+    logs.setup("info")
+    services: list[Service] = []
+    bastion = None
+    try:
+        services, path, facts = start_stack(work, DEMO_PORTS)
+        settings, protocols = load_checked(str(path))
+        ctx = build_context(settings)
+        bastion = Bastion(ctx, protocols, create_app(ctx))
+        facts["ports"] = bastion.start()
+        (work / "demo.json").write_text(json.dumps(facts, indent=2))
+        print(_banner(facts), flush=True)
+        bastion.serve_forever(grace=5)
+        bastion = None
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:  # noqa: BLE001 - report and clean up whatever failed
+        logging.getLogger("bastion.demo").exception("demo failed")
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if bastion is not None:
+            bastion.stop(grace=1)
+        for service in reversed(services):
+            service.stop()
+    return 0
+
+
+def _banner(facts: dict[str, Any]) -> str:
+    ports, cfg = facts["ports"], facts["config"]
+    lines = [
+        "", "bastion demo is ready", f"  workdir : {facts['workdir']}  (facts in demo.json)",
+        f"  portal  : http://127.0.0.1:{ports.get('web')}/  (users: "
+        + ", ".join(f"{u['username']}/{u['password']}" for u in facts["users"]) + ")",
+    ]
+    if "mysql" in ports:
+        lines += [
+            "  token   : bastion tokens issue --config " + cfg + " --user alice --groups dba",
+            f"  mysql   : mariadb -h 127.0.0.1 -P {ports['mysql']} --ssl -u shop-db -p<token> shop",
+        ]
+    if "ssh" in ports:
+        lines.append(f"  ssh     : ssh -p {ports['ssh']} demo-host@127.0.0.1")
+    lines.append("  stop    : Ctrl-C")
+    return "\n".join(lines)
+

@@ -1,0 +1,109 @@
+"""The demo's data, accounts, configuration and policies (shared with the integration tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bastion.demo.services import SSHD, MariaDB
+
+SHOP_SQL = """
+CREATE DATABASE IF NOT EXISTS shop;
+USE shop;
+CREATE TABLE customers (
+  id INT PRIMARY KEY AUTO_INCREMENT,
+  name VARCHAR(100) NOT NULL,
+  email VARCHAR(120) NOT NULL,
+  phone VARCHAR(32),
+  card_number VARCHAR(19),
+  notes TEXT
+) DEFAULT CHARSET=utf8mb4;
+CREATE TABLE orders (
+  id INT PRIMARY KEY AUTO_INCREMENT,
+  customer_id INT NOT NULL,
+  total DECIMAL(10,2) NOT NULL,
+  status VARCHAR(16) NOT NULL DEFAULT 'new',
+  created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  FOREIGN KEY (customer_id) REFERENCES customers(id)
+) DEFAULT CHARSET=utf8mb4;
+INSERT INTO customers (name, email, phone, card_number, notes) VALUES
+  ('Ada Lovelace', 'ada@example.com', '+44 20 7946 0958', '4111 1111 1111 1111', 'VIP since 2019'),
+  ('Grace Hopper', 'grace@example.com', '+1 (555) 123-4567', '5555-5555-5555-4444',
+   'paid with card 4012888888881881 last time'),
+  ('Alan Turing', 'alan@example.com', '+44 161 496 0000', '378282246310005', 'prefers e-mail: alan.t@example.net'),
+  ('Edsger Dijkstra', 'edsger@example.com', '+31 20 555 0100', '6011111111111117', NULL),
+  ('Barbara Liskov', 'barbara@example.com', NULL, NULL, 'no card on file');
+INSERT INTO orders (customer_id, total, status) VALUES
+  (1, 120.50, 'shipped'), (1, 33.00, 'new'), (2, 999.99, 'paid'), (3, 12.00, 'new'),
+  (4, 450.00, 'cancelled'), (5, 78.25, 'paid');
+"""
+
+UPSTREAM_ACCOUNTS = {
+    # account name -> (upstream user, password, grants)
+    "readonly": ("bastion_ro", "ro-secret-pw", "GRANT SELECT, SHOW VIEW ON shop.* TO 'bastion_ro'@'127.0.0.1'"),
+    "admin": ("bastion_admin", "admin-secret-pw",
+              "GRANT ALL ON *.* TO 'bastion_admin'@'127.0.0.1' WITH GRANT OPTION"),
+}
+
+
+def seed_mariadb(db: MariaDB) -> None:
+    """Create the shop schema and the upstream accounts the bastion logs in with."""
+    db.sql(SHOP_SQL)
+    for user, password, grant in UPSTREAM_ACCOUNTS.values():
+        db.sql(f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';\n{grant};")
+
+
+def demo_config(workdir: Path, *, db: MariaDB, sshd: SSHD | None, idp_metadata_url: str | None,
+                ports: dict[str, int], protocols: set[str], sp_base_url: str) -> dict[str, Any]:
+    """The demo's bastion.yaml as a dict (listeners only for installed protocol plugins)."""
+    listeners: dict[str, Any] = {"web": {"port": ports["web"]}}
+    targets: list[dict[str, Any]] = [{
+        "name": "shop-db", "protocol": "mysql", "host": "127.0.0.1", "port": db.port,
+        "tags": ["prod", "pci"], "accounts": ["readonly", "admin"],
+        "options": {"users": {k: v[0] for k, v in UPSTREAM_ACCOUNTS.items()}},
+        "tls": {"mode": "preferred"},
+    }]
+    if "mysql" in protocols:
+        listeners["mysql"] = {"port": ports["mysql"]}
+    if sshd is not None and "ssh" in protocols:
+        listeners["ssh"] = {"port": ports["ssh"]}
+        known = workdir / "known_hosts"
+        known.write_text(sshd.known_hosts_line() + "\n")
+        targets.append({"name": "demo-host", "protocol": "ssh", "host": "127.0.0.1", "port": sshd.port,
+                        "tags": ["prod"], "accounts": [sshd.user],
+                        "options": {"known_hosts": str(known)}})
+    config: dict[str, Any] = {
+        "state_dir": str(workdir / "var"),
+        "listeners": listeners,
+        "targets": targets,
+        "policies": {"files": [str(p) for p in write_demo_policies(workdir, protocols)], "stages": ["access"]},
+        "tokens": {"default_ttl": 3600, "max_ttl": 43200},
+        "audit": {"sinks": ["journal"]},
+    }
+    if idp_metadata_url:
+        config["saml"] = {"idp_metadata_url": idp_metadata_url, "sp_base_url": sp_base_url,
+                          "roles": {"admin": ["admins"], "approver": ["approvers"], "auditor": ["auditors"]}}
+    return config
+
+
+def write_demo_policies(workdir: Path, protocols: set[str]) -> list[Path]:
+    access = [
+        {"id": "dba-admin", "groups": ["dba"], "targets": ["shop-db"], "account": "admin",
+         "description": "DBAs work on the shop database with the admin account"},
+        {"id": "dev-readonly", "groups": ["developers", "approvers", "auditors"], "targets": ["shop-db"],
+         "account": "readonly", "description": "everyone else reads"},
+    ]
+    if "ssh" in protocols:
+        access.append({"id": "ops-ssh", "groups": ["dba", "developers"], "targets": ["demo-host"],
+                       "account": "sshdemo"})
+    path = workdir / "policies" / "access.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"access": access}, sort_keys=False))
+    return [path]
+
+
+def write_config(path: Path, config: dict[str, Any]) -> Path:
+    path.write_text("# generated by `bastion demo`\n" + yaml.safe_dump(config, sort_keys=False))
+    return path

@@ -1,0 +1,143 @@
+"""Sans-IO MySQL/MariaDB packet codec for the bastion's MySQL relay.
+
+No sockets, no greenlets: bytes in, values out (and back). Layers:
+
+* framing: :class:`PacketReader`, :func:`frame` (16 MiB split/join, seq ids);
+* wire primitives: lenenc integers and strings, NUL strings;
+* connection phase: :class:`HandshakeV10`, SSLRequest helpers,
+  :class:`HandshakeResponse41`, auth switch / more-data packets;
+* command phase: :class:`OkPacket`, :class:`ErrPacket`, EOF, :class:`ColumnDef`,
+  :class:`PrepareOk`, ``COM_STMT_*`` headers;
+* rows: text and binary parse/build and masking rewrites;
+* :class:`ResponseTracker`: which packet of a command's response comes next.
+
+Parsers raise :class:`RemoteProtocolError` (and only that) on malformed peer
+input; API misuse raises :class:`LocalProtocolError`. Every name of
+:mod:`plugins.mysql.codec.constants` (capabilities, ``COM_*``, status flags,
+``MYSQL_TYPE_*``) is re-exported here too.
+"""
+
+from __future__ import annotations
+
+from . import constants
+from ._framing import PacketReader, frame
+from ._handshake import (
+    SSL_REQUEST_LEN,
+    HandshakeResponse41,
+    HandshakeV10,
+    build_auth_more_data,
+    build_auth_switch,
+    build_ssl_request,
+    is_ssl_request,
+    parse_auth_more_data,
+    parse_auth_switch,
+    parse_ssl_request,
+)
+from ._items import (
+    ColumnCountItem,
+    ColumnDefItem,
+    ColumnsEndItem,
+    ErrItem,
+    Item,
+    LocalInfileItem,
+    OkItem,
+    ParamDefItem,
+    ParamsEndItem,
+    PrepareOkItem,
+    ResultEndItem,
+    RowItem,
+    StatisticsItem,
+)
+from ._packets import (
+    ColumnDef,
+    ErrPacket,
+    OkPacket,
+    PrepareOk,
+    build_column_count,
+    build_eof,
+    is_eof,
+    is_err,
+    is_ok,
+    parse_column_count,
+    parse_eof,
+    parse_stmt_execute,
+    parse_stmt_fetch,
+    parse_stmt_id,
+    status_of_terminator,
+)
+from ._response import ResponseTracker
+from ._rows import (
+    Masker,
+    build_binary_row,
+    build_text_row,
+    is_row_terminator,
+    parse_binary_row,
+    parse_text_row,
+    rewrite_binary_row,
+    rewrite_text_row,
+)
+from ._wire import lenenc_bytes, lenenc_int, read_lenenc_bytes, read_lenenc_int, read_nul_str
+from .constants import *  # noqa: F403  (re-exported: constants.__all__)
+from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+
+__all__ = [
+    "SSL_REQUEST_LEN",
+    "ColumnCountItem",
+    "ColumnDef",
+    "ColumnDefItem",
+    "ColumnsEndItem",
+    "ErrItem",
+    "ErrPacket",
+    "HandshakeResponse41",
+    "HandshakeV10",
+    "Item",
+    "LocalInfileItem",
+    "LocalProtocolError",
+    "Masker",
+    "OkItem",
+    "OkPacket",
+    "PacketReader",
+    "ParamDefItem",
+    "ParamsEndItem",
+    "PrepareOk",
+    "PrepareOkItem",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "ResponseTracker",
+    "ResultEndItem",
+    "RowItem",
+    "StatisticsItem",
+    "build_auth_more_data",
+    "build_auth_switch",
+    "build_binary_row",
+    "build_column_count",
+    "build_eof",
+    "build_ssl_request",
+    "build_text_row",
+    "constants",
+    "frame",
+    "is_eof",
+    "is_err",
+    "is_ok",
+    "is_row_terminator",
+    "is_ssl_request",
+    "lenenc_bytes",
+    "lenenc_int",
+    "parse_auth_more_data",
+    "parse_auth_switch",
+    "parse_binary_row",
+    "parse_column_count",
+    "parse_eof",
+    "parse_ssl_request",
+    "parse_stmt_execute",
+    "parse_stmt_fetch",
+    "parse_stmt_id",
+    "parse_text_row",
+    "read_lenenc_bytes",
+    "read_lenenc_int",
+    "read_nul_str",
+    "rewrite_binary_row",
+    "rewrite_text_row",
+    "status_of_terminator",
+]
+__all__ += constants.__all__

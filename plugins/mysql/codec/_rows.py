@@ -1,0 +1,247 @@
+"""Result-set rows, text and binary, and in-place masking rewrites.
+
+Text row: one lenenc string per column, ``0xfb`` for NULL.
+Binary row: ``0x00``, a NULL bitmap of ``(ncols + 9) // 8`` bytes whose bit
+``i + 2`` marks column ``i`` NULL, then the non-NULL values encoded by type
+(fixed ints/floats, 1-byte-length temporals, lenenc everything else).
+
+Rewrites keep one packet per row (so sequence ids never change) and touch
+only the selected values: every other byte is copied verbatim. When no masker
+changes anything the *same* payload object is returned, so the relay can
+forward it with an ``is`` check and zero copies.
+
+These loops are the relay's hot path: they index bytes directly and let a
+truncated row surface as ``IndexError``, converted once per call into
+:class:`RemoteProtocolError` (``try`` is free in CPython 3.11 until it fires).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+
+from ._wire import lenenc_int
+from .constants import FIXED_SIZE_TYPES, STRING_TYPES, TEMPORAL_TYPES
+from .errors import LocalProtocolError, RemoteProtocolError
+
+__all__ = [
+    "Masker",
+    "build_binary_row",
+    "build_text_row",
+    "is_row_terminator",
+    "parse_binary_row",
+    "parse_text_row",
+    "rewrite_binary_row",
+    "rewrite_text_row",
+]
+
+#: A masking function: original value bytes in, replacement bytes out.
+Masker = Callable[[bytes], bytes]
+
+_NULL = 0xFB
+_TEMPORAL = -1  # layout code: 1-byte length prefix
+_LENENC = -2  # layout code: lenenc string
+
+
+def is_row_terminator(payload: bytes, deprecate_eof: bool) -> bool:
+    """True if a 0xfe-led packet in the row section ends it rather than being a row.
+
+    A text row whose first value is ≥ 2**24 bytes also starts with 0xfe
+    (8-byte lenenc), so length decides: an EOF is < 9 bytes; under
+    DEPRECATE_EOF the terminating OK is < 0xFFFFFF bytes, while such a row is
+    at least 2**24 + 9. (ERR, 0xff, is a separate check.)
+    """
+    if payload[:1] != b"\xfe":
+        return False
+    return len(payload) < (0xFFFFFF if deprecate_eof else 9)
+
+
+def _lenenc_span(payload: bytes, pos: int) -> tuple[int, int]:
+    """(start, end) of the lenenc string whose length prefix is at ``pos``."""
+    first = payload[pos]
+    if first < 0xFB:
+        return pos + 1, pos + 1 + first
+    if first == 0xFC:
+        return pos + 3, pos + 3 + (payload[pos + 1] | payload[pos + 2] << 8)
+    if first == 0xFD:
+        return pos + 4, pos + 4 + (payload[pos + 1] | payload[pos + 2] << 8 | payload[pos + 3] << 16)
+    if first == 0xFE:
+        return pos + 9, pos + 9 + int.from_bytes(payload[pos + 1 : pos + 9], "little")
+    raise RemoteProtocolError(f"invalid length prefix 0x{first:02x} in row")
+
+
+def parse_text_row(payload: bytes, ncols: int | None = None) -> list[bytes | None]:
+    """Decode a text row into values (``None`` for SQL NULL).
+
+    With ``ncols`` the value count is checked too.
+    """
+    out: list[bytes | None] = []
+    append = out.append
+    pos, n = 0, len(payload)
+    try:
+        while pos < n:
+            first = payload[pos]
+            if first < 0xFB:  # inline fast path: short values dominate
+                end = pos + 1 + first
+                append(payload[pos + 1 : end])
+            elif first == _NULL:
+                append(None)
+                end = pos + 1
+            else:
+                start, end = _lenenc_span(payload, pos)
+                append(payload[start:end])
+            pos = end
+    except IndexError:
+        raise RemoteProtocolError("truncated text row") from None
+    if pos != n:
+        raise RemoteProtocolError("truncated text row value")
+    if ncols is not None and len(out) != ncols:
+        raise RemoteProtocolError(f"text row has {len(out)} values, expected {ncols}")
+    return out
+
+
+def build_text_row(values: Sequence[bytes | None]) -> bytes:
+    """Encode a text row (``None`` → 0xfb)."""
+    return b"".join(b"\xfb" if v is None else lenenc_int(len(v)) + v for v in values)
+
+
+def rewrite_text_row(payload: bytes, maskers: Mapping[int, Masker]) -> bytes:
+    """Apply ``maskers[i]`` to each non-NULL value of column ``i``.
+
+    Returns ``payload`` itself when nothing changed. Columns after the last
+    masked one are not even walked (they are copied as one slice).
+    """
+    if not maskers:
+        return payload
+    last = max(maskers)
+    parts: list[bytes] = []
+    copied = pos = col = 0
+    n = len(payload)
+    try:
+        while col <= last and pos < n:
+            first = payload[pos]
+            if first == _NULL:
+                pos += 1
+                col += 1
+                continue
+            start, end = (pos + 1, pos + 1 + first) if first < 0xFB else _lenenc_span(payload, pos)
+            masker = maskers.get(col)
+            if masker is not None:
+                if end > n:
+                    raise RemoteProtocolError("truncated text row value")
+                old = payload[start:end]
+                new = masker(old)
+                if new != old:
+                    parts += (payload[copied:pos], lenenc_int(len(new)), new)
+                    copied = end
+            pos = end
+            col += 1
+    except IndexError:
+        raise RemoteProtocolError("truncated text row") from None
+    if pos > n:
+        raise RemoteProtocolError("truncated text row value")
+    if not parts:
+        return payload
+    parts.append(payload[copied:])
+    return b"".join(parts)
+
+
+@lru_cache(maxsize=256)
+def _layout(types: tuple[int, ...]) -> tuple[int, ...]:
+    """Per column: fixed byte size (≥ 0), _TEMPORAL or _LENENC."""
+    return tuple(FIXED_SIZE_TYPES.get(t, _TEMPORAL if t in TEMPORAL_TYPES else _LENENC) for t in types)
+
+
+def _binary_spans(payload: bytes, layout: tuple[int, ...]) -> list[tuple[int, int, int] | None]:
+    """``(prefix_start, start, end)`` of each value in a binary row, ``None`` if NULL."""
+    ncols = len(layout)
+    pos = 1 + (ncols + 9) // 8
+    if not payload or payload[0] != 0x00 or len(payload) < pos:
+        raise RemoteProtocolError("malformed binary row header")
+    bitmap = int.from_bytes(payload[1:pos], "little") >> 2
+    spans: list[tuple[int, int, int] | None] = []
+    append = spans.append
+    try:
+        for i, kind in enumerate(layout):
+            if bitmap >> i & 1:
+                append(None)
+                continue
+            prefix = pos
+            if kind >= 0:
+                start, pos = pos, pos + kind
+            elif kind == _TEMPORAL:
+                start = pos + 1
+                pos = start + payload[prefix]
+            else:
+                start, pos = _lenenc_span(payload, prefix)
+            append((prefix, start, pos))
+    except IndexError:
+        raise RemoteProtocolError("truncated binary row") from None
+    if pos != len(payload):
+        raise RemoteProtocolError("binary row length does not match its column types")
+    return spans
+
+
+def parse_binary_row(payload: bytes, types: Sequence[int]) -> list[bytes | None]:
+    """Decode a binary row into raw value bytes (``None`` for NULL).
+
+    Lenenc and temporal values are returned without their length prefix;
+    fixed-width values as their little-endian bytes. ``types`` are the
+    ``ColumnDef.type`` of each column, in order.
+    """
+    spans = _binary_spans(payload, _layout(tuple(types)))
+    return [None if s is None else payload[s[1] : s[2]] for s in spans]
+
+
+def build_binary_row(values: Sequence[bytes | None], types: Sequence[int]) -> bytes:
+    """Encode a binary row from raw value bytes as :func:`parse_binary_row` returns them."""
+    if len(values) != len(types):
+        raise LocalProtocolError("values and types differ in length")
+    bitmap = 0
+    parts: list[bytes] = []
+    for i, (v, kind) in enumerate(zip(values, _layout(tuple(types)), strict=True)):
+        if v is None:
+            bitmap |= 1 << (i + 2)
+        elif kind >= 0:
+            if len(v) != kind:
+                raise LocalProtocolError(f"column {i} needs exactly {kind} bytes")
+            parts.append(v)
+        elif kind == _TEMPORAL:
+            if len(v) > 255:
+                raise LocalProtocolError(f"temporal column {i} too long")
+            parts += (bytes((len(v),)), v)
+        else:
+            parts += (lenenc_int(len(v)), v)
+    head = b"\x00" + bitmap.to_bytes((len(types) + 9) // 8, "little")
+    return head + b"".join(parts)
+
+
+def rewrite_binary_row(payload: bytes, types: Sequence[int], maskers: Mapping[int, Masker]) -> bytes:
+    """Apply ``maskers`` to non-NULL lenenc-string columns of a binary row.
+
+    Raises :class:`LocalProtocolError` if a masker targets a column whose type
+    is not in :data:`STRING_TYPES` (its encoding cannot change length) or an
+    index beyond ``types``. Returns ``payload`` itself when nothing changed.
+    """
+    if not maskers:
+        return payload
+    for i in maskers:
+        if not 0 <= i < len(types) or types[i] not in STRING_TYPES:
+            raise LocalProtocolError(f"cannot mask binary column {i}: not a lenenc string type")
+    spans = _binary_spans(payload, _layout(tuple(types)))
+    parts: list[bytes] = []
+    copied = 0
+    for i in sorted(maskers):
+        span = spans[i]
+        if span is None:
+            continue
+        prefix, start, end = span
+        old = payload[start:end]
+        new = maskers[i](old)
+        if new != old:
+            parts += (payload[copied:prefix], lenenc_int(len(new)), new)
+            copied = end
+    if not parts:
+        return payload
+    parts.append(payload[copied:])
+    return b"".join(parts)

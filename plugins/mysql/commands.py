@@ -1,0 +1,252 @@
+"""One handler per client command (protocols.md §1.6): judge, forward, relay, record."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bastion.core.types import Verdict
+from plugins.mysql import relay
+from plugins.mysql.codec import (
+    COM_BINLOG_DUMP,
+    COM_BINLOG_DUMP_GTID,
+    COM_CHANGE_USER,
+    COM_CREATE_DB,
+    COM_DEBUG,
+    COM_DROP_DB,
+    COM_FIELD_LIST,
+    COM_INIT_DB,
+    COM_PING,
+    COM_PROCESS_KILL,
+    COM_QUERY,
+    COM_QUIT,
+    COM_REFRESH,
+    COM_REGISTER_SLAVE,
+    COM_RESET_CONNECTION,
+    COM_SET_OPTION,
+    COM_SHUTDOWN,
+    COM_STATISTICS,
+    COM_STMT_BULK_EXECUTE,
+    COM_STMT_CLOSE,
+    COM_STMT_EXECUTE,
+    COM_STMT_FETCH,
+    COM_STMT_PREPARE,
+    COM_STMT_RESET,
+    COM_STMT_SEND_LONG_DATA,
+    COM_TABLE_DUMP,
+    RemoteProtocolError,
+    parse_stmt_execute,
+    parse_stmt_fetch,
+    parse_stmt_id,
+)
+from plugins.mysql.driver import ConnectionClosed
+from plugins.mysql.kills import parse_kill
+
+if TYPE_CHECKING:
+    from plugins.mysql.session import MySQLSession
+
+Handler = Callable[["MySQLSession", int, bytes], None]
+
+__all__ = ["HANDLERS", "command_loop", "unknown"]
+
+LAST_PREPARED = 0xFFFFFFFF
+"""MariaDB lets EXECUTE name "the statement prepared last" with id -1."""
+
+
+def forward(s: MySQLSession, payload: bytes, command: int, prepared: relay.Prepared | None = None) -> relay.Result:
+    s.upstream.conn.send(payload, 0)
+    if prepared is None:
+        return relay.relay_response(s, command)
+    return relay.relay_response(s, command, prepared.types, prepared.columns)
+
+
+def query(s: MySQLSession, seq: int, payload: bytes) -> None:
+    started = time.time()
+    sql = relay.safe_decode(payload[1:])
+    kill = parse_kill(sql)
+    if kill is not None:
+        from plugins.mysql.killing import kill_other
+
+        kill_other(s, seq, sql, *kill)
+        return
+    decision, event = relay.judge(s, sql, "query")
+    if decision.verdict is not Verdict.ALLOW:
+        relay.refuse(s, seq, decision, event.id)
+        s.audit_statement(event.id, sql, "query", decision, started)
+        return
+    result = forward(s, payload, COM_QUERY)
+    _track_schema(s, sql, result)
+    s.audit_statement(event.id, sql, "query", decision, started, result)
+
+
+def _track_schema(s: MySQLSession, sql: str, result: relay.Result) -> None:
+    words = sql.strip().rstrip(";").split()
+    if not result.error and len(words) == 2 and words[0].upper() == "USE":
+        s.schema = words[1].strip("`")
+
+
+def init_db(s: MySQLSession, seq: int, payload: bytes) -> None:
+    started = time.time()
+    schema = relay.safe_decode(payload[1:])
+    sql = "USE `" + schema.replace("`", "``") + "`"
+    decision, event = relay.judge(s, sql, "init_db")
+    if decision.verdict is not Verdict.ALLOW:
+        relay.refuse(s, seq, decision, event.id)
+    else:
+        result = forward(s, payload, COM_INIT_DB)
+        if not result.error:
+            s.schema = schema
+    s.audit_statement(event.id, sql, "init_db", decision, started)
+
+
+def prepare(s: MySQLSession, seq: int, payload: bytes) -> None:
+    started = time.time()
+    sql = relay.safe_decode(payload[1:])
+    decision, event = relay.judge(s, sql, "prepare")
+    if decision.verdict is not Verdict.ALLOW:
+        relay.refuse(s, seq, decision, event.id)
+        s.audit_statement(event.id, sql, "prepare", decision, started)
+        return
+    result = forward(s, payload, COM_STMT_PREPARE)
+    if result.prepared_id is not None:
+        s.statements[result.prepared_id] = relay.Prepared(
+            sql=sql, event_id=event.id, types=[c.type for c in result.prepared_columns],
+            columns=result.prepared_columns)
+        s.last_prepared = result.prepared_id
+    s.audit_statement(event.id, sql, "prepare", decision, started, result)
+
+
+def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
+    started = time.time()
+    stmt_id, _flags = parse_stmt_execute(payload)
+    if stmt_id == LAST_PREPARED and s.last_prepared is not None:
+        stmt_id = s.last_prepared
+    prepared = s.statements.get(stmt_id)
+    if prepared is None:
+        # Never prepared through the bastion, or its PREPARE was denied: nothing to run.
+        relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to EXECUTE")
+        return
+    result = forward(s, payload, COM_STMT_EXECUTE, prepared)
+    if result.prepared_columns:
+        prepared.types = [c.type for c in result.prepared_columns]
+        prepared.columns = result.prepared_columns
+    s.emit("execute", {"event_id": prepared.event_id, "stmt_id": stmt_id, "rows": result.rows,
+                       "bytes": result.bytes, "error": result.error, "masked": dict(result.masked),
+                       "duration_ms": round((time.time() - started) * 1000, 3)})
+
+
+def fetch(s: MySQLSession, seq: int, payload: bytes) -> None:
+    stmt_id, _rows = parse_stmt_fetch(payload)
+    prepared = s.statements.get(stmt_id)
+    if prepared is None:
+        relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to FETCH")
+        return
+    result = forward(s, payload, COM_STMT_FETCH, prepared)
+    s.emit("fetch", {"event_id": prepared.event_id, "stmt_id": stmt_id, "rows": result.rows,
+                     "masked": dict(result.masked)})
+
+
+def stmt_no_response(s: MySQLSession, seq: int, payload: bytes) -> None:
+    stmt_id = parse_stmt_id(payload)
+    if stmt_id not in s.statements:
+        return  # the client expects no answer; dropping is the only safe reply
+    if payload[0] == COM_STMT_CLOSE:
+        s.statements.pop(stmt_id, None)
+    s.upstream.conn.send(payload, 0)
+
+
+def stmt_reset(s: MySQLSession, seq: int, payload: bytes) -> None:
+    if parse_stmt_id(payload) not in s.statements:
+        relay.send_error(s, seq, 1243, "HY000", "unknown prepared statement handler given to RESET")
+        return
+    forward(s, payload, COM_STMT_RESET)
+
+
+def passthrough(s: MySQLSession, seq: int, payload: bytes) -> None:
+    forward(s, payload, payload[0])
+
+
+def reset_connection(s: MySQLSession, seq: int, payload: bytes) -> None:
+    result = forward(s, payload, COM_RESET_CONNECTION)
+    if not result.error:
+        s.statements.clear()
+        s.last_prepared = None
+        s.ansi_quotes = False
+
+
+def set_option(s: MySQLSession, seq: int, payload: bytes) -> None:
+    if payload[1:3] == b"\x00\x00":  # MYSQL_OPTION_MULTI_STATEMENTS_ON
+        relay.send_error(s, seq, 1235, "42000", "multi-statements are not allowed through the bastion")
+        s.emit("refused", {"command": "set_option", "reason": "multi-statements on"})
+        return
+    forward(s, payload, COM_SET_OPTION)
+
+
+def process_kill(s: MySQLSession, seq: int, payload: bytes) -> None:
+    from plugins.mysql.killing import kill_other
+
+    target_id = int.from_bytes(payload[1:5], "little")
+    kill_other(s, seq, f"KILL CONNECTION {target_id}", False, target_id)
+
+
+def refused(reason: str, code: int = 1227, state: str = "42000") -> Handler:
+    def handler(s: MySQLSession, seq: int, payload: bytes) -> None:
+        relay.send_error(s, seq, code, state, reason)
+        s.emit("refused", {"command": f"0x{payload[0]:02x}", "reason": reason})
+    return handler
+
+
+def unknown(s: MySQLSession, seq: int, payload: bytes) -> None:
+    relay.send_error(s, seq, 1047, "08S01", f"unknown command 0x{payload[0]:02x}")
+
+
+HANDLERS: dict[int, Handler] = {
+    COM_QUERY: query,
+    COM_INIT_DB: init_db,
+    COM_FIELD_LIST: passthrough,
+    COM_PING: passthrough,
+    COM_STATISTICS: passthrough,
+    COM_STMT_PREPARE: prepare,
+    COM_STMT_EXECUTE: execute,
+    COM_STMT_FETCH: fetch,
+    COM_STMT_SEND_LONG_DATA: stmt_no_response,
+    COM_STMT_CLOSE: stmt_no_response,
+    COM_STMT_RESET: stmt_reset,
+    COM_RESET_CONNECTION: reset_connection,
+    COM_SET_OPTION: set_option,
+    COM_PROCESS_KILL: process_kill,
+    COM_CHANGE_USER: refused("COM_CHANGE_USER is not supported; reconnect with another token or target",
+                             1045, "28000"),
+    COM_BINLOG_DUMP: refused("replication commands are not allowed through the bastion"),
+    COM_BINLOG_DUMP_GTID: refused("replication commands are not allowed through the bastion"),
+    COM_REGISTER_SLAVE: refused("replication commands are not allowed through the bastion"),
+    COM_TABLE_DUMP: refused("table dump is not allowed through the bastion"),
+    COM_CREATE_DB: refused("use CREATE DATABASE (judged by policy) instead of COM_CREATE_DB"),
+    COM_DROP_DB: refused("use DROP DATABASE (judged by policy) instead of COM_DROP_DB"),
+    COM_REFRESH: refused("COM_REFRESH is not allowed through the bastion"),
+    COM_SHUTDOWN: refused("COM_SHUTDOWN is not allowed through the bastion"),
+    COM_DEBUG: refused("COM_DEBUG is not allowed through the bastion"),
+    COM_STMT_BULK_EXECUTE: refused("bulk execute is not negotiated by the bastion", 1047, "08S01"),
+}
+
+
+def command_loop(s: MySQLSession) -> str:
+    """Serve commands until the client quits or the connection breaks; returns why it ended."""
+    idle = s.listener.idle_timeout
+    while True:
+        try:
+            seq, payload = s.client.read(idle)
+        except TimeoutError:
+            return "idle timeout"
+        except ConnectionClosed:
+            return "client disconnected"
+        if not payload:
+            raise RemoteProtocolError("empty command packet")
+        if payload[0] == COM_QUIT:
+            return "client quit"
+        handler = HANDLERS.get(payload[0], unknown)
+        started = time.monotonic()
+        handler(s, seq, payload)
+        s.commands += 1
+        s.last_command_seconds = time.monotonic() - started

@@ -1,0 +1,53 @@
+"""Which bastion connection id maps to which upstream thread (for KILL and Ctrl-C).
+
+The mysql CLI's Ctrl-C opens a *second* connection and sends ``KILL QUERY <id>`` with
+the id from the bastion's greeting. The bastion resolves that id here, checks that the
+same user owns it, and kills the upstream thread instead; raw ids never pass through.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+_KILL = re.compile(r"^\s*KILL\s+(?:(QUERY|CONNECTION)\s+)?(\d{1,20})\s*;?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    user: str
+    target: str
+    account: str
+    thread_id: int
+
+
+class KillRegistry:
+    def __init__(self) -> None:
+        self._by_id: dict[int, Registered] = {}
+        self._lock = threading.Lock()
+
+    def add(self, conn_id: int, entry: Registered) -> None:
+        with self._lock:
+            self._by_id[conn_id] = entry
+
+    def remove(self, conn_id: int) -> None:
+        with self._lock:
+            self._by_id.pop(conn_id, None)
+
+    def resolve(self, conn_id: int, user: str) -> Registered | None:
+        """The entry for ``conn_id`` if ``user`` owns it (others' ids look unknown)."""
+        with self._lock:
+            entry = self._by_id.get(conn_id)
+        return entry if entry is not None and entry.user == user else None
+
+
+def parse_kill(sql: str) -> tuple[bool, int] | None:
+    """``(query_only, id)`` for a plain ``KILL [QUERY|CONNECTION] n`` statement, else None."""
+    match = _KILL.match(sql)
+    if match is None:
+        return None
+    return (match[1] or "").upper() == "QUERY", int(match[2])
+
+
+REGISTRY = KillRegistry()

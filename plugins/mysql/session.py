@@ -1,0 +1,80 @@
+"""Per-connection state of a MySQL session and its audit trail."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bastion.config.model import ListenerConfig
+from bastion.context import PluginContext
+from bastion.core.contracts import AuditEvent
+from bastion.core.types import Decision, Event, Session, Verdict
+from plugins.mysql.driver import PacketConn
+from plugins.mysql.upstream import Upstream
+
+log = logging.getLogger("bastion.mysql")
+
+
+@dataclass
+class MySQLSession:
+    ctx: PluginContext
+    listener: ListenerConfig
+    session: Session
+    client: PacketConn
+    upstream: Upstream
+    caps: int
+    """Capabilities in effect on the client leg."""
+    connection_id: int
+    schema: str = ""
+    no_backslash_escapes: bool = False
+    ansi_quotes: bool = False
+    in_transaction: bool = False
+    statements: dict[int, Any] = field(default_factory=dict)
+    """stmt_id -> relay.Prepared for statements whose PREPARE was allowed."""
+    last_prepared: int | None = None
+    commands: int = 0
+    last_command_seconds: float = 0.0
+
+    def hold(self, event: Event, decision: Decision) -> Decision:
+        """Resolve a REVIEW: wait for approvers if an approval broker runs, else deny."""
+        broker = self.ctx.services.get("approvals")
+        if broker is None:
+            return Decision.deny(rule=decision.rule, reason="review required but no approval service runs",
+                                 message="this statement needs an approval, which is not available here")
+        result: Decision = broker.hold(event, decision)
+        return result
+
+    def redact(self, text: str) -> tuple[str, dict[str, int]]:
+        """Mask sensitive values in text bound for the audit trail."""
+        counts: dict[str, int] = {}
+        for masker in self.ctx.maskers:
+            text, found = masker.mask_text(self.session, text)
+            for key, n in found.items():
+                counts[key] = counts.get(key, 0) + n
+        return text, counts
+
+    def emit(self, type_: str, data: dict[str, Any]) -> None:
+        self.ctx.emit(AuditEvent(type=type_, session_id=self.session.id, at=time.time(), data=data))
+
+    def audit_decision(self, event: Event, decision: Decision, audit: tuple[Decision, ...]) -> None:
+        if decision.verdict is not Verdict.ALLOW or audit:
+            log.info("statement %s", decision.verdict.name.lower(),
+                     extra={"session_id": self.session.id, "event_id": event.id, "rule": decision.rule})
+
+    def audit_statement(self, event_id: str, sql: str, command: str, decision: Decision,
+                        started: float, result: Any = None, audit: tuple[Decision, ...] = ()) -> None:
+        text, found = self.redact(sql)
+        data: dict[str, Any] = {
+            "event_id": event_id, "protocol": "mysql", "command": command, "statement": text,
+            "schema": self.schema, "verdict": decision.verdict.name.lower(), "rule": decision.rule,
+            "reason": decision.reason, "duration_ms": round((time.time() - started) * 1000, 3),
+            "would": [d.rule for d in audit],
+        }
+        if found:
+            data["statement_masked"] = found
+        if result is not None:
+            data.update(rows=result.rows, bytes=result.bytes, columns=result.columns, results=result.results,
+                        affected=result.affected, error=result.error, masked=dict(result.masked))
+        self.emit("query", data)

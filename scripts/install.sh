@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install everything the bastion, its demo and its tests need on Debian 12 (run as root):
+# system packages (MariaDB, OpenSSH, SimpleSAMLphp + PHP, Chromium + driver, sysbench,
+# build deps) and a virtualenv in .venv with pinned Python dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+APT_PACKAGES=(
+  mariadb-server mariadb-client libmariadb-dev
+  openssh-server openssh-client sshpass
+  simplesamlphp php-cli php-xml php-mbstring php-curl
+  chromium chromium-driver
+  sysbench libxmlsec1-dev pkg-config gcc python3-venv curl openssl
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "apt: installing ${missing[*]}"
+  # postinst scripts would start MariaDB, sshd and Apache on their default ports: forbid it
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
+  fi
+  apt-get update -qq
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/bastion-apt.log 2>&1 \
+    || { tail -30 /tmp/bastion-apt.log; exit 1; }
+  [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+fi
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -c requirements/constraints.txt -e '.[test,fast]'
+echo "install: done ($(.venv/bin/python --version), $(mariadbd --version | cut -d' ' -f1-4))"

@@ -1,0 +1,125 @@
+"""Real services for integration tests: MariaDB, the bastion (as a subprocess), later sshd/IdP.
+
+A missing service is a failure. Only with BASTION_ALLOW_SKIP=1 (never set by .ci/run)
+are tests whose service cannot start skipped, for developers on partial machines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bastion.demo.services import MariaDB, ServiceError, free_port
+from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config, seed_mariadb, write_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def service_failed(what: str, exc: Exception) -> None:
+    if os.environ.get("BASTION_ALLOW_SKIP") == "1":
+        pytest.skip(f"{what} unavailable: {exc}")
+    raise exc
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
+    db = MariaDB(tmp_path_factory.mktemp("mariadb"))
+    try:
+        db.start()
+        seed_mariadb(db)
+    except (ServiceError, OSError) as exc:
+        db.stop()
+        service_failed("MariaDB", exc)
+    yield db
+    db.stop()
+
+
+@dataclass
+class BastionProc:
+    proc: subprocess.Popen[bytes]
+    config: Path
+    workdir: Path
+    ports: dict[str, int]
+    log: Path
+
+    def cli(self, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "bastion.cli", *args, "--config", str(self.config)],
+                              input=stdin, capture_output=True, cwd=ROOT, timeout=60)
+
+    def token(self, user: str = "alice", groups: str = "dba", ttl: int = 600, reason: str = "") -> str:
+        res = self.cli("tokens", "issue", "--user", user, "--groups", groups, "--ttl", str(ttl),
+                       "--reason", reason, "--json")
+        assert res.returncode == 0, res.stderr.decode()
+        return str(json.loads(res.stdout)["token"])
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def journal(self) -> list[dict[str, object]]:
+        path = self.workdir / "var" / "audit" / "journal.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line)["event"] for line in path.read_text().splitlines() if line.strip()]
+
+
+def start_bastion(workdir: Path, config: dict[str, object]) -> BastionProc:
+    path = write_config(workdir / "bastion.yaml", config)
+    log = workdir / "bastion.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bastion.cli", "serve", "--config", str(path), "--grace", "3"],
+                                stdout=subprocess.PIPE, stderr=out, cwd=ROOT)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait(timeout=10)
+        raise RuntimeError(f"bastion did not start:\n{log.read_text()[-3000:]}")
+    ready = json.loads(line)
+    return BastionProc(proc, path, workdir, ready["ports"], log)
+
+
+def stop_bastion(b: BastionProc) -> int:
+    if b.proc.poll() is None:
+        b.proc.send_signal(signal.SIGTERM)
+        try:
+            return b.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            b.proc.kill()
+            b.proc.wait()
+            return -9
+    return b.proc.returncode
+
+
+@pytest.fixture(scope="session")
+def bastion(tmp_path_factory: pytest.TempPathFactory, mariadb: MariaDB) -> Iterator[BastionProc]:
+    workdir = tmp_path_factory.mktemp("bastion")
+    ports = {"web": free_port(), "mysql": free_port(), "ssh": free_port()}
+    config = demo_config(workdir, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports,
+                         protocols={"mysql"}, sp_base_url=f"http://127.0.0.1:{ports['web']}")
+    path = write_config(workdir / "bastion.yaml", config)
+    for account, (_user, password, _grant) in UPSTREAM_ACCOUNTS.items():
+        res = subprocess.run([sys.executable, "-m", "bastion.cli", "credentials", "set", f"shop-db/{account}",
+                              "--config", str(path)], input=password.encode(), capture_output=True, cwd=ROOT)
+        assert res.returncode == 0, res.stderr.decode()
+    b = start_bastion(workdir, config)
+    yield b
+    code = stop_bastion(b)
+    assert code == 0, f"bastion exited with {code}:\n{b.log_text()[-3000:]}"
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()

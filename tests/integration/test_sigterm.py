@@ -1,0 +1,30 @@
+"""A separate bastion process: SIGTERM stops listeners, lets a session finish, exits 0."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+
+from bastion.demo.services import free_port
+from bastion.demo.setup import demo_config
+from tests.integration.conftest import start_bastion
+
+
+def test_sigterm_stops_cleanly(tmp_path, mariadb):
+    ports = {"web": free_port(), "mysql": free_port(), "ssh": free_port()}
+    config = demo_config(tmp_path, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports,
+                         protocols={"mysql"}, sp_base_url="http://127.0.0.1")
+    b = start_bastion(tmp_path, config)
+    # an open client connection (greeting received) must not block shutdown beyond the grace period
+    conn = socket.create_connection(("127.0.0.1", b.ports["mysql"]), timeout=5)
+    assert conn.recv(4)
+    started = time.monotonic()
+    b.proc.send_signal(signal.SIGTERM)
+    assert b.proc.wait(timeout=20) == 0
+    assert time.monotonic() - started < 15
+    conn.close()
+    for port in (b.ports["web"], b.ports["mysql"]):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0
+    assert '"stopped"' in b.log_text()
