@@ -1,0 +1,41 @@
+"""SQL classification for the MySQL guardrails: pure, fast, fail-closed.
+
+Every statement a user sends is classified before it reaches the database::
+
+    from policies.sql import Kind, classify
+    c = classify(sql, no_backslash_escapes=ns.nbe, ansi_quotes=ns.ansi)
+    if c.kind is Kind.UNKNOWN or "multi_statement" in c.flags: ...
+
+Stages (see protocols.md §4.3): a MySQL-aware pre-lexer (``lexer``) that unwraps
+versioned comments and honours NO_BACKSLASH_ESCAPES / ANSI_QUOTES; a keyword table
+(``keywords``) that fails closed on anything unknown; sqlglot refinement (``refine``)
+for DML/DDL (tables, WHERE, columns), skipped above 16 KB; orchestration, fingerprints
+and caches (``classify``).
+"""
+
+from __future__ import annotations
+
+from policies.sql.classify import (
+    LARGE,
+    CacheInfo,
+    Classification,
+    Statement,
+    cache_clear,
+    cache_info,
+    classify,
+    fingerprint,
+)
+from policies.sql.keywords import Kind, stricter
+
+__all__ = [
+    "LARGE",
+    "CacheInfo",
+    "Classification",
+    "Kind",
+    "Statement",
+    "cache_clear",
+    "cache_info",
+    "classify",
+    "fingerprint",
+    "stricter",
+]

@@ -1,0 +1,137 @@
+"""sqlglot refinement of one statement: AST kind, tables, columns, unbounded writes.
+
+Contract: :func:`refine` takes the *shape* text of one statement (see
+``Lexed.shape``: comments gone, versioned comments unwrapped, literals canonicalized), so
+its result depends only on the statement's structure and may be cached by that text. It
+never raises: any sqlglot failure (ParseError, TokenError, RecursionError, …), a
+``Command`` fallback or an unexpected root node gives ``kind=None`` and ``error``; the
+caller fails closed. sqlglot's "falling back to Command" warnings are filtered out of
+its logger.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+from policies.sql.keywords import Kind
+
+
+class _DropCommandFallback(logging.Filter):
+    """sqlglot logs a warning for every Command fallback; we report it as a flag instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_DropCommandFallback())
+
+_KINDS: tuple[tuple[type, Kind], ...] = (
+    (exp.Query, Kind.READ),  # Select, Union/Intersect/Except, Subquery
+    (exp.Values, Kind.READ),
+    (exp.Show, Kind.READ),
+    (exp.Describe, Kind.READ),
+    (exp.Insert, Kind.WRITE),
+    (exp.Update, Kind.WRITE),
+    (exp.Delete, Kind.WRITE),
+    (exp.Merge, Kind.WRITE),
+    (exp.Create, Kind.DDL),
+    (exp.Drop, Kind.DDL),
+    (exp.Alter, Kind.DDL),
+    (exp.TruncateTable, Kind.DDL),
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # sqlglot underlines the error position with terminal escapes
+_WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
+
+
+@dataclass(frozen=True, slots=True)
+class Refinement:
+    """What the AST says; ``kind`` is None when the statement could not be parsed."""
+
+    kind: Kind | None
+    tables: frozenset[str] = frozenset()
+    columns: frozenset[str] = frozenset()
+    wrapped_columns: frozenset[str] = frozenset()
+    unbounded: bool = False
+    cte_write: bool = False
+    error: str = ""
+
+
+def refine(shape: str) -> Refinement:
+    """Parse ``shape`` with sqlglot (MySQL dialect) and summarize it; never raises."""
+    try:
+        trees = sqlglot.parse(shape, read="mysql")
+    except Exception as exc:  # ParseError, TokenError, RecursionError, sqlglot bugs: fail closed
+        first_line = _ANSI.sub("", str(exc)).split("\n", 1)[0][:200]
+        return Refinement(None, error=f"sqlglot: {type(exc).__name__}: {first_line}")
+    if len(trees) != 1 or trees[0] is None:
+        return Refinement(None, error=f"sqlglot: expected one statement, got {len(trees)}")
+    root = trees[0]
+    if isinstance(root, exp.Command):
+        return Refinement(None, error=f"sqlglot: unsupported syntax ({str(root.this)[:40]})")
+    kind = next((k for cls, k in _KINDS if isinstance(root, cls)), None)
+    if kind is None:
+        return Refinement(None, error=f"sqlglot: unexpected statement node {type(root).__name__}")
+    try:
+        return _summarize(root, kind)
+    except Exception as exc:  # e.g. RecursionError walking a pathological tree
+        return Refinement(None, error=f"sqlglot walk: {type(exc).__name__}")
+
+
+def _summarize(root: exp.Expr, kind: Kind) -> Refinement:
+    ctes = {cte.alias_or_name.lower() for cte in root.find_all(exp.CTE)}
+    tables = frozenset(
+        name for t in root.find_all(exp.Table) if (name := _table_name(t)) and (t.db or name not in ctes)
+    )
+    columns = frozenset(c.name.lower() for c in root.find_all(exp.Column) if c.name and c.name != "*")
+    return Refinement(
+        kind,
+        tables=tables,
+        columns=columns,
+        wrapped_columns=_wrapped_columns(root),
+        unbounded=_unbounded(root),
+        cte_write=isinstance(root, _WRITES) and root.args.get("with_") is not None,
+    )
+
+
+def _table_name(table: exp.Table) -> str:
+    name = table.name.lower()
+    if not name or (name == "dual" and not table.db):  # FROM DUAL is no table
+        return ""
+    return f"{table.db.lower()}.{name}" if table.db else name
+
+
+def _wrapped_columns(root: exp.Expr) -> frozenset[str]:
+    """Columns used inside a function or expression of any SELECT list (masking cannot see them).
+
+    A bare (or aliased, or parenthesized) column keeps its origin in the result metadata;
+    anything else (``HEX(card)``, ``CONCAT(a, b)``, a scalar subquery) does not.
+    """
+    out: set[str] = set()
+    for select in root.find_all(exp.Select):
+        for projection in select.expressions:
+            node = projection
+            while isinstance(node, (exp.Alias, exp.Paren)):
+                node = node.this
+            if isinstance(node, (exp.Column, exp.Star)):
+                continue
+            out.update(c.name.lower() for c in node.find_all(exp.Column) if c.name and c.name != "*")
+    return frozenset(out)
+
+
+def _unbounded(root: exp.Expr) -> bool:
+    """DELETE/UPDATE that may touch every row: no WHERE, a WHERE without any column
+    reference (``WHERE 1``), or a multi-table form (joins, ``DELETE t1 FROM``, ``USING``)."""
+    if not isinstance(root, (exp.Delete, exp.Update)):
+        return False
+    where = root.args.get("where")
+    if where is None or where.find(exp.Column) is None:
+        return True
+    target = root.this
+    if isinstance(target, exp.Expression) and target.args.get("joins"):
+        return True
+    return isinstance(root, exp.Delete) and bool(root.args.get("tables") or root.args.get("using"))

@@ -1,0 +1,128 @@
+"""The MySQL-aware pre-lexer: quoting, comments, versioned comments, splitting, modes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policies.sql.lexer import AIDENT, NUMBER, QIDENT, STRING, WORD, XLIT, lex, unquote
+
+
+def texts(sql: str, **modes: bool) -> list[str]:
+    result = lex(sql, **modes)
+    assert result.error == "", result.error
+    return [s.text() for s in result.statements]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT 1", ["SELECT 1"]),
+        ("  SELECT\n\t 1  ", ["SELECT 1"]),
+        ("SELECT 1; SELECT 2;", ["SELECT 1", "SELECT 2"]),
+        (";;  ; SELECT 1 ;;", ["SELECT 1"]),
+        ("SELECT 1 -- comment; DROP\n, 2", ["SELECT 1 , 2"]),
+        ("SELECT 1 # comment; DROP\n, 2", ["SELECT 1 , 2"]),
+        ("SELECT 1--1", ["SELECT 1--1"]),  # `--` without whitespace is two minus signs
+        ("SELECT 1 --", ["SELECT 1"]),  # `--` at the end of input is a comment
+        ("SELECT 1 /* a; b */ + 2", ["SELECT 1 + 2"]),
+        ("DROP/**/TABLE t", ["DROP TABLE t"]),
+        ("DR/**/OP", ["DR OP"]),  # a comment separates tokens, as in MySQL
+        ("SELECT /*+ BKA(t) */ 1", ["SELECT 1"]),
+        ("/*!40101 SET NAMES utf8 */", ["SET NAMES utf8"]),
+        ("/*!50000DROP TABLE t*/", ["DROP TABLE t"]),
+        ("/*M!100100 DROP TABLE t */", ["DROP TABLE t"]),
+        ("/*!*/", []),
+        ("SELECT 1 /*!50000 ; DROP TABLE t */", ["SELECT 1", "DROP TABLE t"]),
+        ("SELECT 2*/*x*/3", ["SELECT 2* 3"]),  # `*/` outside a versioned comment is just operators
+        ("SELECT 'a;b', \"c;d\", `e;f`", ["SELECT 'a;b', \"c;d\", `e;f`"]),
+        ("SELECT 'it''s'; SELECT 2", ["SELECT 'it''s'", "SELECT 2"]),
+        ("SELECT 'a\\';b'", ["SELECT 'a\\';b'"]),
+        ("SELECT `a\\`; SELECT 2", ["SELECT `a\\`", "SELECT 2"]),  # backticks never use backslash
+        ("SELECT 'a  b'", ["SELECT 'a  b'"]),  # whitespace inside literals is kept
+    ],
+)
+def test_split_and_normalize(sql: str, expected: list[str]) -> None:
+    assert texts(sql) == expected
+
+
+def test_no_backslash_escapes_changes_string_end() -> None:
+    sql = "SELECT 'a\\' ; DROP TABLE t; -- '"
+    assert texts(sql) == [sql]
+    assert texts(sql, no_backslash_escapes=True) == ["SELECT 'a\\'", "DROP TABLE t"]
+
+
+def test_ansi_quotes_makes_double_quotes_identifiers() -> None:
+    default = lex('SELECT "a\\"b"').statements[0].significant()
+    assert default[1][0] == STRING
+    ansi = lex('SELECT "a""b"', ansi_quotes=True).statements[0].significant()
+    assert ansi[1] == (AIDENT, '"a""b"')
+    # Under ANSI_QUOTES a backslash does not escape inside "…".
+    assert texts('SELECT "a\\" ; DROP TABLE t', ansi_quotes=True) == ['SELECT "a\\"', "DROP TABLE t"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("SELECT 'abc", "unterminated quoted token"),
+        ('SELECT "abc', "unterminated quoted token"),
+        ("SELECT `abc", "unterminated quoted token"),
+        ("SELECT 'abc''", "unterminated quoted token"),
+        ("SELECT 1 /* abc", "unterminated comment"),
+        ("/*!50000 DROP TABLE t", "unterminated versioned comment"),
+        ("SELECT 1\x00", "NUL byte"),
+    ],
+)
+def test_errors(sql: str, error: str) -> None:
+    assert error in lex(sql).error
+
+
+def test_token_kinds_and_digest() -> None:
+    stmt = lex("select X'ab', b'01', N'x', 0x1F, 1e5, .5, \\N, 1abc, _utf8mb4'x', `q`").statements[0]
+    kinds = [k for k, _ in stmt.significant() if k not in ("p",)]
+    assert kinds == [WORD, XLIT, XLIT, XLIT, NUMBER, NUMBER, NUMBER, NUMBER, WORD, WORD, STRING, QIDENT]
+    assert stmt.digest() == "select ?, ?, ?, ?, ?, ?, ?, 1abc, _utf8mb4?, `q`"
+
+
+def test_shape_is_literal_free_and_mode_free() -> None:
+    a = lex("SELECT 'x\\'y', 1 FROM t WHERE a = 5").statements[0].shape()
+    b = lex("SELECT 'zz', 2.5e3 FROM t WHERE a = 7").statements[0].shape()
+    assert a == b == "SELECT 's', 0 FROM t WHERE a = 0"
+    ansi = lex('SELECT "c`d" FROM t', ansi_quotes=True).statements[0].shape()
+    assert ansi == "SELECT `c``d` FROM t"
+
+
+def test_versioned_marker() -> None:
+    result = lex("SELECT 1; /*!40101 SET NAMES utf8 */; SELECT 2")
+    assert [s.versioned for s in result.statements] == [False, True, False]
+    assert result.versioned
+
+
+@pytest.mark.parametrize(
+    ("token", "nbe", "value"),
+    [
+        ("'it''s'", False, "it's"),
+        ("'a\\'b'", False, "a'b"),
+        ("'a\\nb'", False, "a\nb"),
+        ("'a\\%b'", False, "a\\%b"),
+        ("'a\\nb'", True, "a\\nb"),
+        ('"say ""hi"""', True, 'say "hi"'),
+        ("`a``b`", False, "a`b"),
+        ("N'x'", False, "x"),
+    ],
+)
+def test_unquote(token: str, nbe: bool, value: str) -> None:
+    assert unquote(token, no_backslash_escapes=nbe) == value
+
+
+_PIECES = [*"ab1 '\"`;#-/*!M\\\n(),.@=xX", "/*!", "*/", "-- ", "DROP", "SELECT"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join), st.booleans(), st.booleans())
+def test_lexer_total_and_tokens_cover_no_semicolons(sql: str, nbe: bool, ansi: bool) -> None:
+    result = lex(sql, no_backslash_escapes=nbe, ansi_quotes=ansi)
+    for stmt in result.statements:
+        assert stmt.tokens and stmt.tokens[0][0] != "_" and stmt.tokens[-1][0] != "_"
+        assert all(t != ";" for _, t in stmt.tokens)
