@@ -117,7 +117,8 @@ class MariaDB(Service):
                     "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
                     "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
                     "--plugin-load-add=auth_ed25519", f"--ssl-cert={cert}", f"--ssl-key={key}",
-                    "--max-allowed-packet=64M", "--local-infile=1"])
+                    "--max-allowed-packet=64M", "--local-infile=1",
+                    "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"])
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
@@ -131,7 +132,8 @@ class MariaDB(Service):
 
     def sql(self, script: str, database: str = "") -> str:
         """Run SQL as root over the unix socket; returns the batch output."""
-        argv = ["mariadb", "--no-defaults", "-S", str(self.socket), "-uroot", "-N", "-B"]
+        argv = ["mariadb", "--no-defaults", "-S", str(self.socket), "-uroot", "-N", "-B",
+                "--default-character-set=utf8mb4"]
         if database:
             argv.append(database)
         res = subprocess.run(argv, input=script.encode(), capture_output=True)
