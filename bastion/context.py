@@ -12,6 +12,7 @@ from bastion.config.model import ListenerConfig
 from bastion.core.contracts import AuditEvent, Masker, Sink
 from bastion.core.pipeline import Pipeline
 from bastion.core.types import Target, UpstreamTLS
+from bastion.state.directory import LoginLinks, SSHKeys, UserDirectory
 from bastion.state.store import StateStore
 from bastion.state.tokens import TokenStore
 from bastion.state.vault import Vault
@@ -29,7 +30,19 @@ class PluginContext:
     sinks: Sequence[Sink] = ()
     maskers: Sequence[Masker] = ()
     services: dict[str, Any] = field(default_factory=dict)
-    """Late-bound shared services (approval broker, login links, TLS context…)."""
+    """Late-bound shared services (approval broker, TLS contexts…)."""
+
+    @property
+    def users(self) -> UserDirectory:
+        return UserDirectory(self.store)
+
+    @property
+    def ssh_keys(self) -> SSHKeys:
+        return SSHKeys(self.store)
+
+    @property
+    def login_links(self) -> LoginLinks:
+        return LoginLinks(self.store)
 
     def target(self, name: str) -> Target | None:
         cfg = self.settings.config.target(name)

@@ -109,6 +109,16 @@ login_links = sa.Table(
     sa.Column("identity", sa.Text, nullable=True),
 )
 
+users = sa.Table(
+    "users", metadata,
+    sa.Column("subject", sa.String(255), primary_key=True),
+    sa.Column("email", sa.String(255), nullable=False, default=""),
+    sa.Column("display_name", sa.String(255), nullable=False, default=""),
+    sa.Column("groups", sa.Text, nullable=False, default="[]"),
+    sa.Column("roles", sa.Text, nullable=False, default="[]"),
+    sa.Column("last_login", sa.Float, nullable=False),
+)
+
 ssh_keys = sa.Table(
     "ssh_keys", metadata,
     sa.Column("fingerprint", sa.String(128), primary_key=True),
