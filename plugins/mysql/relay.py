@@ -27,6 +27,7 @@ from plugins.mysql.codec import (
     ColumnCountItem,
     ColumnDef,
     ColumnDefItem,
+    ColumnsEndItem,
     ErrItem,
     ErrPacket,
     LocalInfileItem,
@@ -86,7 +87,7 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
     tracker = ResponseTracker(command, s.upstream.caps)
     result = Result()
     columns: list[ColumnDef] = []
-    row_types = list(types or [])
+    row_types = tuple(types or ())
     maskers: dict[int, Callable[[bytes], bytes]] = {}
     ncols = 0
     plans: list[RowMasker] = []
@@ -108,7 +109,7 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
             columns = [] if item.index == 0 else columns
             columns.append(item.col)
             if item.index == ncols - 1:
-                row_types = [c.type for c in columns]
+                row_types = tuple(c.type for c in columns)
                 result.columns = [c.name for c in columns]
                 result.prepared_columns = list(columns)
                 maskers = plan_masking(s, columns, plans)
@@ -116,6 +117,8 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
             ncols = item.count
         elif isinstance(item, OkItem | ResultEndItem):
             _status(s, item, result)
+        elif isinstance(item, ColumnsEndItem):
+            result.status = item.status  # a cursor was opened: the response ends here
         elif isinstance(item, ErrItem):
             result.error = f"{item.err.code} {item.err.message}"
         elif isinstance(item, PrepareOkItem):

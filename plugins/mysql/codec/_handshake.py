@@ -25,6 +25,7 @@ from ._wire import (
     decode_str,
     encode_str,
     lenenc_bytes,
+    local_errors,
     read_fixed,
     read_int,
     read_lenenc_bytes,
@@ -92,6 +93,7 @@ class HandshakeV10:
             return v[len(_MARIADB_PREFIX) :]
         return v
 
+    @local_errors
     def build(self) -> bytes:
         """Encode the greeting payload (layout in the module docstring)."""
         auth = self.auth_data
@@ -187,6 +189,7 @@ def parse_ssl_request(payload: bytes) -> tuple[int, int, int]:
     return caps, int.from_bytes(payload[4:8], "little"), payload[8]
 
 
+@local_errors
 def build_ssl_request(caps: int, max_packet: int, collation: int, mariadb_ext_caps: int = 0) -> bytes:
     """Encode an SSLRequest (for the upstream leg); CLIENT_SSL is added to ``caps``."""
     caps |= CLIENT_SSL
@@ -260,6 +263,7 @@ class HandshakeResponse41:
             mariadb_ext_caps=0 if caps & CLIENT_MYSQL else ext,
         )
 
+    @local_errors
     def build(self) -> bytes:
         """Encode, honouring this response's own capability flags."""
         caps = self.capabilities
@@ -290,9 +294,7 @@ class HandshakeResponse41:
         if caps & CLIENT_PLUGIN_AUTH:
             parts += (encode_str(self.auth_plugin or ""), b"\x00")
         if caps & CLIENT_CONNECT_ATTRS:
-            body = b"".join(
-                lenenc_bytes(encode_str(k)) + lenenc_bytes(encode_str(v)) for k, v in self.attrs.items()
-            )
+            body = b"".join(lenenc_bytes(encode_str(k)) + lenenc_bytes(encode_str(v)) for k, v in self.attrs.items())
             parts.append(lenenc_bytes(body))
         return b"".join(parts)
 

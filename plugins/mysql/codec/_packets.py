@@ -18,6 +18,7 @@ from ._wire import (
     encode_str,
     lenenc_bytes,
     lenenc_int,
+    local_errors,
     read_int,
     read_lenenc_bytes,
     read_lenenc_int,
@@ -111,6 +112,7 @@ class OkPacket:
             info = payload[pos:]
         return cls(affected, last_id, status, warnings, info, state)
 
+    @local_errors
     def build(self, caps: int, header: int = 0x00) -> bytes:
         """Encode for a peer with capabilities ``caps``; header 0x00 or 0xfe."""
         if header not in (0x00, 0xFE):
@@ -161,6 +163,7 @@ class ErrPacket:
             state, pos = payload[pos + 1 : pos + 6], pos + 6
         return cls(code, state.decode("latin-1"), decode_str(payload[pos:]))
 
+    @local_errors
     def build(self, caps: int = CLIENT_PROTOCOL_41) -> bytes:
         """Encode; the ``#sqlstate`` marker is written only with PROTOCOL_41."""
         head = b"\xff" + self.code.to_bytes(2, "little")
@@ -172,6 +175,7 @@ class ErrPacket:
         return head + encode_str(self.message)
 
 
+@local_errors
 def build_eof(warnings: int = 0, status: int = 0) -> bytes:
     """Classic EOF packet: ``0xfe warnings<2> status<2>``."""
     return b"\xfe" + warnings.to_bytes(2, "little") + status.to_bytes(2, "little")
@@ -262,6 +266,7 @@ class ColumnDef:
         p = self.fixed_offset + 2
         return self.raw[:p] + new_length.to_bytes(4, "little") + self.raw[p + 4 :]
 
+    @local_errors
     def build(self) -> bytes:
         """Encode from the fields (ignores ``raw``); catalog is normally ``def``."""
         names = (self.catalog, self.schema, self.table, self.org_table, self.name, self.org_name)
@@ -307,6 +312,7 @@ class PrepareOk:
             payload[10] | payload[11] << 8,
         )
 
+    @local_errors
     def build(self) -> bytes:
         """Encode the 12-byte packet."""
         return (

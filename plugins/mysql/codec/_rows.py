@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
-from ._wire import lenenc_int
+from ._wire import lenenc_int, local_errors
 from .constants import FIXED_SIZE_TYPES, STRING_TYPES, TEMPORAL_TYPES
 from .errors import LocalProtocolError, RemoteProtocolError
 
@@ -152,33 +152,42 @@ def _layout(types: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(FIXED_SIZE_TYPES.get(t, _TEMPORAL if t in TEMPORAL_TYPES else _LENENC) for t in types)
 
 
-def _binary_spans(payload: bytes, layout: tuple[int, ...]) -> list[tuple[int, int, int] | None]:
-    """``(prefix_start, start, end)`` of each value in a binary row, ``None`` if NULL."""
-    ncols = len(layout)
+def _bitmap(payload: bytes, ncols: int) -> tuple[int, int]:
+    """(NULL bitmap shifted so bit i is column i, offset of the first value)."""
     pos = 1 + (ncols + 9) // 8
-    if not payload or payload[0] != 0x00 or len(payload) < pos:
+    if payload[:1] != b"\x00" or len(payload) < pos:
         raise RemoteProtocolError("malformed binary row header")
-    bitmap = int.from_bytes(payload[1:pos], "little") >> 2
+    return int.from_bytes(payload[1:pos], "little") >> 2, pos
+
+
+def _layout_of(types: Sequence[int]) -> tuple[int, ...]:
+    return _layout(types if isinstance(types, tuple) else tuple(types))
+
+
+def _binary_spans(payload: bytes, layout: tuple[int, ...], stop: int) -> list[tuple[int, int, int] | None]:
+    """``(prefix_start, start, end)`` of the first ``stop`` values (``None`` if NULL)."""
+    bitmap, pos = _bitmap(payload, len(layout))
     spans: list[tuple[int, int, int] | None] = []
     append = spans.append
     try:
-        for i, kind in enumerate(layout):
-            if bitmap >> i & 1:
+        for kind in layout[:stop]:
+            if bitmap & 1:
                 append(None)
-                continue
-            prefix = pos
-            if kind >= 0:
-                start, pos = pos, pos + kind
-            elif kind == _TEMPORAL:
-                start = pos + 1
-                pos = start + payload[prefix]
             else:
-                start, pos = _lenenc_span(payload, prefix)
-            append((prefix, start, pos))
+                prefix = pos
+                if kind >= 0:
+                    start, pos = pos, pos + kind
+                elif kind == _TEMPORAL:
+                    start = pos + 1
+                    pos = start + payload[prefix]
+                else:
+                    start, pos = _lenenc_span(payload, prefix)
+                append((prefix, start, pos))
+            bitmap >>= 1
     except IndexError:
         raise RemoteProtocolError("truncated binary row") from None
-    if pos != len(payload):
-        raise RemoteProtocolError("binary row length does not match its column types")
+    if pos > len(payload):
+        raise RemoteProtocolError("truncated binary row value")
     return spans
 
 
@@ -187,19 +196,45 @@ def parse_binary_row(payload: bytes, types: Sequence[int]) -> list[bytes | None]
 
     Lenenc and temporal values are returned without their length prefix;
     fixed-width values as their little-endian bytes. ``types`` are the
-    ``ColumnDef.type`` of each column, in order.
+    ``ColumnDef.type`` of each column, in order (pass a tuple to skip a copy).
     """
-    spans = _binary_spans(payload, _layout(tuple(types)))
-    return [None if s is None else payload[s[1] : s[2]] for s in spans]
+    layout = _layout_of(types)
+    bitmap, pos = _bitmap(payload, len(layout))
+    out: list[bytes | None] = []
+    append = out.append
+    try:
+        for kind in layout:
+            if bitmap & 1:
+                append(None)
+            elif kind >= 0:
+                end = pos + kind
+                append(payload[pos:end])
+                pos = end
+            else:
+                first = payload[pos]
+                if kind == _TEMPORAL or first < 0xFB:
+                    end = pos + 1 + first
+                    append(payload[pos + 1 : end])
+                    pos = end
+                else:
+                    start, pos = _lenenc_span(payload, pos)
+                    append(payload[start:pos])
+            bitmap >>= 1
+    except IndexError:
+        raise RemoteProtocolError("truncated binary row") from None
+    if pos != len(payload):
+        raise RemoteProtocolError("binary row length does not match its column types")
+    return out
 
 
+@local_errors
 def build_binary_row(values: Sequence[bytes | None], types: Sequence[int]) -> bytes:
     """Encode a binary row from raw value bytes as :func:`parse_binary_row` returns them."""
     if len(values) != len(types):
         raise LocalProtocolError("values and types differ in length")
     bitmap = 0
     parts: list[bytes] = []
-    for i, (v, kind) in enumerate(zip(values, _layout(tuple(types)), strict=True)):
+    for i, (v, kind) in enumerate(zip(values, _layout_of(types), strict=True)):
         if v is None:
             bitmap |= 1 << (i + 2)
         elif kind >= 0:
@@ -222,13 +257,15 @@ def rewrite_binary_row(payload: bytes, types: Sequence[int], maskers: Mapping[in
     Raises :class:`LocalProtocolError` if a masker targets a column whose type
     is not in :data:`STRING_TYPES` (its encoding cannot change length) or an
     index beyond ``types``. Returns ``payload`` itself when nothing changed.
+    As with text rows, columns after the last masked one are not walked.
     """
     if not maskers:
         return payload
     for i in maskers:
         if not 0 <= i < len(types) or types[i] not in STRING_TYPES:
             raise LocalProtocolError(f"cannot mask binary column {i}: not a lenenc string type")
-    spans = _binary_spans(payload, _layout(tuple(types)))
+    # Walk only up to the last masked column; the rest is copied as one slice.
+    spans = _binary_spans(payload, _layout_of(types), max(maskers) + 1)
     parts: list[bytes] = []
     copied = 0
     for i in sorted(maskers):

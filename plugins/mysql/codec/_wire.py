@@ -8,7 +8,14 @@ never valid). Writers return fresh ``bytes``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 from .errors import LocalProtocolError, RemoteProtocolError
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 __all__ = [
     "Buffer",
@@ -16,6 +23,7 @@ __all__ = [
     "encode_str",
     "lenenc_bytes",
     "lenenc_int",
+    "local_errors",
     "read_fixed",
     "read_int",
     "read_lenenc_bytes",
@@ -111,3 +119,17 @@ def encode_str(s: str) -> bytes:
         return s.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError as exc:
         raise LocalProtocolError(f"cannot encode {s!r}: {exc}") from None
+
+
+def local_errors(fn: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Turn a builder's ``OverflowError``/``ValueError`` (a field out of range,
+    e.g. a 70000 collation) into :class:`LocalProtocolError`: it is our misuse."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return fn(*args, **kwargs)
+        except (OverflowError, ValueError) as exc:
+            raise LocalProtocolError(f"{fn.__qualname__}: {exc}") from exc
+
+    return wrapper

@@ -279,9 +279,7 @@ COM_RESET_CONNECTION = 0x1F
 COM_STMT_BULK_EXECUTE = 0xFA  # MariaDB only
 
 COMMAND_NAMES: dict[int, str] = {
-    value: name
-    for name, value in sorted(globals().items())
-    if name.startswith("COM_") and isinstance(value, int)
+    value: name for name, value in sorted(globals().items()) if name.startswith("COM_") and isinstance(value, int)
 }
 
 # COM_SET_OPTION argument values.
