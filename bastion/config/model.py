@@ -72,23 +72,77 @@ class TargetConfig:
             raise ValueError(f"port {self.port} is out of range 1-65535")
 
 
+SAML_ROLES = ("admin", "approver", "auditor", "user")
+"""Bastion roles; everyone signed in has ``user``, the others come from ``saml.roles``."""
+
+SAML_ATTRIBUTE_KEYS = ("user_id", "email", "display_name", "groups")
+DEFAULT_SAML_ATTRIBUTES = {"user_id": "uid", "email": "mail", "display_name": "displayName",
+                           "groups": "eduPersonAffiliation"}
+
+
 @dataclass(frozen=True)
 class SAMLConfig:
     """SAML 2.0 identity provider settings (the bastion is the Service Provider)."""
 
     idp_metadata_url: str | None = None
+    """IdP metadata fetched over HTTP(S) when the web app starts (retried on the first
+    sign-in while the IdP is unreachable; sign-in answers 503 until then)."""
     idp_metadata_file: str | None = None
+    """IdP metadata read from a file at start-up (an unreadable file fails start-up)."""
+    idp_entity_id: str | None = None
+    """Which entity to use when the metadata describes several IdPs."""
     sp_base_url: str = "http://127.0.0.1:8080"
     """Public base URL of the web portal; ACS, metadata and SLS live under ``/saml/``."""
     sp_entity_id: str | None = None
-    attributes: dict[str, str] = field(default_factory=lambda: {
-        "user_id": "uid", "email": "mail", "display_name": "displayName", "groups": "eduPersonAffiliation"})
+    """Defaults to ``<sp_base_url>/saml/metadata``."""
+    attributes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SAML_ATTRIBUTES))
+    """Identity field (``user_id``, ``email``, ``display_name``, ``groups``) -> IdP attribute name;
+    fields not given keep their default."""
     roles: dict[str, list[str]] = field(default_factory=dict)
     """Bastion role -> IdP groups (roles: admin, approver, auditor, user)."""
     allow_unsolicited: bool = False
+    """Accept IdP-initiated responses (no InResponseTo). Off: only answers to our own requests."""
     clock_skew: int = 60
+    """Seconds of clock difference tolerated on NotBefore/NotOnOrAfter (at most 300)."""
     want_assertions_signed: bool = True
     want_messages_signed: bool = False
+    session_lifetime: int = 8 * 3600
+    """Seconds a portal sign-in lasts (shorter if the IdP's SessionNotOnOrAfter says so)."""
+    login_timeout: int = 600
+    """Seconds a sign-in started at the portal may take at the IdP (AuthnRequest lifetime)."""
+
+    def __post_init__(self) -> None:
+        if bool(self.idp_metadata_url) == bool(self.idp_metadata_file):
+            raise ValueError("set exactly one of idp_metadata_url and idp_metadata_file")
+        if self.idp_metadata_url and not self.idp_metadata_url.startswith(("http://", "https://")):
+            raise ValueError(f"idp_metadata_url {self.idp_metadata_url!r} must be an http(s) URL")
+        if not self.sp_base_url.startswith(("http://", "https://")) or any(c in self.sp_base_url for c in "?#"):
+            raise ValueError(f"sp_base_url {self.sp_base_url!r} must be an http(s) URL without query or fragment")
+        unknown = sorted(set(self.attributes) - set(SAML_ATTRIBUTE_KEYS))
+        if unknown:
+            raise ValueError(f"attributes: unknown field(s) {', '.join(unknown)} "
+                             f"(expected some of: {', '.join(SAML_ATTRIBUTE_KEYS)})")
+        bad_roles = sorted(set(self.roles) - set(SAML_ROLES))
+        if bad_roles:
+            raise ValueError(f"roles: unknown role(s) {', '.join(bad_roles)} (expected some of: {', '.join(SAML_ROLES)})")
+        if not 0 <= self.clock_skew <= 300:
+            raise ValueError("clock_skew must be between 0 and 300 seconds")
+        if self.session_lifetime < 60:
+            raise ValueError("session_lifetime must be at least 60 seconds")
+        if not 30 <= self.login_timeout <= 3600:
+            raise ValueError("login_timeout must be between 30 and 3600 seconds")
+
+    @property
+    def base_url(self) -> str:
+        return self.sp_base_url.rstrip("/")
+
+    @property
+    def entity_id(self) -> str:
+        return self.sp_entity_id or f"{self.base_url}/saml/metadata"
+
+    @property
+    def attribute_names(self) -> dict[str, str]:
+        return {**DEFAULT_SAML_ATTRIBUTES, **self.attributes}
 
 
 @dataclass(frozen=True)
@@ -124,6 +178,15 @@ class TokenConfig:
 
 
 @dataclass(frozen=True)
+class ApprovalsConfig:
+    webhook_url: str | None = None
+    """Slack-compatible incoming webhook notified of new, approved and denied requests."""
+    webhook_timeout: float = 5.0
+    poll_interval: float = 0.25
+    """How often a held session checks the state store for a decision."""
+
+
+@dataclass(frozen=True)
 class AuditConfig:
     journal_dir: str = "{state_dir}/audit"
     sinks: list[str] = field(default_factory=lambda: ["journal"])
@@ -144,8 +207,13 @@ class BastionConfig:
     vault: VaultConfig = field(default_factory=VaultConfig)
     tokens: TokenConfig = field(default_factory=TokenConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
+    approvals: ApprovalsConfig = field(default_factory=ApprovalsConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     secret_key_file: str = "{state_dir}/web-secret.key"
+    """Secret that signs the portal's session cookies; created (mode 0600) if missing."""
+    public_host: str | None = None
+    """Host name users' clients connect to (shown in the portal's commands); default: the
+    host of ``saml.sp_base_url``."""
 
     def target(self, name: str) -> TargetConfig | None:
         return next((t for t in self.targets if t.name == name), None)

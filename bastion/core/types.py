@@ -177,6 +177,8 @@ class Decision:
     approvals_needed: int = 1
     hold_seconds: float = 0.0
     """How long a REVIEW may hold the event before it is denied."""
+    window_seconds: float = 0.0
+    """After an approval, the same statement (fingerprint) passes again for this long."""
     audit_only: bool = False
     """True when a rule in audit mode *would* have decided this; the event is allowed."""
     account: str = ""

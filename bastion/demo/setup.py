@@ -48,6 +48,24 @@ UPSTREAM_ACCOUNTS = {
 }
 
 
+DEMO_GUARDRAILS: list[dict[str, Any]] = [
+    {"id": "no-drop", "description": "nobody drops or truncates on the shop database",
+     "scope": {"targets": ["shop-db"]}, "match": {"keywords": ["DROP", "TRUNCATE"]}, "action": "deny",
+     "message": "DROP and TRUNCATE are not allowed on shop-db"},
+    {"id": "delete-needs-approval", "description": "every DELETE waits for an approver",
+     "scope": {"targets": ["shop-db"]}, "match": {"keywords": ["DELETE"]}, "action": "review",
+     "review": {"approvers": ["approvers"], "approvals": 1, "hold_seconds": 120, "window_seconds": 300}},
+    {"id": "no-file-access", "description": "no server-side file access",
+     "scope": {"targets": ["shop-db"]}, "match": {"flags": ["outfile", "load_file", "load_data"]}, "action": "deny"},
+    {"id": "no-admin", "description": "admin statements and privilege changes need the DBA console",
+     "scope": {"targets": ["shop-db"], "unless_groups": ["dba"]}, "match": {"kinds": ["admin", "dcl"]},
+     "action": "deny"},
+    {"id": "dynamic-sql", "description": "dynamic SQL cannot be inspected",
+     "scope": {"targets": ["shop-db"]}, "match": {"flags": ["dynamic_sql"]}, "action": "deny"},
+]
+"""The demo's guardrails: deny DROP, hold DELETE for an approver (carol), allow reads."""
+
+
 def seed_mariadb(db: MariaDB) -> None:
     """Create the shop schema and the upstream accounts the bastion logs in with."""
     db.sql(SHOP_SQL)
@@ -78,7 +96,8 @@ def demo_config(workdir: Path, *, db: MariaDB, sshd: SSHD | None, idp_metadata_u
         "state_dir": str(workdir / "var"),
         "listeners": listeners,
         "targets": targets,
-        "policies": {"files": [str(p) for p in write_demo_policies(workdir, protocols)], "stages": ["access"]},
+        "policies": {"files": [str(p) for p in write_demo_policies(workdir, protocols)],
+                     "stages": ["access", "guardrails"]},
         "tokens": {"default_ttl": 3600, "max_ttl": 43200},
         "audit": {"sinks": ["journal"]},
     }
@@ -101,7 +120,9 @@ def write_demo_policies(workdir: Path, protocols: set[str]) -> list[Path]:
     path = workdir / "policies" / "access.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({"access": access}, sort_keys=False))
-    return [path]
+    guard = workdir / "policies" / "guardrails.yaml"
+    guard.write_text(yaml.safe_dump({"guardrails": DEMO_GUARDRAILS}, sort_keys=False))
+    return [path, guard]
 
 
 def write_config(path: Path, config: dict[str, Any]) -> Path:

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from bastion import registry
+from bastion.approvals import ApprovalBroker
 from bastion.config.load import Settings, load_settings
 from bastion.config.schema import ConfigError
 from bastion.context import PluginContext
@@ -66,7 +67,20 @@ def build_context(settings: Settings) -> PluginContext:
     ctx.sinks = [registry.build("bastion.sinks", sink_eps[n].value, n, ctx) for n in settings.config.audit.sinks]
     masker_eps = registry.load("bastion.maskers")
     ctx.maskers = [registry.build("bastion.maskers", ep.value, n, ctx) for n, ep in masker_eps.items()]
+    ctx.services["approvals"] = _broker(ctx)
     return ctx
+
+
+def _broker(ctx: PluginContext) -> ApprovalBroker:
+    import gevent
+
+    from bastion.runtime.webhook import Webhook
+
+    cfg = ctx.settings.config
+    base = cfg.saml.sp_base_url if cfg.saml else ""
+    hook = cfg.approvals.webhook_url
+    notify = Webhook(hook, base, cfg.approvals.webhook_timeout) if hook else None
+    return ApprovalBroker(ctx, sleep=gevent.sleep, notify=notify, poll=cfg.approvals.poll_interval)
 
 
 def describe(ctx: PluginContext) -> dict[str, Any]:

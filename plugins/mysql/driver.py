@@ -7,6 +7,7 @@ batched by the caller through ``queue``/``flush`` so a result set costs one
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 from typing import Any
@@ -75,6 +76,23 @@ class PacketConn:
             buf += chunk
         self.bytes_in += n
         return buf
+
+    def peer_gone(self) -> bool:
+        """Non-blocking: has the peer closed the connection? Data that arrived meanwhile is kept."""
+        if getattr(self.sock, "pending", lambda: 0)():
+            return False
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+            if not readable:
+                return False
+            self.sock.settimeout(0.5)
+            data = self.sock.recv(RECV_SIZE)
+        except (ConnectionError, ssl.SSLError, OSError):
+            return True
+        if not data:
+            return True
+        self.reader.feed(data)
+        return False
 
     def has_buffered_packet(self) -> bool:
         return self.reader.pending() >= 4

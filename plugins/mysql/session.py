@@ -44,6 +44,9 @@ class MySQLSession:
             return Decision.deny(rule=decision.rule, reason="review required but no approval service runs",
                                  message="this statement needs an approval, which is not available here")
         result: Decision = broker.hold(event, decision)
+        if result.verdict is Verdict.ALLOW and self.client.peer_gone():
+            # The user gave up while waiting: never run an approved write for nobody.
+            return Decision.deny(rule=decision.rule, reason="client left before the approval arrived")
         return result
 
     def redact(self, text: str) -> tuple[str, dict[str, int]]:

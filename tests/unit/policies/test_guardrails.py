@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import pytest
+
+from bastion.core.types import Command, FileOp, Forward, Query, Verdict
+from policies.files import GuardMatch, GuardRule, ReviewSpec, Scope
+from policies.guardrails import GuardrailPolicy
+from tests.conftest import make_identity, make_session, make_target
+
+RULES = (
+    GuardRule(id="no-drop", action="deny", match=GuardMatch(keywords=["DROP", "TRUNCATE"]), message="no drops"),
+    GuardRule(id="review-unbounded", action="review", match=GuardMatch(flags=["unbounded_write"]),
+              review=ReviewSpec(approvers=["approvers"], approvals=2, hold_seconds=60, window_seconds=120)),
+    GuardRule(id="prod-ddl", action="deny", scope=Scope(tags=["prod"], unless_groups=["dba"]),
+              match=GuardMatch(kinds=["ddl"])),
+    GuardRule(id="audit-pii", action="audit", match=GuardMatch(tables=["customers"])),
+    GuardRule(id="secrets-table", action="deny", match=GuardMatch(tables=["vault.*"])),
+    GuardRule(id="regex", action="deny", match=GuardMatch(regex=r"\bpg_sleep\b|\bxp_cmdshell\b")),
+    GuardRule(id="rm-rf", action="deny", scope=Scope(protocols=["ssh"]),
+              match=GuardMatch(programs=["rm"], command_regex=r"\s-\w*[rR]")),
+    GuardRule(id="shutdown", action="review", scope=Scope(protocols=["ssh"]),
+              match=GuardMatch(programs=["shutdown", "reboot"])),
+    GuardRule(id="etc-write", action="deny", scope=Scope(protocols=["ssh"]),
+              match=GuardMatch(file_ops=["open-write", "remove", "rename"], paths=["/etc/*"])),
+    GuardRule(id="fwd-db", action="allow", scope=Scope(protocols=["ssh"]),
+              match=GuardMatch(forward_to=["127.0.0.1:3306"])),
+)
+
+
+def stage(rules=RULES) -> GuardrailPolicy:  # type: ignore[no-untyped-def]
+    s = GuardrailPolicy.__new__(GuardrailPolicy)
+    s.rules = rules
+    return s
+
+
+def q(sql: str, groups: tuple[str, ...] = ("developers",), tags: tuple[str, ...] = ("prod",), **kw) -> Query:  # type: ignore[no-untyped-def]
+    return Query(session=make_session(make_identity(groups=groups), make_target(tags=tags)), sql=sql, **kw)
+
+
+SSH = make_target(name="web01", protocol="ssh", tags=("linux",), accounts=("deploy",))
+
+
+@pytest.mark.parametrize(
+    ("sql", "verdict", "rule"),
+    [
+        ("SELECT * FROM orders WHERE id = 1", None, None),
+        ("DROP TABLE orders", Verdict.DENY, "guardrails:no-drop"),
+        ("/*!50000 DROP TABLE orders*/", Verdict.DENY, "guardrails:no-drop"),
+        ("truncate orders", Verdict.DENY, "guardrails:no-drop"),
+        ("DELETE FROM orders", Verdict.REVIEW, "guardrails:review-unbounded"),
+        ("DELETE FROM orders WHERE id = 3", None, None),
+        ("UPDATE orders SET x = 1 LIMIT 5", Verdict.REVIEW, "guardrails:review-unbounded"),
+        ("ALTER TABLE orders ADD c INT", Verdict.DENY, "guardrails:prod-ddl"),
+        ("SELECT * FROM vault.keys", Verdict.DENY, "guardrails:secrets-table"),
+        ("SELECT pg_sleep(1)", Verdict.DENY, "guardrails:regex"),
+        ("SELECT 1; DELETE FROM orders WHERE id = 1", Verdict.DENY, "guardrails:single-statement"),
+        ("FROBNICATE THE DATABASE", Verdict.DENY, "guardrails:fail-closed-unknown"),
+        ('SELECT "a" ; DROP TABLE t', Verdict.DENY, None),
+    ],
+    ids=["read", "drop", "versioned-drop", "truncate", "unbounded-delete", "bounded-delete", "limit-only-update",
+         "prod-ddl", "table-glob", "regex", "multi", "unknown", "ansi-quotes-both-ways"],
+)
+def test_sql_rules(sql, verdict, rule):
+    decision = stage().decide(q(sql))
+    if verdict is None:
+        assert decision is None or decision.audit_only
+    else:
+        assert decision is not None and decision.verdict is verdict
+        if rule:
+            assert decision.rule == rule
+
+
+def test_review_carries_spec():
+    d = stage().decide(q("DELETE FROM orders"))
+    assert d.approvers == {"approvers"} and d.approvals_needed == 2 and d.hold_seconds == 60 and d.window_seconds == 120
+
+
+def test_scope_exemption_and_tags():
+    assert stage().decide(q("ALTER TABLE orders ADD c INT", groups=("dba",))) is None
+    assert stage().decide(q("ALTER TABLE orders ADD c INT", tags=("staging",))) is None
+
+
+def test_audit_rule_is_audit_only():
+    d = stage().decide(q("SELECT email FROM customers WHERE id = 1"))
+    assert d is not None and d.audit_only and d.rule == "guardrails:audit-pii"
+
+
+def test_deny_beats_allow():
+    rules = (GuardRule(id="allow-all", action="allow", match=GuardMatch(kinds=["ddl"])),
+             GuardRule(id="deny-drop", action="deny", match=GuardMatch(keywords=["DROP"])))
+    assert stage(rules).decide(q("DROP TABLE x")).verdict is Verdict.DENY
+
+
+@pytest.mark.parametrize(
+    ("line", "verdict"),
+    [
+        ("ls -la /tmp", None),
+        ("rm -rf /var/www", Verdict.DENY),
+        ("sudo rm -Rf /", Verdict.DENY),
+        ("cd /tmp && /bin/rm -r x", Verdict.DENY),
+        ("echo hi; rm -r x", Verdict.DENY),
+        ("rm file.txt", None),
+        ("sudo reboot", Verdict.REVIEW),
+        ("FOO=1 shutdown -h now", Verdict.REVIEW),
+    ],
+)
+def test_command_rules(line, verdict):
+    d = stage().decide(Command(session=make_session(target=SSH), line=line))
+    assert (d.verdict if d else None) is verdict
+
+
+@pytest.mark.parametrize(
+    ("op", "path", "verdict"),
+    [("open-write", "/etc/passwd", Verdict.DENY), ("open-read", "/etc/passwd", None),
+     ("rename", "/etc/hosts", Verdict.DENY), ("open-write", "/home/u/x", None)],
+)
+def test_file_rules(op, path, verdict):
+    d = stage().decide(FileOp(session=make_session(target=SSH), op=op, path=path))
+    assert (d.verdict if d else None) is verdict
+
+
+def test_forward_rules():
+    ok = stage().decide(Forward(session=make_session(target=SSH), host="127.0.0.1", port=3306))
+    assert ok is not None and ok.verdict is Verdict.ALLOW
+    assert stage().decide(Forward(session=make_session(target=SSH), host="10.0.0.1", port=22)) is None
+
+
+def test_sql_rules_do_not_apply_to_ssh_and_vice_versa():
+    assert stage().decide(Command(session=make_session(target=make_target()), line="rm -rf /")) is None
