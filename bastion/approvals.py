@@ -110,6 +110,9 @@ class ApprovalBroker:
                 return self._deny(decision, approval.id, f"denied by an approver{': ' + comment if comment else ''}")
             if time.time() >= current.expires_at:
                 self._expire(approval.id)
+                expired = self.get(approval.id)
+                if expired is not None:
+                    self.notify("expired", expired)
                 return self._deny(decision, approval.id, "no approval before the hold time ended")
             self.sleep(self.poll)
 

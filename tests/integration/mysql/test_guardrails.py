@@ -25,7 +25,41 @@ BLOCKED_FLAGS = {"unbounded_write", "outfile", "load_data", "load_file", "dynami
 STRICT = [
     {"id": "strict-kinds", "action": "deny", "match": {"kinds": sorted(BLOCKED_KINDS)}},
     {"id": "strict-flags", "action": "deny", "match": {"flags": sorted(BLOCKED_FLAGS)}},
+    {"id": "short-hold", "action": "review", "match": {"keywords": ["DELETE"], "tables": ["held"]},
+     "review": {"approvers": ["approvers"], "hold_seconds": 2}},
 ]
+
+
+class Receiver:
+    """A local HTTP endpoint standing in for a Slack incoming webhook."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append(json.loads(body))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    r = Receiver()
+    yield r
+    r.server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +68,7 @@ def strict_token(strict):
 
 
 @pytest.fixture(scope="module")
-def strict(tmp_path_factory, mariadb):
+def strict(tmp_path_factory, mariadb, webhook):
     import subprocess
     import sys
 
@@ -45,12 +79,14 @@ def strict(tmp_path_factory, mariadb):
     config = demo_config(workdir, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports, protocols={"mysql"},
                          sp_base_url="http://127.0.0.1")
     (workdir / "policies" / "guardrails.yaml").write_text(yaml.safe_dump({"guardrails": STRICT}))
+    config["approvals"] = {"webhook_url": webhook.url}
     path = write_config(workdir / "bastion.yaml", config)
     for account, (_u, password, _g) in UPSTREAM_ACCOUNTS.items():
         subprocess.run([sys.executable, "-m", "bastion.cli", "credentials", "set", f"shop-db/{account}", "--config",
                         str(path)], input=password.encode(), check=True, capture_output=True)
     mariadb.sql("CREATE DATABASE IF NOT EXISTS guard; CREATE TABLE IF NOT EXISTS guard.t (id INT PRIMARY KEY);"
-                "INSERT IGNORE INTO guard.t VALUES (1), (2);")
+                "INSERT IGNORE INTO guard.t VALUES (1), (2);"
+                "CREATE TABLE IF NOT EXISTS guard.held (id INT PRIMARY KEY); INSERT IGNORE INTO guard.held VALUES (1);")
     b = start_bastion(workdir, config)
     yield b
     assert stop_bastion(b) == 0
@@ -191,3 +227,20 @@ def test_held_delete_denied(bastion, mariadb):
             cur.execute("SELECT 1")
     assert mariadb.sql("SELECT COUNT(*) FROM shop.orders WHERE status = 'keep-me'").strip() == "1"
     store.dispose()
+
+
+def test_hold_times_out_and_webhook_is_told(strict, strict_token, mariadb, webhook):
+    with pymysql_conn(strict, strict_token, database="guard") as conn, conn.cursor() as cur:
+        started = time.monotonic()
+        with pytest.raises(pymysql.err.MySQLError) as info:
+            cur.execute("DELETE FROM held WHERE id = 1")
+        assert 1.5 < time.monotonic() - started < 10
+        assert "REQ-" in info.value.args[1] and "hold time" in info.value.args[1]
+        cur.execute("SELECT COUNT(*) FROM held")
+        assert cur.fetchone() == (1,)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(webhook.received) < 2:
+        time.sleep(0.1)
+    events = [m["bastion"]["event"] for m in webhook.received]
+    assert events[:2] == ["new", "expired"], webhook.received
+    assert "DELETE FROM held" in webhook.received[0]["text"] and webhook.received[0]["bastion"]["requester"] == "alice"
