@@ -89,8 +89,9 @@ class ApprovalBroker:
         self.poll = poll
 
     # --------------------------------------------------------------- data path side
-    def hold(self, event: Event, decision: Decision) -> Decision:
-        """Block this greenlet until the request is decided; returns ALLOW or DENY."""
+    def hold(self, event: Event, decision: Decision, cancelled: Callable[[], bool] | None = None) -> Decision:
+        """Block this greenlet until the request is decided; returns ALLOW or DENY.
+        ``cancelled`` is polled too: the user may give up (Ctrl-C) while waiting."""
         kind, text, fp = event_fingerprint(event)
         session = event.session
         window = self._open_window(session.identity.subject, session.target.name, fp)
@@ -108,6 +109,9 @@ class ApprovalBroker:
             if current.status == "denied":
                 comment = next((d.get("comment", "") for d in reversed(current.decisions) if not d["approve"]), "")
                 return self._deny(decision, approval.id, f"denied by an approver{': ' + comment if comment else ''}")
+            if cancelled is not None and cancelled():
+                self._expire(approval.id, "cancelled")
+                return self._deny(decision, approval.id, "cancelled by the requester")
             if time.time() >= current.expires_at:
                 self._expire(approval.id)
                 expired = self.get(approval.id)
@@ -150,10 +154,10 @@ class ApprovalBroker:
                 approvals.c.status == "approved", approvals.c.window_until > time.time())).mappings().first()
         return _row_to_approval(row) if row else None
 
-    def _expire(self, approval_id: str) -> None:
+    def _expire(self, approval_id: str, status: str = "expired") -> None:
         with self.ctx.store.engine.begin() as conn:
             conn.execute(approvals.update().where(approvals.c.id == approval_id, approvals.c.status == "pending")
-                         .values(status="expired", decided_at=time.time()))
+                         .values(status=status, decided_at=time.time()))
 
     # --------------------------------------------------------------- approver side
     def get(self, approval_id: str) -> Approval | None:

@@ -27,6 +27,11 @@ def kill_other(s: MySQLSession, seq: int, sql: str, query_only: bool, conn_id: i
         s.audit_statement("", sql, "kill", Decision.deny(rule="mysql:kill", reason="not the user's connection"),
                           started)
         return
+    if REGISTRY.cancel_hold(conn_id):
+        # The statement is waiting for an approval and never reached the target: cancel the hold.
+        s.client.send(OkPacket(0, 0, s.upstream.status, 0).build(s.caps), seq + 1)
+        s.audit_statement("", sql, "kill", decision, started)
+        return
     target = s.ctx.target(entry.target)
     statement = f"KILL {'QUERY ' if query_only else ''}{entry.thread_id}"
     try:

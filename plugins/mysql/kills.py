@@ -25,7 +25,27 @@ class Registered:
 class KillRegistry:
     def __init__(self) -> None:
         self._by_id: dict[int, Registered] = {}
+        self._held: set[int] = set()
+        self._cancelled: set[int] = set()
         self._lock = threading.Lock()
+
+    def holding(self, conn_id: int, held: bool) -> None:
+        """Mark a connection as waiting for an approval (its statement is not upstream yet)."""
+        with self._lock:
+            (self._held.add if held else self._held.discard)(conn_id)
+            self._cancelled.discard(conn_id)
+
+    def cancel_hold(self, conn_id: int) -> bool:
+        """A KILL for a held connection cancels the hold; True if it was holding."""
+        with self._lock:
+            if conn_id in self._held:
+                self._cancelled.add(conn_id)
+                return True
+            return False
+
+    def cancelled(self, conn_id: int) -> bool:
+        with self._lock:
+            return conn_id in self._cancelled
 
     def add(self, conn_id: int, entry: Registered) -> None:
         with self._lock:
@@ -34,6 +54,8 @@ class KillRegistry:
     def remove(self, conn_id: int) -> None:
         with self._lock:
             self._by_id.pop(conn_id, None)
+            self._held.discard(conn_id)
+            self._cancelled.discard(conn_id)
 
     def resolve(self, conn_id: int, user: str) -> Registered | None:
         """The entry for ``conn_id`` if ``user`` owns it (others' ids look unknown)."""

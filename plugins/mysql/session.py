@@ -43,7 +43,13 @@ class MySQLSession:
         if broker is None:
             return Decision.deny(rule=decision.rule, reason="review required but no approval service runs",
                                  message="this statement needs an approval, which is not available here")
-        result: Decision = broker.hold(event, decision)
+        from plugins.mysql.kills import REGISTRY
+
+        REGISTRY.holding(self.connection_id, True)
+        try:
+            result: Decision = broker.hold(event, decision, cancelled=lambda: REGISTRY.cancelled(self.connection_id))
+        finally:
+            REGISTRY.holding(self.connection_id, False)
         if result.verdict is Verdict.ALLOW and self.client.peer_gone():
             # The user gave up while waiting: never run an approved write for nobody.
             return Decision.deny(rule=decision.rule, reason="client left before the approval arrived")

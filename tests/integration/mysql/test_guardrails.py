@@ -27,6 +27,8 @@ STRICT = [
     {"id": "strict-flags", "action": "deny", "match": {"flags": sorted(BLOCKED_FLAGS)}},
     {"id": "short-hold", "action": "review", "match": {"keywords": ["DELETE"], "tables": ["held"]},
      "review": {"approvers": ["approvers"], "hold_seconds": 2}},
+    {"id": "long-hold", "action": "review", "match": {"keywords": ["DELETE"], "tables": ["held_long"]},
+     "review": {"approvers": ["approvers"], "hold_seconds": 60}},
 ]
 
 
@@ -244,3 +246,15 @@ def test_hold_times_out_and_webhook_is_told(strict, strict_token, mariadb, webho
     events = [m["bastion"]["event"] for m in webhook.received]
     assert events[:2] == ["new", "expired"], webhook.received
     assert "DELETE FROM held" in webhook.received[0]["text"] and webhook.received[0]["bastion"]["requester"] == "alice"
+
+
+def test_kill_query_cancels_a_hold(strict, strict_token, mariadb):
+    """The CLI's Ctrl-C sends KILL QUERY <id> on a second connection: a held statement is dropped."""
+    with pymysql_conn(strict, strict_token, database="guard") as conn:
+        t, out = run_in_thread(lambda: conn.cursor().execute("DELETE FROM held_long WHERE id = 1"))
+        time.sleep(0.8)
+        with pymysql_conn(strict, strict_token, database="guard") as other, other.cursor() as cur:
+            cur.execute(f"KILL QUERY {conn.server_thread_id[0]}")
+        t.join(10)
+        err = out.get("error")
+        assert isinstance(err, pymysql.err.MySQLError) and "cancelled by the requester" in err.args[1], out
