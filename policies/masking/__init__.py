@@ -1,0 +1,41 @@
+"""Sensitive-value masking: pure recognizers, validators and mask styles.
+
+No I/O here: the MySQL row hook and the SSH/recording paths call into this package with
+``str`` or ``bytes`` values. Public API:
+
+* :class:`Match`, :class:`Recognizer`, :data:`BUILTIN` (all built-in recognizers by name),
+  :func:`regex_recognizer` (user-defined), :func:`find_all` (merged, non-overlapping).
+* :class:`MaskStyle` and the style factories :func:`full`, :func:`partial`,
+  :func:`email_partial`, :func:`keyed_hash`, :func:`redact`; :data:`STYLES` by name.
+* :func:`mask_text` / :func:`mask_bytes` for free text and raw column values.
+* :data:`VALIDATORS` (``luhn``, ``iban``, ``ssn``, ``card``) usable by custom recognizers.
+
+Masking is a guard-rail, not access control (design §3.2-6).
+"""
+
+from __future__ import annotations
+
+from .recognizers import BUILTIN, FLAGS, Match, Recognizer, RegexRecognizer, find_all, regex_recognizer
+from .styles import STYLES, MaskStyle, email_partial, full, keyed_hash, partial, redact
+from .text import mask_bytes, mask_text
+from .validators import VALIDATORS
+
+__all__ = [
+    "BUILTIN",
+    "FLAGS",
+    "STYLES",
+    "VALIDATORS",
+    "Match",
+    "MaskStyle",
+    "Recognizer",
+    "RegexRecognizer",
+    "email_partial",
+    "find_all",
+    "full",
+    "keyed_hash",
+    "mask_bytes",
+    "mask_text",
+    "partial",
+    "redact",
+    "regex_recognizer",
+]

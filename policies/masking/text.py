@@ -1,0 +1,87 @@
+"""Free-text masking: replace every recognized span of a value by its masked form.
+
+Contract:
+
+* :func:`mask_text` runs :func:`find_all` (non-overlapping, longest match wins) and
+  replaces each match by ``style_for(recognizer_name)(matched_text)``; everything else
+  is copied unchanged. It returns the new text and ``{recognizer name: matches masked}``
+  (empty when nothing matched, in which case the *same* ``str`` object is returned).
+* :func:`mask_bytes` is the wire-side helper: it decodes with ``surrogateescape`` so
+  bytes that are not valid in ``encoding`` survive unchanged outside the matches, and
+  returns the *same* ``bytes`` object when nothing matched (callers use ``is`` to skip
+  re-encoding a row). Only ASCII-compatible encodings (utf-8, latin-1, cp1252, ascii…)
+  are accepted: in UTF-16/32 the digits a recognizer looks for are not ASCII bytes and
+  ``surrogateescape`` cannot round-trip.
+* ``style_for`` is called at most once per recognizer name per call.
+* NULL handling is the caller's business; the empty string comes back unchanged.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+from .recognizers import Recognizer, find_all
+from .styles import MaskStyle
+
+__all__ = ["mask_bytes", "mask_text"]
+
+
+def mask_text(
+    text: str, recognizers: Sequence[Recognizer], style_for: Callable[[str], MaskStyle]
+) -> tuple[str, dict[str, int]]:
+    """Mask every match of ``recognizers`` in ``text``; see the module contract."""
+    if not text:
+        return text, {}
+    matches = find_all(text, recognizers)
+    if not matches:
+        return text, {}
+    styles: dict[str, MaskStyle] = {}
+    counts: dict[str, int] = {}
+    parts: list[str] = []
+    pos = 0
+    for m in matches:
+        style = styles.get(m.recognizer)
+        if style is None:
+            style = styles[m.recognizer] = style_for(m.recognizer)
+        parts.append(text[pos : m.start])
+        parts.append(style(text[m.start : m.end]))
+        counts[m.recognizer] = counts.get(m.recognizer, 0) + 1
+        pos = m.end
+    parts.append(text[pos:])
+    return "".join(parts), counts
+
+
+@lru_cache(maxsize=64)
+def _ascii_compatible(encoding: str) -> str:
+    """Canonical codec name, or ValueError if the codec is unknown or not ASCII-based."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}") from None
+    if "0123456789@+-.:/ azAZ".encode(info.name) != b"0123456789@+-.:/ azAZ":
+        raise ValueError(f"encoding {encoding!r} is not ASCII-compatible; masking needs one")
+    return info.name
+
+
+def mask_bytes(
+    value: bytes,
+    recognizers: Sequence[Recognizer],
+    style_for: Callable[[str], MaskStyle],
+    encoding: str = "utf-8",
+) -> tuple[bytes, dict[str, int]]:
+    """Mask a column value or output chunk given as bytes in ``encoding``.
+
+    Raises ``ValueError`` for an unknown or non-ASCII-compatible encoding. A masked
+    character that the encoding cannot represent (only possible with a custom mask
+    character or label) raises ``UnicodeEncodeError`` rather than being silently altered.
+    """
+    name = _ascii_compatible(encoding)
+    if not value:
+        return value, {}
+    text = value.decode(name, "surrogateescape")
+    masked, counts = mask_text(text, recognizers, style_for)
+    if not counts:
+        return value, counts
+    return masked.encode(name, "surrogateescape"), counts
