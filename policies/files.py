@@ -78,6 +78,9 @@ class GuardMatch:
     file_ops: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     forward_to: list[str] = field(default_factory=list)
+    wrapped_columns: list[str] = field(default_factory=list)
+    """SQL: column names (globs) used inside a function or expression in a SELECT list
+    (``HEX(card_number)``) — defeats masking, so hold or deny it."""
     events: list[str] = field(default_factory=list)
     """Event kinds (query, command, fileop, forward); empty means inferred from the criteria."""
 

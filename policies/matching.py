@@ -44,7 +44,7 @@ def _table_matches(patterns: list[str], tables: frozenset[str]) -> bool:
 
 def match_sql(m: GuardMatch, c: Classification) -> bool:
     """All SQL criteria given in ``m`` hold for at least one statement of ``c``."""
-    if not (m.kinds or m.keywords or m.flags or m.tables or m.regex):
+    if not (m.kinds or m.keywords or m.flags or m.tables or m.regex or m.wrapped_columns):
         return False  # a rule with no SQL criteria is not a SQL rule
     for st in c.statements:
         if m.kinds and st.kind.value not in m.kinds:
@@ -57,6 +57,9 @@ def match_sql(m: GuardMatch, c: Classification) -> bool:
         if m.tables and not _table_matches(m.tables, st.tables):
             continue
         if m.regex and not _regex(m.regex).search(st.text):
+            continue
+        if m.wrapped_columns and not any(fnmatch.fnmatchcase(c, p.lower()) for c in st.wrapped_columns
+                                         for p in m.wrapped_columns):
             continue
         return True
     return False

@@ -83,7 +83,12 @@ class Masker(Protocol):
     def plan(self, session: Session, columns: Sequence[ColumnInfo]) -> RowMasker | None: ...
 
     def mask_text(self, session: Session, text: str) -> tuple[str, dict[str, int]]:
-        """Mask sensitive values inside free text (terminal output, logs, statements)."""
+        """Mask every sensitive value in text bound for storage (journal, index, recordings,
+        logs, approval requests) — regardless of who may see clear values live."""
+        ...
+
+    def mask_output(self, session: Session, text: str) -> tuple[str, dict[str, int]]:
+        """Mask protocol output shown live to this session's user (rules in scope only)."""
         ...
 
 

@@ -60,10 +60,27 @@ DEMO_GUARDRAILS: list[dict[str, Any]] = [
     {"id": "no-admin", "description": "admin statements and privilege changes need the DBA console",
      "scope": {"targets": ["shop-db"], "unless_groups": ["dba"]}, "match": {"kinds": ["admin", "dcl"]},
      "action": "deny"},
+    {"id": "unmaskable-expressions", "description": "card numbers inside expressions would defeat masking",
+     "scope": {"targets": ["shop-db"], "unless_groups": ["pci-auditors"]},
+     "match": {"wrapped_columns": ["card_number", "email"]}, "action": "deny",
+     "message": "card_number and email may only be selected plainly (they are masked)"},
     {"id": "dynamic-sql", "description": "dynamic SQL cannot be inspected",
      "scope": {"targets": ["shop-db"]}, "match": {"flags": ["dynamic_sql"]}, "action": "deny"},
 ]
 """The demo's guardrails: deny DROP, hold DELETE for an approver (carol), allow reads."""
+
+DEMO_MASKING: list[dict[str, Any]] = [
+    {"id": "cards", "description": "card numbers: by column, and anywhere in free text",
+     "scope": {"targets": ["shop-db", "demo-host"], "unless_groups": ["pci-auditors"]},
+     "columns": ["shop.customers.card_number"], "recognizers": ["card"], "style": "partial", "keep_last": 4},
+    {"id": "emails", "description": "customer e-mails",
+     "scope": {"targets": ["shop-db"], "unless_groups": ["pci-auditors"]},
+     "columns": ["shop.customers.email"], "recognizers": ["email"], "style": "email"},
+    {"id": "secrets", "description": "cloud and SaaS secrets in any output",
+     "scope": {"unless_groups": []}, "recognizers": ["aws_access_key", "aws_secret_key", "github_token",
+                                                   "gitlab_token", "slack_token", "stripe_key", "pem_private_key"],
+     "style": "full"},
+]
 
 
 def seed_mariadb(db: MariaDB) -> None:
@@ -122,7 +139,12 @@ def write_demo_policies(workdir: Path, protocols: set[str]) -> list[Path]:
     path.write_text(yaml.safe_dump({"access": access}, sort_keys=False))
     guard = workdir / "policies" / "guardrails.yaml"
     guard.write_text(yaml.safe_dump({"guardrails": DEMO_GUARDRAILS}, sort_keys=False))
-    return [path, guard]
+    masking = workdir / "policies" / "masking.yaml"
+    targets = {"shop-db", "demo-host"} if "ssh" in protocols else {"shop-db"}
+    rules = [{**r, "scope": {**r["scope"], "targets": [t for t in r["scope"].get("targets", []) if t in targets]}}
+             if "targets" in r["scope"] else r for r in DEMO_MASKING]
+    masking.write_text(yaml.safe_dump({"masking": rules}, sort_keys=False))
+    return [path, guard, masking]
 
 
 def write_config(path: Path, config: dict[str, Any]) -> Path:

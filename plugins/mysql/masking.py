@@ -14,9 +14,15 @@ if TYPE_CHECKING:
 MaskFn = Callable[[bytes], bytes]
 
 
+BINARY_CHARSET = 63
+"""Columns in the binary charset (BLOB, VARBINARY) hold bytes, not text: rewriting them
+would corrupt data, so they are never masked (documented limitation)."""
+
+
 def column_infos(columns: list[ColumnDef]) -> list[ColumnInfo]:
     return [ColumnInfo(schema=c.schema, table=c.table, org_table=c.org_table, name=c.name, org_name=c.org_name,
-                       is_text=c.type in TEXT_LIKE_TYPES, length=c.length) for c in columns]
+                       is_text=c.type in TEXT_LIKE_TYPES and c.charset != BINARY_CHARSET, length=c.length)
+            for c in columns]
 
 
 def plan_masking(s: MySQLSession, columns: list[ColumnDef], plans: list[RowMasker]) -> dict[int, MaskFn]:

@@ -57,12 +57,13 @@ FIRST: dict[str, Kind] = {
     **dict.fromkeys(
         _words(
             "SHUTDOWN RESTART KILL FLUSH RESET PURGE INSTALL UNINSTALL BINLOG CHANGE START STOP HANDLER XA "
-            "LOCK UNLOCK CACHE OPTIMIZE REPAIR ANALYZE CHECK CHECKSUM CLONE IMPORT BACKUP"
+            "LOCK CACHE OPTIMIZE REPAIR ANALYZE CHECK CHECKSUM CLONE IMPORT BACKUP"
         ),
         A,
     ),
     "LOAD": F,
-    **dict.fromkeys(_words("SET USE"), S),
+    # UNLOCK only releases the session's own locks (mysqldump always sends it): harmless.
+    **dict.fromkeys(_words("SET USE UNLOCK"), S),
     **dict.fromkeys(_words("BEGIN COMMIT ROLLBACK SAVEPOINT RELEASE"), T),
     **dict.fromkeys(_words("CALL PREPARE EXECUTE DEALLOCATE DO"), X),
 }

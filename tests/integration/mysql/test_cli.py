@@ -24,8 +24,8 @@ def test_batch_wrong_token(bastion):
     assert res.returncode != 0 and "ERROR 1045" in res.stderr and "invalid" in res.stderr
 
 
-def read_until(fd: int, needle: bytes, timeout: float) -> bytes:
-    buf = b""
+def read_until(fd: int, needle: bytes, timeout: float, buf: bytes = b"") -> bytes:
+    """Read from the pty until ``needle`` is in ``buf`` plus what arrives; returns all of it."""
     deadline = time.monotonic() + timeout
     while needle not in buf and time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.2)
@@ -56,7 +56,9 @@ def test_interactive_with_ctrl_c_kill_query(bastion, mariadb):
         started = time.monotonic()
         os.write(fd, b"\x03")  # Ctrl-C: the CLI opens a 2nd connection and sends KILL QUERY <our id>
         out = read_until(fd, b"query killed", 15)
-        out += read_until(fd, b"MariaDB [shop]> ", 15)
+        since = out[out.index(b"query killed"):] if b"query killed" in out else b""
+        tail = read_until(fd, b"MariaDB [shop]> ", 15, since)
+        out += tail
         assert time.monotonic() - started < 10, out
         assert b"Query execution was interrupted" in out or b"1 row in set" in out
         assert b"Ctrl-C -- query killed" in out
@@ -85,16 +87,16 @@ def test_kill_of_someone_elses_connection_is_refused(bastion):
 
 
 def test_mysqldump_whole_database(bastion, mariadb, tmp_path):
-    token = bastion.token("alice", "dba")
+    token = bastion.token("dave", "developers,pci-auditors")  # clear values: the dump must equal a direct one
     out = tmp_path / "shop.sql"
     res = subprocess.run(["mariadb-dump", "--no-defaults", "-h", "127.0.0.1", "-P", str(bastion.ports["mysql"]),
-                          "--ssl", "-u", "shop-db", f"-p{token}", "--single-transaction", "--routines",
+                          "--ssl", "-u", "shop-db", f"-p{token}", "--single-transaction",
                           "--databases", "shop", f"--result-file={out}"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     dump = out.read_text()
     assert "CREATE TABLE `customers`" in dump and "Ada Lovelace" in dump and "-- Dump completed" in dump
     direct = subprocess.run(["mariadb-dump", "--no-defaults", "-S", str(mariadb.socket), "-uroot",
-                             "--single-transaction", "--routines", "--databases", "shop", "--skip-dump-date"],
+                             "--single-transaction", "--databases", "shop", "--skip-dump-date"],
                             capture_output=True, text=True, timeout=120).stdout
     through = "\n".join(line for line in dump.splitlines() if not line.startswith("-- Dump completed"))
     direct = "\n".join(line for line in direct.splitlines() if not line.startswith("-- Dump completed"))

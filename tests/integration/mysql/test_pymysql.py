@@ -38,9 +38,10 @@ def fixtures_schema(mariadb):
         (3, NULL, 'y', NULL, 2.5, NULL, NULL, 'z', NULL, '');""")
 
 
-def test_basic_select_matches_direct(bastion, mariadb, admin):
-    sql = "SELECT id, name, email, phone, notes FROM customers ORDER BY id"
-    with pymysql_conn(bastion, admin) as conn, conn.cursor() as cur:
+def test_basic_select_matches_direct(bastion, mariadb):
+    sql = "SELECT id, name, email, phone, card_number, notes FROM customers ORDER BY id"
+    pci = bastion.token("dave", "developers,pci-auditors")  # sees clear values
+    with pymysql_conn(bastion, pci) as conn, conn.cursor() as cur:
         cur.execute(sql)
         through = cur.fetchall()
     with direct_conn(mariadb) as conn, conn.cursor() as cur:

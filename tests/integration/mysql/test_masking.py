@@ -1,0 +1,122 @@
+"""Masking through the real MariaDB: text rows (CLI, PyMySQL), binary rows (prepared),
+free text, group exemptions, and everything else byte-identical to a direct connection."""
+
+from __future__ import annotations
+
+import hashlib
+
+import mysql.connector
+import pytest
+
+from tests.integration.mysql.clients import cli, direct_conn, pymysql_conn
+
+CARD = "4111 1111 1111 1111"
+
+
+@pytest.fixture(scope="module")
+def bob(bastion):
+    return bastion.token("bob", "developers")
+
+
+@pytest.fixture(scope="module")
+def dave(bastion):
+    return bastion.token("dave", "developers,pci-auditors")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def extra(mariadb):
+    mariadb.sql("""
+        CREATE TABLE IF NOT EXISTS shop.edge (id INT PRIMARY KEY, card_number VARCHAR(19), notes TEXT,
+                                              big LONGTEXT, other VARCHAR(40));
+        DELETE FROM shop.edge;
+        INSERT INTO shop.edge VALUES (1, NULL, NULL, NULL, 'n/a'), (2, '', '', '', ''),
+          (3, '5555555555554444', 'Grüße — paid with 4012888888881881 ✓', NULL, 'ünïcødé ✓ untouched');
+        GRANT SELECT ON shop.edge TO 'bastion_ro'@'127.0.0.1';
+    """)
+    big = "x" * (16 * 1024 * 1024 - 64) + " card 4111111111111111 end"
+    with direct_conn(mariadb) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE edge SET big = %s WHERE id = 3", (big,))
+        conn.commit()
+
+
+def test_pymysql_text_rows_masked_for_bob(bastion, bob):
+    with pymysql_conn(bastion, bob) as conn, conn.cursor() as cur:
+        cur.execute("SELECT name, email, card_number, notes FROM customers WHERE id IN (1, 2) ORDER BY id")
+        (n1, e1, c1, notes1), (n2, e2, c2, notes2) = cur.fetchall()
+    assert n1 == "Ada Lovelace" and n2 == "Grace Hopper"  # unmasked columns untouched
+    assert c1 == "**** **** **** 1111" and len(c1) == len(CARD)
+    assert c2.endswith("4444") and "5555" not in c2
+    assert e1 == "a**@example.com" and e2.endswith("@example.com") and e2 != "grace@example.com"
+    assert "4012888888881881" not in notes2 and notes2.endswith("last time") and "1881" in notes2
+
+
+def test_pci_auditor_sees_clear_values(bastion, dave):
+    with pymysql_conn(bastion, dave) as conn, conn.cursor() as cur:
+        cur.execute("SELECT email, card_number FROM customers WHERE id = 1")
+        assert cur.fetchone() == ("ada@example.com", CARD)
+
+
+def test_cli_table_output_masked(bastion, bob):
+    res = cli(bastion, bob, "SELECT card_number, email FROM customers WHERE id = 1")
+    assert res.returncode == 0, res.stderr
+    assert "**** **** **** 1111" in res.stdout and "a**@example.com" in res.stdout and "4111 1111" not in res.stdout
+
+
+@pytest.mark.parametrize("use_pure", [True, False], ids=["pure", "c-ext"])
+def test_prepared_binary_rows_masked(bastion, bob, use_pure):
+    conn = mysql.connector.connect(host="127.0.0.1", port=bastion.ports["mysql"], user="shop-db", password=bob,
+                                   database="shop", use_pure=use_pure, ssl_verify_cert=False)
+    try:
+        cur = conn.cursor(prepared=True)
+        cur.execute("SELECT id, card_number, notes, other FROM edge WHERE id >= ? ORDER BY id", (1,))
+        rows = cur.fetchall()
+    finally:
+        conn.close()
+    assert rows[0] == (1, None, None, "n/a")
+    assert rows[1] == (2, "", "", "")
+    assert rows[2][1] == "************4444"
+    assert "4012888888881881" not in rows[2][2]
+    assert rows[2][2].startswith("Grüße — paid with ") and rows[2][2].endswith("✓")
+    assert rows[2][3] == "ünïcødé ✓ untouched"
+
+
+def test_16mb_value_survives_and_is_masked(bastion, bob, mariadb):
+    with pymysql_conn(bastion, bob) as conn, conn.cursor() as cur:
+        cur.execute("SELECT big FROM edge WHERE id = 3")
+        (big,) = cur.fetchone()
+    assert len(big) == 16 * 1024 * 1024 - 64 + len(" card 4111111111111111 end")
+    assert big.endswith(" card ************1111 end") and big.startswith("xxxx")
+
+
+def test_unmasked_columns_byte_identical_to_direct(bastion, bob, mariadb):
+    sql = "SELECT id, name, phone, other FROM customers LEFT JOIN edge USING (id) ORDER BY id"
+    with pymysql_conn(bastion, bob, binary_prefix=True) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        through = cur.fetchall()
+    with direct_conn(mariadb) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        direct = cur.fetchall()
+    assert hashlib.sha256(repr(through).encode()).digest() == hashlib.sha256(repr(direct).encode()).digest()
+
+
+def test_expression_on_sensitive_column_is_denied(bastion, bob):
+    import pymysql
+
+    with pymysql_conn(bastion, bob) as conn, conn.cursor() as cur:
+        for sql in ("SELECT HEX(card_number) FROM customers", "SELECT REVERSE(card_number) FROM customers",
+                    "SELECT CONCAT(email, '') FROM customers"):
+            with pytest.raises(pymysql.err.MySQLError) as info:
+                cur.execute(sql)
+            assert "unmaskable-expressions" in info.value.args[1]
+
+
+def test_audit_never_holds_clear_values(bastion, dave):
+    with pymysql_conn(bastion, dave) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM customers WHERE card_number = '4111 1111 1111 1111'")
+        cur.execute("SELECT email, card_number FROM customers")
+    journal = str(bastion.journal())
+    assert "4111 1111 1111 1111" not in journal and "ada@example.com" not in journal
+    masked = [e for e in bastion.journal() if e["type"] == "query" and "**** **** **** 1111" in e["data"]["statement"]]
+    assert masked and masked[-1]["data"]["statement_masked"] == {"card": 1}
+    counted = [e for e in bastion.journal() if e["type"] == "query" and e["data"].get("masked")]
+    assert counted  # bob's masked reads are counted by recognizer and column
