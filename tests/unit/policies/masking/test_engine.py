@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from bastion.core.contracts import ColumnInfo
+from policies.files import MaskRule, PolicySet, Recognizer, Scope
+from policies.masking.engine import RuleMasker, column_matches
+from tests.conftest import make_identity, make_session
+
+
+def col(name: str, table: str = "customers", schema: str = "shop", org_name: str | None = None,
+        is_text: bool = True) -> ColumnInfo:
+    return ColumnInfo(schema=schema, table=table, org_table=table, name=name,
+                      org_name=name if org_name is None else org_name, is_text=is_text)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "column", "expected"),
+    [
+        ("shop.customers.card_number", col("card_number"), True),
+        ("*.*.card_number", col("card_number"), True),
+        ("card_number", col("card_number"), True),
+        ("customers.card_*", col("card_number"), True),
+        ("shop.orders.card_number", col("card_number"), False),
+        ("card_number", ColumnInfo("shop", "c", "customers", "alias", "card_number", True), True),
+        ("*.*.alias", ColumnInfo("shop", "c", "customers", "alias", "card_number", True), True),
+        ("email", col("HEX(email)", org_name=""), False),
+    ],
+)
+def test_column_matches(pattern, column, expected):
+    assert column_matches([pattern], column) is expected
+
+
+def masker(tmp_path, *rules: MaskRule, recognizers: tuple[Recognizer, ...] = ()) -> RuleMasker:
+    ctx = SimpleNamespace(settings=SimpleNamespace(policies=PolicySet(masking=rules, recognizers=recognizers),
+                                                   config=SimpleNamespace(state_dir=str(tmp_path))))
+    return RuleMasker(ctx)  # type: ignore[arg-type]
+
+
+CARDS = MaskRule(id="cards", scope=Scope(unless_groups=["pci"]), columns=["*.*.card_number"], recognizers=["card"])
+BOB = make_session(make_identity("bob", ("developers",)))
+PCI = make_session(make_identity("dave", ("developers", "pci")))
+
+
+def test_plan_by_column_and_recognizer(tmp_path):
+    m = masker(tmp_path, CARDS)
+    plan = m.plan(BOB, [col("id", is_text=False), col("card_number"), col("notes")])
+    assert plan is not None and set(plan.maskers) == {1, 2}
+    assert plan.maskers[1](b"4111 1111 1111 1111") == b"**** **** **** 1111"
+    assert plan.maskers[2](b"paid 4012888888881881 ok") == b"paid ************1881 ok"
+    assert plan.maskers[2](b"nothing here") == b"nothing here"
+    assert plan.counts == {"column:shop.customers.card_number": 1, "card:shop.customers.notes": 1}
+
+
+def test_exempt_group_gets_no_plan(tmp_path):
+    assert masker(tmp_path, CARDS).plan(PCI, [col("card_number")]) is None
+
+
+def test_hash_style_is_stable_and_keyed(tmp_path):
+    rule = MaskRule(id="h", columns=["email"], style="hash")
+    a = masker(tmp_path, rule).plan(BOB, [col("email")])
+    b = masker(tmp_path, rule).plan(BOB, [col("email")])
+    other = masker(tmp_path / "other", rule).plan(BOB, [col("email")])
+    v = b"ada@example.com"
+    assert a.maskers[0](v) == b.maskers[0](v) != v and len(a.maskers[0](v)) == len(v)
+    assert other.maskers[0](v) != a.maskers[0](v)
+
+
+def test_storage_masking_ignores_exemptions(tmp_path):
+    m = masker(tmp_path, CARDS)
+    text, counts = m.mask_text(PCI, "card 4111111111111111 mail ada@example.com key AKIAIOSFODNN7EXAMPLE")
+    assert "4111111111111111" not in text and "ada@example.com" not in text and "AKIAIOSFODNN7EXAMPLE" not in text
+    assert counts == {"card": 1, "email": 1, "aws_access_key": 1}
+
+
+def test_live_output_respects_scope(tmp_path):
+    m = masker(tmp_path, CARDS)
+    assert m.mask_output(BOB, "x 4111111111111111")[0] == "x ************1111"
+    assert m.mask_output(PCI, "x 4111111111111111")[0] == "x 4111111111111111"
+
+
+def test_custom_recognizer(tmp_path):
+    rule = MaskRule(id="emp", recognizers=["employee_id"], style="full")
+    m = masker(tmp_path, rule, recognizers=(Recognizer(name="employee_id", pattern=r"EMP-\d{6}"),))
+    plan = m.plan(BOB, [col("notes")])
+    assert plan.maskers[0](b"owner EMP-123456.") == b"owner **********."
