@@ -124,7 +124,8 @@ class SAMLConfig:
                              f"(expected some of: {', '.join(SAML_ATTRIBUTE_KEYS)})")
         bad_roles = sorted(set(self.roles) - set(SAML_ROLES))
         if bad_roles:
-            raise ValueError(f"roles: unknown role(s) {', '.join(bad_roles)} (expected some of: {', '.join(SAML_ROLES)})")
+            raise ValueError(f"roles: unknown role(s) {', '.join(bad_roles)} "
+                             f"(expected some of: {', '.join(SAML_ROLES)})")
         if not 0 <= self.clock_skew <= 300:
             raise ValueError("clock_skew must be between 0 and 300 seconds")
         if self.session_lifetime < 60:
