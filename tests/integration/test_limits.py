@@ -41,7 +41,7 @@ def closed(sock: socket.socket, timeout: float) -> bool:
         while True:
             if not sock.recv(4096):
                 return True
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return False
     except OSError:
         return True
