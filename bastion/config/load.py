@@ -84,8 +84,12 @@ def _resolve_paths(config: BastionConfig, base: Path) -> BastionConfig:
         return str((base / value).resolve()) if not value.startswith(("/", "sqlite:", "mysql")) else value
 
     state_url = config.state.url.replace("{state_dir}", state_dir)
+    saml = config.saml
+    if saml is not None and saml.idp_metadata_file:
+        saml = replace(saml, idp_metadata_file=fix(saml.idp_metadata_file))
     return replace(
         config,
+        saml=saml,
         state_dir=state_dir,
         tls=replace(config.tls, cert_file=fix(config.tls.cert_file), key_file=fix(config.tls.key_file)),
         policies=replace(config.policies, files=[fix(f) or "" for f in config.policies.files]),

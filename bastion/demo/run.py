@@ -66,6 +66,7 @@ def run_demo(workdir: str | None, search: str = "sqlite") -> int:
     del search  # the OpenSearch backend joins the demo with the audit index
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="bastion-demo-"))
     work.mkdir(parents=True, exist_ok=True)
+    work.chmod(0o711)  # sshd reads authorized_keys as the demo OS user, who must traverse the workdir
     logs.setup("info")
     services: list[Service] = []
     bastion = None

@@ -1,12 +1,22 @@
-"""The Flask web app: health, metrics, SAML login, portal, approvals, audit search."""
+"""The Flask web app: health, metrics, SAML sign-in, portal, login links, JSON API.
+
+``/healthz`` and ``/metrics`` stay unauthenticated (they reveal no secrets); everything
+else needs a portal session (SAML) or, for ``/api/v1``, a bastion token. Session,
+CSRF and header policy: :mod:`bastion.web.security`; SAML: :mod:`bastion.web.sso`.
+"""
 
 from __future__ import annotations
 
+import datetime
+import time
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from bastion.context import PluginContext
+
+SESSION_COOKIE = "bastion_session"
 
 
 def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
@@ -20,11 +30,80 @@ def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
             raise RuntimeError("create_app needs a context or a config path (set BASTION_CONFIG)")
         settings, _ = load_checked(config_path)
         ctx = build_context(settings)
+    else:
+        _ensure_tls_certificate(ctx)
+    from bastion.web import admin, api, health, links, portal, saml, security
+    from bastion.web.auth import session_principal
+    from bastion.web.sso import SAMLService
+
+    cfg = ctx.settings.config
+    secure = bool(cfg.saml and cfg.saml.base_url.startswith("https://"))
+    lifetime = cfg.saml.session_lifetime if cfg.saml else 8 * 3600
     app = Flask(__name__)
-    app.config.update(BASTION_CTX=ctx)
+    app.config.update(
+        BASTION_CTX=ctx,
+        SECRET_KEY=security.load_secret_key(cfg.secret_key_file),
+        # SP and IdP may share a host (and so a cookie jar): our cookie has its own name;
+        # on https the __Host- prefix also pins it to this host, path / and Secure.
+        SESSION_COOKIE_NAME=f"__Host-{SESSION_COOKIE}" if secure else SESSION_COOKIE,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_PATH="/",
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(seconds=lifetime),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        PREFERRED_URL_SCHEME="https" if secure else "http",
+    )
     if test_config:
         app.config.update(test_config)
-    from bastion.web import health
+    app.extensions["bastion.saml"] = SAMLService(cfg.saml, ctx.store) if cfg.saml else None
+    security.init_app(app)
 
-    app.register_blueprint(health.bp)
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"principal": session_principal(), "now": time.time()}
+
+    app.jinja_env.filters["when"] = _when
+    app.jinja_env.filters["duration"] = _duration
+    app.register_error_handler(HTTPException, _http_error)
+    for blueprint in (health.bp, saml.bp, portal.bp, admin.bp, links.bp, api.bp):
+        app.register_blueprint(blueprint)
     return app
+
+
+def _ensure_tls_certificate(ctx: PluginContext) -> None:
+    """The portal shows the MySQL listener's certificate fingerprint: create the self-signed
+    certificate now (the MySQL plugin would on its first connection). Only with the
+    listeners' own context — same process, before they start — so nothing races on it."""
+    from bastion.runtime.tls import ensure_certificate
+
+    cfg = ctx.settings.config
+    mysql = cfg.listeners.get("mysql")
+    if mysql is not None and mysql.enabled and not cfg.tls.cert_file:
+        ensure_certificate(cfg.tls, ctx.settings.state_dir)
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return "—"
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} seconds"
+
+
+def _http_error(exc: HTTPException) -> Response | tuple[Response | str, int]:
+    code = exc.code or 500
+    if request.path.startswith("/api/"):
+        return jsonify(error=exc.description or exc.name), code
+    if code == 401:
+        message = "Please sign in first."
+    else:
+        message = exc.description or exc.name
+    return render_template("error.html", code=code, title=exc.name, message=message), code

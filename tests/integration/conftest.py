@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from bastion.demo.services import MariaDB, ServiceError, free_port
+from bastion.demo.idp import SimpleSAMLphp
+from bastion.demo.services import SSHD, MariaDB, ServiceError, free_port
 from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config, seed_mariadb, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,10 +103,11 @@ def stop_bastion(b: BastionProc) -> int:
 
 
 @pytest.fixture(scope="session")
-def bastion(tmp_path_factory: pytest.TempPathFactory, mariadb: MariaDB) -> Iterator[BastionProc]:
+def bastion(tmp_path_factory: pytest.TempPathFactory, mariadb: MariaDB, bastion_ports: dict[str, int],
+            idp: SimpleSAMLphp) -> Iterator[BastionProc]:
     workdir = tmp_path_factory.mktemp("bastion")
-    ports = {"web": free_port(), "mysql": free_port(), "ssh": free_port()}
-    config = demo_config(workdir, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports,
+    ports = bastion_ports
+    config = demo_config(workdir, db=mariadb, sshd=None, idp_metadata_url=idp.metadata_url, ports=ports,
                          protocols={"mysql"}, sp_base_url=f"http://127.0.0.1:{ports['web']}")
     path = write_config(workdir / "bastion.yaml", config)
     for account, (_user, password, _grant) in UPSTREAM_ACCOUNTS.items():
@@ -123,3 +128,76 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):  # type:
             return value
         time.sleep(interval)
     return predicate()
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHD]:
+    """A private OpenSSH sshd (OS user ``bastiontest``, random password, ed25519 client key)."""
+    # Not under pytest's 0700 basetemp: sshd reads authorized_keys (and the shell enters the
+    # home directory) as the test user, who must be able to traverse every parent directory.
+    del tmp_path_factory
+    workdir = Path(tempfile.mkdtemp(prefix="bastion-sshd-"))
+    server = SSHD(workdir, "bastiontest", secrets.token_urlsafe(12))
+    try:
+        server.start()
+    except (ServiceError, OSError, subprocess.CalledProcessError) as exc:
+        server.stop()
+        service_failed("sshd", exc)
+    yield server
+    server.stop()
+    server.remove_user()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def open_bastion(tmp_path_factory: pytest.TempPathFactory, mariadb: MariaDB) -> Iterator[BastionProc]:
+    """A second bastion on the same MariaDB with only the access stage (no guardrails):
+    for workloads the demo's guardrails would hold or deny (sysbench deletes rows)."""
+    from bastion.demo.stack import mysql_config, store_credentials
+
+    workdir = tmp_path_factory.mktemp("open-bastion")
+    config = mysql_config(workdir, mariadb, allow_all=True)
+    store_credentials(write_config(workdir / "bastion.yaml", config))
+    b = start_bastion(workdir, config)
+    yield b
+    code = stop_bastion(b)
+    assert code == 0, f"bastion exited with {code}:\n{b.log_text()[-3000:]}"
+
+
+@pytest.fixture(scope="session")
+def bastion_ports() -> dict[str, int]:
+    """The shared bastion's ports, picked before anything starts: the IdP must know the SP's URLs."""
+    return {"web": free_port(), "mysql": free_port(), "ssh": free_port()}
+
+
+@pytest.fixture(scope="session")
+def idp(tmp_path_factory: pytest.TempPathFactory, bastion_ports: dict[str, int]) -> Iterator[SimpleSAMLphp]:
+    """SimpleSAMLphp (users alice/bob/carol/dave, see bastion.demo.idp) with the shared bastion as its SP."""
+    base = f"http://127.0.0.1:{bastion_ports['web']}"
+    server = SimpleSAMLphp(tmp_path_factory.mktemp("idp"), f"{base}/saml/metadata", f"{base}/saml/acs",
+                           f"{base}/saml/sls")
+    try:
+        server.start()
+    except (ServiceError, OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+        server.stop()
+        service_failed("SimpleSAMLphp", exc)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def opensearch_node(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """An embedded OpenSearch 2.19 node (tests/search/launcher, built by Maven) on a free port."""
+    from tests.search.opensearch import EngineError, OpenSearchNode, build
+
+    node = None
+    try:
+        node = OpenSearchNode(tmp_path_factory.mktemp("opensearch"), build())
+        node.start()
+    except (EngineError, OSError) as exc:
+        if node is not None:
+            node.stop()
+        service_failed("OpenSearch", exc)
+    assert node is not None
+    yield node
+    node.stop()
