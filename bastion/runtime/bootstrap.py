@@ -31,6 +31,11 @@ def load_checked(path: str) -> tuple[Settings, dict[str, registry.Loaded]]:
         plugin = protocols[target.protocol].value
         for problem in plugin.validate_target(target.options):
             errors.append(f"{settings.path}: targets[{i}].options: {problem}")
+    for name, listener in settings.config.listeners.items():
+        # optional hook: plugins that read listener options validate them at start-up too
+        check = getattr(protocols[name].value, "validate_listener", None) if name in protocols else None
+        for problem in check(listener.options) if check else []:
+            errors.append(f"{settings.path}: listeners.{name}.options: {problem}")
     stages = registry.load("bastion.policies")
     for i, name in enumerate(settings.config.policies.stages):
         if name not in stages:

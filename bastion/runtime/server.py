@@ -63,6 +63,9 @@ class Bastion:
                                                                spawn=Pool(lc.max_connections))
             else:
                 plugin = self.protocols[name].value
+                prepare = getattr(plugin, "prepare", None)
+                if prepare is not None:  # optional hook: one-time setup (e.g. SSH host keys) before accepting
+                    prepare(self.ctx)
                 pool = _BoundedPool(lc.max_connections)
                 self.pools[name] = pool
                 server = StreamServer((lc.bind, lc.port), self._handler(name, plugin), spawn=pool)

@@ -1,0 +1,327 @@
+"""Client leg: the bastion is the SSH server the user's client talks to (paramiko server side).
+
+Authentication turns the SSH user name (``[user:]target[/role]``) plus one of three
+proofs into an :class:`Identity`, then asks the pipeline for a ``Connect`` decision
+whose ``account`` is the upstream account. Nothing is opened upstream here.
+
+* publickey — a key registered in the portal; identity = the owner as of their last
+  SAML login. paramiko calls ``check_auth_publickey`` twice (unsigned query, then the
+  signed attempt), so the verdict is cached per key.
+* password — a bastion token (also accepted as a keyboard-interactive answer).
+* keyboard-interactive — a one-time login link: the user opens the URL, signs in
+  through SAML and approves; the answer to "Press Enter…" then waits (polling, so only
+  this greenlet waits) for that approval.
+
+Channel requests are recorded into :class:`ChannelRequest` objects and handed to the
+driver's greenlets; these callbacks run on the transport's greenlet and return at once.
+Agent forwarding, X11 and remote (``-R``) forwarding are refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import gevent
+import gevent.event
+import paramiko
+
+from bastion.core.types import Connect, Decision, Forward, Identity, Session, Verdict
+from bastion.state.directory import ssh_fingerprint
+from plugins.ssh.names import Selector, parse_username
+from plugins.ssh.options import SSHOptions
+
+if TYPE_CHECKING:
+    from bastion.context import PluginContext
+    from plugins.ssh.session import SSHSession
+
+log = logging.getLogger("bastion.ssh")
+
+OK, FAILED = paramiko.AUTH_SUCCESSFUL, paramiko.AUTH_FAILED
+PROHIBITED = paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+
+class ClientGone(Exception):
+    """The client closed its connection during authentication."""
+
+
+@dataclass
+class PtySpec:
+    term: bytes
+    width: int
+    height: int
+    width_px: int
+    height_px: int
+    modes: bytes
+
+
+@dataclass
+class ChannelRequest:
+    """What the client asked of one channel, filled in by the callbacks below."""
+
+    chanid: int
+    kind: str
+    """``session`` or ``direct-tcpip``."""
+    pty: PtySpec | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    request: str = ""
+    """``shell``, ``exec`` or ``subsystem`` once the client asked for one."""
+    command: bytes = b""
+    subsystem: str = ""
+    dest: tuple[str, int] = ("", 0)
+    origin: tuple[str, int] = ("", 0)
+    forward: Forward | None = None
+    decision: Decision | None = None
+    ready: gevent.event.Event = field(default_factory=gevent.event.Event)
+    on_resize: Callable[[int, int, int, int], None] | None = None
+    channel: paramiko.Channel | None = None
+    """The client's channel once accepted (for "closing" notices)."""
+    done: bool = False
+
+
+class BastionServer(paramiko.ServerInterface):
+    def __init__(self, ctx: PluginContext, opts: SSHOptions, client_addr: tuple[str, int],
+                 transport: paramiko.Transport, make_session: Callable[[Session], SSHSession],
+                 judge_forward: Callable[[SSHSession, ChannelRequest], Decision]) -> None:
+        self.ctx, self.opts, self.transport = ctx, opts, transport
+        self.client_addr = f"{client_addr[0]}:{client_addr[1]}"
+        self._make_session, self._judge_forward = make_session, judge_forward
+        self.session: Session | None = None
+        self.sess: SSHSession | None = None
+        self.failures: list[str] = []
+        self.exhausted = False
+        self.waiting_for_link = False
+        self.requests: dict[int, ChannelRequest] = {}
+        self._pk_cache: dict[bytes, Session | None] = {}
+        self._username = ""
+        self._link: str | None = None
+
+    # ------------------------------------------------------------------ authentication
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "publickey,keyboard-interactive,password"
+
+    def get_banner(self) -> tuple[str | None, str | None]:
+        return (self.opts.banner + "\n", "en-US") if self.opts.banner else (None, None)
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        return self._finish(self._token_session(username, password, "password"))
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        blob = key.asbytes()
+        if blob not in self._pk_cache:
+            self._pk_cache[blob] = self._key_session(username, key)
+            if self._pk_cache[blob] is None:
+                self._count_failure()
+        session = self._pk_cache[blob]
+        if session is None:
+            return FAILED
+        self.session = session
+        return OK
+
+    def check_auth_interactive(self, username: str, submethods: str) -> int | paramiko.InteractiveQuery:
+        selector = parse_username(username)
+        target = self.ctx.target(selector.target) if selector else None
+        if selector is None or target is None or target.protocol != "ssh":
+            return self._finish(self._refuse("unknown target" if selector else "bad user name"))
+        self._username = username
+        base = self._portal_url()
+        if not base:
+            return paramiko.InteractiveQuery("bastion login", "Paste a bastion token from the portal.\n",
+                                             ("Bastion token: ", False))
+        self._link = self.ctx.login_links.open("ssh", target.name, self.client_addr)
+        instructions = (f"To reach {target.name} through the bastion, open the link below in a browser, "
+                        "sign in and approve the connection (or paste a bastion token at the prompt).")
+        # The URL goes into the prompt itself: OpenSSH prints the instructions only at
+        # LogLevel INFO or above, but always shows the prompt.
+        prompt = f"\n    {base}/login/{self._link}\n\nPress Enter after approving in the browser: "
+        return paramiko.InteractiveQuery("bastion login", instructions, (prompt, False))
+
+    def check_auth_interactive_response(self, responses: list[str]) -> int:
+        answer = responses[0].strip() if responses else ""
+        link, self._link = self._link, None
+        if answer:
+            return self._finish(self._token_session(self._username, answer, "keyboard-interactive"))
+        if link is None:
+            return self._finish(self._refuse("empty token"))
+        self.waiting_for_link = True
+        try:
+            identity = self.ctx.login_links.wait(link, self.opts.login_link_timeout, sleep=self._link_sleep)
+        except ClientGone:
+            return self._finish(self._refuse("client left while waiting for the login link"))
+        finally:
+            self.waiting_for_link = False
+        if identity is None:
+            return self._finish(self._refuse("login link not approved (expired, denied or timed out)"))
+        return self._finish(self._identity_session(self._username, identity, "login-link", {}))
+
+    def _link_sleep(self, seconds: float) -> None:
+        # The wait runs on the transport's greenlet, so nobody reads the socket meanwhile:
+        # peek at it to notice a client that gave up instead of polling for minutes.
+        gevent.sleep(seconds)
+        try:
+            gone = self.transport.sock.recv(1, socket.MSG_PEEK) == b""
+        except TimeoutError:  # paramiko keeps a 0.1 s timeout on its socket: nothing to read
+            gone = False
+        except OSError:
+            gone = True
+        if gone:
+            raise ClientGone
+
+    def _portal_url(self) -> str:
+        saml = self.ctx.settings.config.saml
+        base = self.opts.portal_url or (saml.sp_base_url if saml is not None else "")
+        return base.rstrip("/")
+
+    def _token_session(self, username: str, token: str, method: str) -> Session | None:
+        info = self.ctx.tokens.verify(token)
+        if info is None:
+            return self._refuse("invalid, expired or revoked token")
+        return self._identity_session(username, info.identity(), method, {"token_id": info.id}, info.reason)
+
+    def _key_session(self, username: str, key: paramiko.PKey) -> Session | None:
+        fingerprint = ssh_fingerprint(key.get_name(), key.asbytes())
+        owner = self.ctx.ssh_keys.owner(key.get_name(), key.asbytes())
+        if owner is None:
+            return self._refuse(f"unregistered key {fingerprint}")
+        identity = self.ctx.users.get(owner)
+        if identity is None:
+            return self._refuse(f"key owner {owner} never signed in to the portal")
+        return self._identity_session(username, identity, "publickey", {"key": fingerprint})
+
+    def _identity_session(self, username: str, identity: Identity, method: str, extra: dict[str, str],
+                          reason: str = "") -> Session | None:
+        selector = parse_username(username)
+        if selector is None:
+            return self._refuse("bad user name")
+        if selector.user and selector.user != identity.subject:
+            return self._refuse(f"user name names {selector.user}, credential belongs to {identity.subject}")
+        return self._authorize(selector, identity, method, extra, reason)
+
+    def _authorize(self, selector: Selector, identity: Identity, method: str, extra: dict[str, str],
+                   reason: str) -> Session | None:
+        target = self.ctx.target(selector.target)
+        if target is None or target.protocol != "ssh":
+            return self._refuse(f"unknown target {selector.target!r}")
+        session = Session(id=Session.new_id(), identity=identity, target=target, account="",
+                          client_addr=self.client_addr, started_at=time.time(), reason=reason,
+                          protocol_info={"role": selector.role, "auth": method,
+                                         "client_version": str(self.transport.remote_version), **extra})
+        event = Connect(session=session)
+        outcome = self.ctx.pipeline.decide(event)
+        if outcome.verdict is not Verdict.ALLOW or not outcome.decision.account:
+            return self._refuse(f"{identity.subject}: access to {target.name} denied by "
+                                f"{outcome.decision.rule} (ref {event.id})")
+        return dataclasses.replace(session, account=outcome.decision.account)
+
+    def _refuse(self, reason: str) -> Session | None:
+        """Record why an attempt failed; always None (so callers can ``return self._refuse(…)``)."""
+        self.failures.append(reason)
+        log.info("ssh authentication refused: %s", reason, extra={"client": self.client_addr})
+        return None
+
+    def _count_failure(self) -> None:
+        if len(self.failures) >= self.opts.max_auth_attempts:
+            self.exhausted = True  # the plugin's loop closes the connection
+
+    def _finish(self, session: Session | None) -> int:
+        if session is None:
+            self._count_failure()
+            return FAILED
+        self.session = session
+        return OK
+
+    # ------------------------------------------------------------------ channels
+
+    def ensure_session(self) -> SSHSession | None:
+        """The authenticated session, created on first use (by a channel or the plugin's loop)."""
+        if self.sess is None and self.session is not None and self.transport.is_authenticated():
+            self.sess = self._make_session(self.session)
+        return self.sess
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        if kind != "session" or self.ensure_session() is None:
+            return PROHIBITED
+        self.requests[chanid] = ChannelRequest(chanid, kind)
+        return paramiko.OPEN_SUCCEEDED
+
+    def check_channel_direct_tcpip_request(self, chanid: int, origin: tuple[str, int],
+                                           destination: tuple[str, int]) -> int:
+        sess = self.ensure_session()
+        if sess is None:
+            return PROHIBITED
+        req = ChannelRequest(chanid, "direct-tcpip", dest=(str(destination[0]), int(destination[1])),
+                             origin=(str(origin[0]), int(origin[1])))
+        req.decision = self._judge_forward(sess, req)
+        if req.decision.verdict is not Verdict.ALLOW:
+            return PROHIBITED
+        self.requests[chanid] = req
+        return paramiko.OPEN_SUCCEEDED
+
+    def _request(self, channel: paramiko.Channel) -> ChannelRequest | None:
+        req = self.requests.get(channel.get_id())
+        return req if req is not None and req.kind == "session" and not req.request else None
+
+    def check_channel_pty_request(self, channel: paramiko.Channel, term: bytes, width: int, height: int,
+                                  pixelwidth: int, pixelheight: int, modes: bytes) -> bool:
+        req = self._request(channel)
+        if req is None:
+            return False
+        req.pty = PtySpec(term, width, height, pixelwidth, pixelheight, modes)
+        return True
+
+    def check_channel_env_request(self, channel: paramiko.Channel, name: bytes, value: bytes) -> bool:
+        req = self._request(channel)
+        key = name.decode("utf-8", errors="replace")
+        if req is None or not self.opts.env_allowed(key) or len(req.env) >= 32:
+            return False
+        req.env[key] = value.decode("utf-8", errors="replace")[:256]
+        return True
+
+    def _start(self, channel: paramiko.Channel, request: str, **values: Any) -> bool:
+        req = self._request(channel)
+        if req is None:
+            return False
+        for key, value in values.items():
+            setattr(req, key, value)
+        req.request = request
+        req.ready.set()
+        return True
+
+    def check_channel_shell_request(self, channel: paramiko.Channel) -> bool:
+        return self._start(channel, "shell")
+
+    def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
+        return self._start(channel, "exec", command=bytes(command))
+
+    def check_channel_subsystem_request(self, channel: paramiko.Channel, name: str) -> bool:
+        return name == "sftp" and self._start(channel, "subsystem", subsystem=name)
+
+    def check_channel_window_change_request(self, channel: paramiko.Channel, width: int, height: int,
+                                            pixelwidth: int, pixelheight: int) -> bool:
+        req = self.requests.get(channel.get_id())
+        if req is None or req.pty is None:
+            return False
+        req.pty = dataclasses.replace(req.pty, width=width, height=height, width_px=pixelwidth,
+                                      height_px=pixelheight)
+        if req.on_resize is not None:
+            req.on_resize(width, height, pixelwidth, pixelheight)
+        return True
+
+    def check_channel_forward_agent_request(self, channel: paramiko.Channel) -> bool:
+        return False  # the user's agent never reaches a target: the bastion holds the credential
+
+    def check_channel_x11_request(self, channel: paramiko.Channel, single_connection: bool, auth_protocol: str,
+                                  auth_cookie: bytes, screen_number: int) -> bool:
+        return False
+
+    def check_port_forward_request(self, address: str, port: int) -> bool:
+        return False  # remote (-R) forwarding would open a listener on the target for the user
+
+    def check_global_request(self, kind: str, msg: paramiko.Message) -> bool:
+        return False  # keepalive@openssh.com gets a failure reply, which clients count as alive

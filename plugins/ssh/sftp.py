@@ -1,0 +1,201 @@
+"""The SFTP subsystem, terminated far enough to judge every file operation.
+
+Client → target: packets are split and classified (:mod:`sftpcodec`); every open,
+opendir, remove, rename, mkdir, rmdir, setstat, symlink and link becomes a ``FileOp``
+judged by the pipeline before it is forwarded. A refused request is answered locally
+with ``SSH_FX_PERMISSION_DENIED`` and never reaches the target; runs of allowed packets
+are forwarded as one slice. Reads and writes go through only on handles the target
+issued for an allowed open.
+
+Target → client: whole packets only (a locally made reply must never land inside a
+forwarded packet), observed for handles, data sizes and status codes so the audit
+records each file with its path, bytes read/written and result.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import gevent.lock
+import paramiko
+
+from bastion.core.types import FileOp, Verdict
+from plugins.ssh import sftpcodec as sc
+from plugins.ssh.relay import CHUNK, ChannelGone, bridge_session, send_all
+from plugins.ssh.session import SSHSession, denial_text
+
+log = logging.getLogger("bastion.ssh")
+
+
+@dataclass
+class _Open:
+    """A handle the target issued for an allowed open/opendir."""
+
+    op: str
+    path: str
+    event_id: str
+    rule: str
+    read: int = 0
+    written: int = 0
+
+
+@dataclass
+class _Pending:
+    """A forwarded request whose reply the bastion wants to see."""
+
+    kind: str
+    """``op`` (judged request), ``read``, ``close``."""
+    request: sc.Request
+    event_id: str = ""
+    rule: str = ""
+    path: str = ""
+
+
+class SftpBridge:
+    def __init__(self, sess: SSHSession, client: paramiko.Channel, up: paramiko.Channel) -> None:
+        self.sess, self.client, self.up = sess, client, up
+        self.handles: dict[bytes, _Open] = {}
+        self.pending: dict[int, _Pending] = {}
+        self.client_lock = gevent.lock.Semaphore()
+
+    def run(self) -> None:
+        info = bridge_session(self.client, self.up, to_upstream=self._from_client, to_client=self._from_target)
+        self.sess.count(info.bytes_in, info.bytes_out)
+        for handle in list(self.handles):
+            self._audit_open(self.handles.pop(handle), "not closed")
+        self.sess.emit("channel.end", {"type": "sftp", "exit_status": info.status, "bytes_in": info.bytes_in,
+                                       "bytes_out": info.bytes_out})
+
+    # ------------------------------------------------------------------ client → target
+
+    def _from_client(self) -> int:
+        splitter, total = sc.PacketSplitter(), 0
+        while True:
+            try:
+                data = self.client.recv(CHUNK)
+            except (OSError, EOFError, paramiko.SSHException):
+                return total
+            if not data:
+                return total
+            self.sess.touch()
+            try:
+                packets = splitter.feed(data)
+                total += self._forward_packets(packets)
+            except (sc.SftpProtocolError, ValueError, IndexError) as exc:
+                log.warning("sftp protocol error from client: %s", exc, extra={"session_id": self.sess.session.id})
+                self.client.close()
+                return total
+            except (OSError, EOFError, ChannelGone, paramiko.SSHException):
+                return total
+
+    def _forward_packets(self, packets: list[memoryview]) -> int:
+        if not packets:
+            return 0
+        base = memoryview(packets[0].obj)  # packets are consecutive slices of one buffer
+        start = pos = 0
+        sent = 0
+        for pkt in packets:
+            reply = self._judge(sc.parse_request(pkt))
+            if reply is not None:
+                if pos > start:
+                    send_all(self.up.send, base[start:pos])
+                    sent += pos - start
+                self._reply(reply)
+                start = pos + len(pkt)
+            pos += len(pkt)
+        if pos > start:
+            send_all(self.up.send, base[start:pos])
+            sent += pos - start
+        return sent
+
+    def _reply(self, packet: bytes) -> None:
+        with self.client_lock:
+            send_all(self.client.send, packet)
+
+    def _judge(self, req: sc.Request) -> bytes | None:
+        """None to forward ``req``; otherwise the local reply that replaces it."""
+        if req.unsupported:
+            return sc.build_status(req.id, sc.FX_OP_UNSUPPORTED, f"bastion: {req.extension} is not supported")
+        if req.handle and req.handle not in self.handles:
+            return sc.build_status(req.id, sc.FX_FAILURE, "bastion: unknown handle")
+        if req.type == sc.WRITE:
+            self.handles[req.handle].written += req.size
+        elif req.type == sc.READ:
+            self.pending[req.id] = _Pending("read", req)
+        elif req.type == sc.CLOSE:
+            self.pending[req.id] = _Pending("close", req)
+        if not req.op:
+            return None
+        path = self.handles[req.handle].path if req.handle else req.path
+        event = FileOp(session=self.sess.session, op=req.op, path=path, target_path=req.target_path)
+        decision, audit = self.sess.decide(event, cancelled=lambda: self.client.closed)
+        self.sess.file_ops += 1
+        if decision.verdict is not Verdict.ALLOW:
+            self.sess.emit("fileop", {"event_id": event.id, "op": req.op, "path": path,
+                                      "target_path": req.target_path, **self.sess.verdict_data(decision, audit),
+                                      "result": "denied"})
+            return sc.build_status(req.id, sc.FX_PERMISSION_DENIED, denial_text(req.op, decision, event))
+        self.pending[req.id] = _Pending("op", req, event.id, decision.rule, path)
+        return None
+
+    # ------------------------------------------------------------------ target → client
+
+    def _from_target(self) -> int:
+        splitter, total = sc.PacketSplitter(), 0
+        while True:
+            try:
+                data = self.up.recv(CHUNK)
+            except (OSError, EOFError, paramiko.SSHException):
+                return total
+            if not data:
+                return total
+            try:
+                packets = splitter.feed(data)
+                for pkt in packets:
+                    self._observe(sc.parse_reply(pkt))
+            except (sc.SftpProtocolError, ValueError, IndexError) as exc:
+                log.warning("sftp protocol error from target: %s", exc, extra={"session_id": self.sess.session.id})
+                self.client.close()
+                return total
+            if not packets:
+                continue
+            size = sum(len(p) for p in packets)
+            try:
+                with self.client_lock:
+                    send_all(self.client.send, memoryview(packets[0].obj)[:size])
+            except (OSError, EOFError, ChannelGone, paramiko.SSHException):
+                return total
+            total += size
+
+    def _observe(self, reply: sc.Reply) -> None:
+        pending = self.pending.pop(reply.id, None) if reply.type != sc.VERSION else None
+        if pending is None:
+            return
+        req = pending.request
+        if pending.kind == "read":
+            entry = self.handles.get(req.handle)
+            if entry is not None and reply.type == sc.DATA:
+                entry.read += reply.size
+        elif pending.kind == "close":
+            entry = self.handles.pop(req.handle, None)
+            if entry is not None:
+                self._audit_open(entry, sc.STATUS_NAMES.get(reply.status, str(reply.status)))
+        elif reply.type == sc.HANDLE and req.type in (sc.OPEN, sc.OPENDIR):
+            self.handles[reply.handle] = _Open(req.op, pending.path, pending.event_id, pending.rule)
+        else:
+            result = sc.STATUS_NAMES.get(reply.status, str(reply.status)) if reply.type == sc.STATUS else "ok"
+            self._audit(pending, result)
+
+    def _audit(self, pending: _Pending, result: str) -> None:
+        req = pending.request
+        data: dict[str, Any] = {"event_id": pending.event_id, "op": req.op, "path": pending.path,
+                                "target_path": req.target_path, "verdict": "allow", "rule": pending.rule,
+                                "result": result}
+        self.sess.emit("fileop", data)
+
+    def _audit_open(self, entry: _Open, result: str) -> None:
+        self.sess.emit("fileop", {"event_id": entry.event_id, "op": entry.op, "path": entry.path,
+                                  "verdict": "allow", "rule": entry.rule, "bytes_read": entry.read,
+                                  "bytes_written": entry.written, "result": result})

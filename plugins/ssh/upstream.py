@@ -1,0 +1,227 @@
+"""Upstream leg: the bastion is the SSH client of the target (paramiko client Transport).
+
+The target's host key must already be in the target's ``known_hosts`` file — unknown or
+changed keys are refused (no trust on first use); only the key types listed there are
+offered in the key exchange, so a server cannot steer us to an unpinned type. The
+bastion logs in with the vaulted credential of ``target/account`` (an OpenSSH/PEM
+private key or a password); the user never sees it. ``exit-signal`` is not handled by
+paramiko's client side, so :class:`UpstreamTransport` records it on the channel.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
+
+import gevent.lock
+import paramiko
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from paramiko.common import MSG_CHANNEL_REQUEST, cMSG_CHANNEL_REQUEST
+
+from bastion.core.types import Target
+from bastion.state.directory import ssh_fingerprint
+from bastion.state.vault import VaultError
+
+if TYPE_CHECKING:
+    from bastion.context import PluginContext
+    from plugins.ssh.session import SSHSession
+
+log = logging.getLogger("bastion.ssh")
+
+FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+"""Preferred on the upstream leg: GCM needs no separate MAC pass (protocols.md §6.4)."""
+
+
+class UpstreamError(Exception):
+    """The target cannot be used; ``message`` is safe to show the user (no secrets)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(reason)
+        self.message = message
+        self.reason = reason
+
+
+class HostKeyRejected(UpstreamError):
+    """The target's host key is unknown or differs from its known_hosts entry."""
+
+
+def _handle_request(chan: paramiko.Channel, m: paramiko.Message) -> None:
+    start = m.packet.tell()
+    if m.get_text() == "exit-signal":
+        m.get_boolean()  # want_reply: exit-signal never wants one
+        signal_name, core_dumped, message = m.get_text(), m.get_boolean(), m.get_text()
+        chan.bastion_exit_signal = (signal_name, core_dumped, message)
+        chan.status_event.set()
+        return
+    m.packet.seek(start)
+    paramiko.Channel._handle_request(chan, m)
+
+
+class UpstreamTransport(paramiko.Transport):
+    """A client Transport whose channels also keep ``exit-signal`` (``bastion_exit_signal``)."""
+
+    _channel_handler_table = {**paramiko.Transport._channel_handler_table, MSG_CHANNEL_REQUEST: _handle_request}
+
+
+def exit_signal(chan: paramiko.Channel) -> tuple[str, bool, str] | None:
+    return getattr(chan, "bastion_exit_signal", None)
+
+
+def load_private_key(data: bytes) -> paramiko.PKey:
+    """A paramiko key from OpenSSH or PEM private key bytes (never touches the disk)."""
+    try:
+        loaded: Any = serialization.load_ssh_private_key(data, None)
+    except ValueError:
+        loaded = serialization.load_pem_private_key(data, None)
+    cls: type[paramiko.PKey]
+    if isinstance(loaded, rsa.RSAPrivateKey):
+        cls = paramiko.RSAKey
+    elif isinstance(loaded, ed25519.Ed25519PrivateKey):
+        cls = paramiko.Ed25519Key
+    elif isinstance(loaded, ec.EllipticCurvePrivateKey):
+        cls = paramiko.ECDSAKey
+    else:
+        raise ValueError(f"unsupported private key type {type(loaded).__name__}")
+    return cls.from_private_key(io.StringIO(data.decode("ascii")))
+
+
+def _known_keys(target: Target) -> dict[str, paramiko.PKey]:
+    path = str(target.options.get("known_hosts", ""))
+    hostkeys = paramiko.HostKeys()
+    try:
+        hostkeys.load(path)
+    except OSError as exc:
+        raise HostKeyRejected(f"the bastion has no known_hosts file for target {target.name}; refusing to connect",
+                              f"known_hosts unreadable: {exc.strerror}") from exc
+    name = target.host if target.port == 22 else f"[{target.host}]:{target.port}"
+    found = hostkeys.lookup(name)
+    if not found:
+        raise HostKeyRejected(f"the host key of target {target.name} is unknown to the bastion (not in its "
+                              f"known_hosts); refusing to connect — an administrator must add it",
+                              "unknown host key")
+    return {k: found[k] for k in found.keys()}
+
+
+def _key_types(known: dict[str, paramiko.PKey]) -> list[str]:
+    types: list[str] = []
+    for name in known:
+        types += ["rsa-sha2-512", "rsa-sha2-256"] if name == "ssh-rsa" else [name]
+    return types
+
+
+def _verify(target: Target, transport: paramiko.Transport, known: dict[str, paramiko.PKey]) -> None:
+    key = transport.get_remote_server_key()
+    expected = known.get(key.get_name())
+    if expected is None or expected.asbytes() != key.asbytes():
+        got = ssh_fingerprint(key.get_name(), key.asbytes())
+        raise HostKeyRejected(
+            f"WARNING: the host key of target {target.name} has CHANGED (it presented {key.get_name()} {got}, "
+            f"which is not in the bastion's known_hosts). This may be a man-in-the-middle attack; the "
+            f"connection was refused. Ask an administrator to verify and update the key.",
+            f"host key mismatch: {key.get_name()} {got}")
+
+
+def connect(ctx: PluginContext, target: Target, account: str, timeout: float, keepalive: int) -> UpstreamTransport:
+    """An authenticated transport to ``target`` as ``account``; raises :class:`UpstreamError`."""
+    known = _known_keys(target)
+    try:
+        secret = ctx.vault.get(target.name, account)
+    except VaultError as exc:
+        raise UpstreamError(f"the bastion holds no usable credential for {target.name}/{account}",
+                            str(exc)) from exc
+    timeout = float(target.options.get("connect_timeout", timeout))
+    try:
+        sock = socket.create_connection((target.host, target.port), timeout=timeout)
+    except OSError as exc:
+        raise UpstreamError(f"cannot reach target {target.name}", f"connect: {exc}") from exc
+    transport = UpstreamTransport(sock)
+    try:
+        options = transport.get_security_options()
+        options.key_types = [t for t in _key_types(known) if t in options.key_types] or options.key_types
+        options.ciphers = [c for c in FAST_CIPHERS if c in options.ciphers] + [
+            c for c in options.ciphers if c not in FAST_CIPHERS]
+        transport.start_client(timeout=timeout)
+        _verify(target, transport, known)
+        _authenticate(transport, target, account, secret.kind, secret.value)
+    except UpstreamError:
+        transport.close()
+        raise
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        transport.close()
+        raise UpstreamError(f"cannot open an SSH session on target {target.name}", f"ssh: {exc!r}") from exc
+    if keepalive:
+        transport.set_keepalive(keepalive)
+    return transport
+
+
+def _authenticate(transport: paramiko.Transport, target: Target, account: str, kind: str, value: bytes) -> None:
+    users = target.options.get("users") or {}
+    username = str(users.get(account, account))
+    try:
+        if kind == "ssh-key":
+            transport.auth_publickey(username, load_private_key(value))
+        else:
+            transport.auth_password(username, value.decode("utf-8"))
+    except paramiko.AuthenticationException as exc:
+        raise UpstreamError(f"the bastion's credential for {target.name}/{account} was rejected by the target",
+                            f"upstream authentication failed for {username}") from exc
+    except ValueError as exc:
+        raise UpstreamError(f"the bastion's credential for {target.name}/{account} is not usable",
+                            f"credential unusable: {type(exc).__name__}") from exc
+
+
+def request_pty(chan: paramiko.Channel, term: bytes, width: int, height: int, width_px: int, height_px: int,
+                modes: bytes) -> None:
+    """``pty-req`` with the client's terminal modes (paramiko's ``get_pty`` drops them)."""
+    m = paramiko.Message()
+    m.add_byte(cMSG_CHANNEL_REQUEST)
+    m.add_int(chan.remote_chanid)
+    m.add_string("pty-req")
+    m.add_boolean(True)
+    m.add_string(term)
+    for value in (width, height, width_px, height_px):
+        m.add_int(value)
+    m.add_string(modes)
+    chan._event_pending()
+    chan.transport._send_user_message(m)
+    chan._wait_for_event()
+
+
+class UpstreamLink:
+    """The session's one upstream transport, connected on first use (audited either way)."""
+
+    def __init__(self, sess: SSHSession) -> None:
+        self.sess = sess
+        self.lock = gevent.lock.Semaphore()
+        self.transport: UpstreamTransport | None = None
+
+    def get(self) -> UpstreamTransport:
+        with self.lock:
+            if self.transport is None or not self.transport.is_active():
+                s = self.sess.session
+                try:
+                    self.transport = connect(self.sess.ctx, s.target, s.account, self.sess.opts.upstream_timeout,
+                                             self.sess.opts.keepalive)
+                except UpstreamError as exc:
+                    log.warning("upstream refused: %s", exc.reason, extra={"session_id": s.id})
+                    self.sess.emit("upstream", {"result": "refused", "target": s.target.name,
+                                                "account": s.account, "reason": exc.reason})
+                    raise
+                self.sess.emit("upstream", {"result": "connected", "target": s.target.name, "account": s.account,
+                                            "server_version": str(self.transport.remote_version),
+                                            "cipher": str(self.transport.remote_cipher)})
+            return self.transport
+
+    def open_session(self) -> paramiko.Channel:
+        try:
+            return self.get().open_session(timeout=self.sess.opts.upstream_timeout)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            raise UpstreamError(f"the target {self.sess.session.target.name} refused a new channel",
+                                f"open_session: {exc!r}") from exc
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
