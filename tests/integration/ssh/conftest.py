@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from bastion.runtime.bootstrap import load_checked, open_store
 from bastion.state.directory import LoginLinks, SSHKeys, UserDirectory
 from bastion.state.store import StateStore
 from bastion.state.tokens import TokenStore
-from tests.integration.conftest import ROOT, BastionProc, start_bastion, stop_bastion
+from tests.integration.conftest import BastionProc, start_bastion, stop_bastion
 
 SSH_TARGETS = ("ssh-host", "ssh-pw", "ssh-changed", "ssh-unknown")
 
@@ -176,28 +175,31 @@ def ssh_env(tmp_path_factory: pytest.TempPathFactory, sshd: SSHD, mariadb: Maria
     assert code == 0, f"bastion exited with {code}:\n{b.log_text()[-3000:]}"
 
 
-def start_guarded(workdir: Path, config: dict[str, Any], allow_port: int) -> BastionProc:
-    """Like ``start_bastion``, but the process runs ``guarded.py`` (access + a deny stage)."""
-    path = write_config(workdir / "bastion.yaml", config)
-    log = workdir / "bastion.log"
-    with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.integration.ssh.guarded", str(path), str(allow_port)],
-                                stdout=subprocess.PIPE, stderr=out, cwd=ROOT)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        proc.wait(timeout=10)
-        raise RuntimeError(f"guarded bastion did not start:\n{log.read_text()[-3000:]}")
-    return BastionProc(proc, path, workdir, json.loads(line)["ports"], log)
+def guard_rules(allow_port: int) -> list[dict[str, Any]]:
+    """The real guardrail engine, with rules keyed on markers the tests use."""
+    return [
+        {"id": "no-forbidden", "action": "deny", "match": {"command_regex": "forbidden"},
+         "message": "forbidden commands are blocked"},
+        {"id": "review", "action": "review", "match": {"command_regex": "needs-review"},
+         "review": {"approvers": ["approvers"], "hold_seconds": 4}, "description": "needs a second pair of eyes"},
+        {"id": "no-denied-files", "action": "deny", "match": {"paths": ["*denied*"]},
+         "message": "files named 'denied' are off limits"},
+        {"id": "forward-ok", "action": "allow", "match": {"forward_to": [f"*:{allow_port}"]}},
+        {"id": "no-rm-rf", "action": "deny", "scope": {"protocols": ["ssh"]},
+         "match": {"programs": ["rm"], "command_regex": r"\s-\w*[rR]"}, "message": "no recursive deletes"},
+    ]
 
 
 @pytest.fixture(scope="session")
 def guarded_env(tmp_path_factory: pytest.TempPathFactory, sshd: SSHD, mariadb: MariaDB) -> Iterator[SSHEnv]:
-    """The same targets behind a bastion whose pipeline denies marked commands and files."""
+    """The same targets behind a bastion running the guardrail engine (rules in guard_rules)."""
     workdir = tmp_path_factory.mktemp("ssh-guarded")
     config = ssh_config(workdir, sshd, mariadb, free_port())
+    rules = workdir / "guardrails.yaml"
+    rules.write_text(yaml.safe_dump({"guardrails": guard_rules(sshd.port)}))
+    config["policies"] = {"files": [*config["policies"]["files"], str(rules)], "stages": ["access", "guardrails"]}
     keys = provision(write_config(workdir / "bastion.yaml", config), sshd, workdir)
-    b = start_guarded(workdir, config, sshd.port)
+    b = start_bastion(workdir, config)
     env = SSHEnv(b, sshd, keys, bastion_known_hosts(workdir / "var", b.ports["ssh"], workdir / "bastion_known_hosts"))
     yield env
     code = stop_bastion(b)

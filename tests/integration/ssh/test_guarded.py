@@ -14,12 +14,12 @@ def test_denied_exec_never_reaches_the_target(guarded_env):
     before = guarded_env.accepted_upstream()
     res = guarded_env.ssh("ssh-host", "touch forbidden-exec-proof")
     assert res.returncode == 126
-    assert b"bastion: command denied: forbidden commands are blocked (rule test:no-forbidden, ref " in res.stderr
+    assert b"bastion: command denied: forbidden commands are blocked (rule guardrails:no-forbidden, ref " in res.stderr
     assert not (guarded_env.sshd.home / "forbidden-exec-proof").exists()
     assert guarded_env.accepted_upstream() == before  # the bastion did not even log in upstream
     event = wait_for(lambda: [e["data"] for e in guarded_env.journal("command")
                               if e["data"]["line"] == "touch forbidden-exec-proof"])
-    assert event[-1]["verdict"] == "deny" and event[-1]["rule"] == "test:no-forbidden"
+    assert event[-1]["verdict"] == "deny" and event[-1]["rule"] == "guardrails:no-forbidden"
 
 
 def test_review_not_approved_in_time_is_denied(guarded_env):
@@ -103,7 +103,7 @@ def test_typed_shell_commands_are_audit_only(guarded_env):
         term.close()
     events = wait_for(lambda: [e["data"] for e in guarded_env.journal("command")
                                if e["data"]["line"] == "echo forbidden-but-typed"])
-    assert events[-1]["audit_only"] and events[-1]["would"] == "deny" and events[-1]["rule"] == "test:no-forbidden"
+    assert events[-1]["audit_only"] and events[-1]["would"] == "deny" and events[-1]["rule"] == "guardrails:no-forbidden"
 
 
 def test_rule_can_allow_a_forward_outside_allow_forward(guarded_env):
@@ -127,3 +127,11 @@ def _try_connect(port: int) -> socket.socket | None:
         return socket.create_connection(("127.0.0.1", port), timeout=5)
     except OSError:
         return None
+
+
+def test_rm_rf_rule_from_the_rule_language(guarded_env, sshd):
+    marker = sshd.home / "keep-me"
+    marker.mkdir(exist_ok=True)
+    res = guarded_env.ssh("ssh-host", f"rm -rf {marker}")
+    assert res.returncode == 126 and b"no recursive deletes" in res.stderr
+    assert marker.exists()
