@@ -64,6 +64,12 @@ DEMO_GUARDRAILS: list[dict[str, Any]] = [
      "scope": {"targets": ["shop-db"], "unless_groups": ["pci-auditors"]},
      "match": {"wrapped_columns": ["card_number", "email"]}, "action": "deny",
      "message": "card_number and email may only be selected plainly (they are masked)"},
+    {"id": "ssh-no-rm-rf", "description": "no recursive deletes on hosts", "scope": {"protocols": ["ssh"]},
+     "match": {"programs": ["rm"], "command_regex": r"\s-\w*[rR]"}, "action": "deny",
+     "message": "recursive rm is not allowed through the bastion"},
+    {"id": "ssh-etc-read-only", "description": "/etc is read-only over SFTP/SCP", "scope": {"protocols": ["ssh"]},
+     "match": {"file_ops": ["open-write", "remove", "rename", "mkdir", "rmdir", "setstat", "symlink"],
+               "paths": ["/etc/*", "/etc"]}, "action": "deny"},
     {"id": "dynamic-sql", "description": "dynamic SQL cannot be inspected",
      "scope": {"targets": ["shop-db"]}, "match": {"flags": ["dynamic_sql"]}, "action": "deny"},
 ]
