@@ -144,13 +144,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from bastion.runtime.bootstrap import load_checked
 
     settings, _ = load_checked(args.config)
-    path = Path(settings.config.audit.journal_dir) / "journal.jsonl"
-    if not path.exists():
-        print(f"{path}: no journal yet")
+    directory = Path(settings.config.audit.journal_dir)
+    if not directory.is_dir() or not any(directory.glob("journal*.jsonl")):
+        print(f"{directory}: no journal yet")
         return 0
-    ok, count, problem = verify(path)
-    print(f"{path}: {'OK' if ok else 'BROKEN'} — {count} records checked{'; ' + problem if problem else ''}")
-    return 0 if ok else 1
+    res = verify(directory)
+    torn = f", {res.torn} torn line(s) from crashes skipped" if res.torn else ""
+    print(f"{directory}: {'OK' if res.ok else 'BROKEN'} — {res.records} records in {res.segments} segment(s) "
+          f"checked{torn}{'; ' + res.problem if res.problem else ''}")
+    return 0 if res.ok else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

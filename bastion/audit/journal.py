@@ -2,28 +2,45 @@
 
 Each line is ``{"seq", "prev", "hash", "event"}`` where ``hash`` is SHA-256 over the
 previous hash and the canonical JSON of the event, so editing, removing or reordering a
-line breaks the chain (``bastion audit verify``). ``emit`` writes and flushes (and
-fsyncs, unless disabled for benchmarks) before returning: an event is durable before
-the session moves on.
+line breaks the chain (``bastion audit verify``). ``append`` writes and flushes (and
+fsyncs, unless ``audit.fsync`` is off) before returning: an event is durable before the
+session moves on.
+
+The journal is split into segments (see :mod:`bastion.audit.segments`): the active
+``journal.jsonl`` is renamed to ``journal-<first seq>.jsonl`` once it reaches
+``audit.rotate_bytes`` (or at the first record of a new UTC day with
+``audit.rotate_daily``); the chain and the sequence numbers run on across segments.
+Retention (:func:`prune`) deletes whole old segments and writes ``journal.anchor``, the
+``(seq, hash)`` of the last deleted record, from which verification continues.
+
+Crash safety: a record torn by ``kill -9`` or a power cut (a last line without ``\\n``) is
+detected when the journal reopens. It is terminated with ``\\n`` and left in place as
+evidence; readers skip it, ``verify`` reports it, and the chain continues from the last
+complete record (the torn append never returned, so no session relied on it).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
-from collections.abc import Iterator
-from dataclasses import asdict
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bastion.audit import segments as seg
 from bastion.core.contracts import AuditEvent
 
 if TYPE_CHECKING:
     from bastion.context import PluginContext
 
+log = logging.getLogger("bastion.audit.journal")
+
 GENESIS = "0" * 64
+DAY = 86400
 
 
 def canonical(event: dict[str, Any]) -> bytes:
@@ -34,36 +51,96 @@ def chain_hash(prev: str, event: dict[str, Any]) -> str:
     return hashlib.sha256(prev.encode() + canonical(event)).hexdigest()
 
 
-class Journal:
-    """One journal file per bastion node (``journal.jsonl`` in ``audit.journal_dir``)."""
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
-    def __init__(self, directory: str | Path, fsync: bool = True) -> None:
+
+class Journal:
+    """One journal per bastion node, in ``audit.journal_dir``. Thread- and greenlet-safe."""
+
+    def __init__(self, directory: str | Path, fsync: bool = True, rotate_bytes: int = 0,
+                 rotate_daily: bool = False) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.path = self.dir / "journal.jsonl"
+        self.path = self.dir / seg.ACTIVE
         self.fsync = fsync
+        self.rotate_bytes = rotate_bytes
+        self.rotate_daily = rotate_daily
         self._lock = threading.Lock()
-        self.seq, self.prev = self._tail()
+        self.torn = self._recover()
+        self.seq, self.prev, last_at = self._tail()
+        first = seg.first_record(self.path)
+        self._active_first = int(first["seq"]) if first else 0
+        self._day = int(last_at // DAY) if self._active_first else -1
         self._fh = open(self.path, "ab")  # noqa: SIM115 - kept open for the process lifetime
+        self._size = self._fh.tell()
 
-    def _tail(self) -> tuple[int, str]:
-        seq, prev = 0, GENESIS
-        if self.path.exists():
-            for record in read_records(self.path):
-                seq, prev = record["seq"], record["hash"]
-        return seq, prev
+    def _recover(self) -> bool:
+        """Terminate a torn last line so the next record starts on a line of its own."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return False
+        if size == 0:
+            return False
+        with open(self.path, "rb+") as fh:
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return False
+            fh.write(b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        log.warning("journal %s: torn last record after a crash; continuing after the last complete one",
+                    self.path)
+        return True
+
+    def _tail(self) -> tuple[int, str, float]:
+        for segment in reversed(seg.list_segments(self.dir)):
+            record = seg.last_record(segment.path)
+            if record is not None:
+                return int(record["seq"]), str(record["hash"]), float(record["event"].get("at", 0))
+        anchor = seg.read_anchor(self.dir)
+        if anchor is not None:
+            return anchor[0], anchor[1], 0.0
+        return 0, GENESIS, 0.0
+
+    def _should_rotate(self, at: float) -> bool:
+        if not self._active_first:
+            return False
+        if self.rotate_bytes and self._size >= self.rotate_bytes:
+            return True
+        return self.rotate_daily and int(at // DAY) != self._day
+
+    def _rotate(self) -> None:
+        self._fh.close()
+        os.rename(self.path, self.dir / seg.segment_name(self._active_first))
+        self._fh = open(self.path, "ab")  # noqa: SIM115
+        _fsync_dir(self.dir)
+        self._size, self._active_first = 0, 0
 
     def append(self, event: dict[str, Any]) -> int:
+        """Write one event durably; returns its sequence number."""
         with self._lock:
+            at = float(event.get("at") or time.time())
+            if self._should_rotate(at):
+                self._rotate()
             seq = self.seq + 1
             digest = chain_hash(self.prev, event)
             line = json.dumps({"seq": seq, "prev": self.prev, "hash": digest, "event": event},
-                              sort_keys=True, separators=(",", ":"), default=str)
-            self._fh.write(line.encode() + b"\n")
+                              sort_keys=True, separators=(",", ":"), default=str).encode() + b"\n"
+            self._fh.write(line)
             self._fh.flush()
             if self.fsync:
                 os.fsync(self._fh.fileno())
             self.seq, self.prev = seq, digest
+            self._size += len(line)
+            self._day = int(at // DAY)
+            if not self._active_first:
+                self._active_first = seq
             return seq
 
     def close(self) -> None:
@@ -71,29 +148,79 @@ class Journal:
             self._fh.close()
 
 
-def read_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Complete records in order; a torn last line (crash mid-write) is skipped."""
-    with open(path, "rb") as fh:
-        for raw in fh:
-            if not raw.endswith(b"\n"):
-                return
-            yield json.loads(raw)
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    records: int
+    segments: int
+    torn: int
+    problem: str = ""
 
 
-def verify(path: Path) -> tuple[bool, int, str]:
-    """Check the chain: (ok, records checked, problem description)."""
-    prev, count = GENESIS, 0
-    try:
-        for record in read_records(path):
-            count += 1
-            if record["prev"] != prev or record["seq"] != count:
-                return False, count, f"record {count}: chain broken (missing, reordered or inserted record)"
-            if chain_hash(prev, record["event"]) != record["hash"]:
-                return False, count, f"record {count}: content does not match its hash (edited)"
-            prev = record["hash"]
-    except (ValueError, KeyError) as exc:
-        return False, count, f"record {count + 1}: unreadable ({exc})"
-    return True, count, ""
+def verify(directory: Path) -> VerifyResult:
+    """Check the chain across every segment (from ``journal.anchor`` when retention pruned)."""
+    directory = directory if directory.is_dir() else directory.parent
+    anchor = seg.read_anchor(directory)
+    expect_seq, prev = (anchor[0] + 1, anchor[1]) if anchor else (1, GENESIS)
+    count = torn = 0
+    segments = seg.list_segments(directory)
+    for segment in segments:
+        if anchor and not segment.active and segment.first_seq < expect_seq:
+            last = seg.last_record(segment.path)
+            if last is not None and last["seq"] <= anchor[0]:
+                continue  # retention wrote the anchor but crashed before deleting this segment
+        if segment.first_seq != expect_seq:
+            return VerifyResult(False, count, len(segments), torn,
+                                f"{segment.path.name}: starts at record {segment.first_seq}, "
+                                f"expected {expect_seq} (missing or extra segment)")
+        with open(segment.path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                if not raw.endswith(b"\n"):
+                    break  # being written (or torn and not yet reopened): not part of the chain yet
+                record = seg.parse_line(raw)
+                where = f"{segment.path.name} line {lineno}"
+                if record is None:
+                    torn += 1
+                    continue
+                count += 1
+                if record.get("prev") != prev or record["seq"] != expect_seq:
+                    return VerifyResult(False, count, len(segments), torn,
+                                        f"{where} (record {record['seq']}): chain broken "
+                                        f"(missing, reordered or inserted record)")
+                if chain_hash(prev, record["event"]) != record.get("hash"):
+                    return VerifyResult(False, count, len(segments), torn,
+                                        f"{where} (record {record['seq']}): content does not match its hash "
+                                        f"(edited)")
+                prev, expect_seq = record["hash"], expect_seq + 1
+    return VerifyResult(True, count, len(segments), torn)
+
+
+def prune(directory: Path, retention_days: int, indexed_seq: int | None, now: float | None = None) -> list[Path]:
+    """Delete rotated segments whose last record is older than ``retention_days``.
+
+    Never deletes the active segment, nor a segment holding a record the indexer has not
+    indexed yet (``indexed_seq``; None when no indexer runs). Writes ``journal.anchor``
+    before deleting, so :func:`verify` continues from the last deleted record.
+    """
+    if retention_days <= 0:
+        return []
+    cutoff = (now or time.time()) - retention_days * DAY
+    deleted: list[Path] = []
+    for segment in seg.list_segments(directory):
+        last = seg.last_record(segment.path)
+        if segment.active or last is None or float(last["event"].get("at", 0)) >= cutoff:
+            break
+        if indexed_seq is not None and last["seq"] > indexed_seq:
+            break
+        tmp = directory / (seg.ANCHOR + ".tmp")
+        tmp.write_text(json.dumps({"seq": last["seq"], "hash": last["hash"], "at": last["event"].get("at")}))
+        os.replace(tmp, directory / seg.ANCHOR)
+        segment.path.unlink()
+        deleted.append(segment.path)
+    if deleted:
+        _fsync_dir(directory)
+        log.info("journal retention deleted %d segment(s)", len(deleted))
+    return deleted
 
 
 class JournalSink:
@@ -102,7 +229,9 @@ class JournalSink:
     name = "journal"
 
     def __init__(self, ctx: PluginContext) -> None:
-        self.journal = Journal(ctx.settings.config.audit.journal_dir)
+        cfg = ctx.settings.config.audit
+        self.journal = Journal(cfg.journal_dir, fsync=cfg.fsync, rotate_bytes=cfg.rotate_bytes,
+                               rotate_daily=cfg.rotate_daily)
 
     def emit(self, event: AuditEvent) -> None:
         self.journal.append(asdict(event))

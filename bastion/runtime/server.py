@@ -48,6 +48,8 @@ class Bastion:
         self.servers: dict[str, StreamServer | WSGIServer] = {}
         self.pools: dict[str, Pool] = {}
         self._stopped = gevent.event.Event()
+        self.audit: Any = None
+        """The audit service (indexer greenlet, journal retention), started last by ``start``."""
 
     def start(self) -> dict[str, int]:
         """Bind and start every enabled listener; returns listener name -> bound port."""
@@ -73,6 +75,9 @@ class Bastion:
             self.servers[name] = server
             ports[name] = server.server_port
             log.info("listening", extra={"listener": name, "bind": lc.bind, "port": server.server_port})
+        from bastion.audit import service as audit_service
+
+        self.audit = audit_service.start(self.ctx)
         return ports
 
     def _handler(self, name: str, plugin: Any) -> Any:
@@ -110,6 +115,8 @@ class Bastion:
                 sink.close()
             except Exception:  # noqa: BLE001
                 log.exception("closing sink %s failed", getattr(sink, "name", sink))
+        if self.audit is not None:
+            self.audit.stop()  # after the sinks: the last events get indexed too
         self.ctx.store.dispose()
         self._stopped.set()
         log.info("stopped")

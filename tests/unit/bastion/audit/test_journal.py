@@ -1,0 +1,141 @@
+"""The journal: chain, segments, crash recovery, verification and retention."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from bastion.audit import segments
+from bastion.audit.journal import GENESIS, Journal, prune, verify
+
+
+def event(i: int, at: float | None = None) -> dict:
+    return {"type": "query", "session_id": "s", "at": at or time.time(), "id": "", "schema": 1,
+            "data": {"statement": f"SELECT {i}"}}
+
+
+def fill(journal: Journal, n: int, start: int = 0, at: float | None = None) -> None:
+    for i in range(start, start + n):
+        journal.append(event(i, at))
+
+
+def test_records_are_chained_from_genesis(tmp_path):
+    j = Journal(tmp_path, fsync=False)
+    fill(j, 3)
+    lines = [json.loads(x) for x in (tmp_path / "journal.jsonl").read_text().splitlines()]
+    assert [r["seq"] for r in lines] == [1, 2, 3]
+    assert lines[0]["prev"] == GENESIS and lines[1]["prev"] == lines[0]["hash"]
+    assert verify(tmp_path).ok and verify(tmp_path).records == 3
+
+
+def test_rotation_by_size_keeps_the_chain_across_segments(tmp_path):
+    j = Journal(tmp_path, fsync=False, rotate_bytes=500)
+    fill(j, 20)
+    j.close()
+    names = sorted(p.name for p in tmp_path.glob("journal*.jsonl"))
+    assert len(names) > 3 and names[-1] == "journal.jsonl" and names[0] == "journal-000000000001.jsonl"
+    for seg in segments.list_segments(tmp_path):
+        assert segments.first_record(seg.path)["seq"] == seg.first_seq
+    res = verify(tmp_path)
+    assert res.ok and res.records == 20 and res.segments == len(names)
+    j2 = Journal(tmp_path, fsync=False, rotate_bytes=500)  # reopening continues the sequence
+    assert j2.append(event(20)) == 21
+    assert verify(tmp_path).ok
+
+
+def test_daily_rotation(tmp_path):
+    j = Journal(tmp_path, fsync=False, rotate_daily=True)
+    day = 86400 * 20000
+    fill(j, 2, at=day + 10)
+    fill(j, 2, 2, at=day + 86400 + 10)
+    assert [s.first_seq for s in segments.list_segments(tmp_path)] == [1, 3]
+
+
+def test_torn_last_line_is_terminated_and_the_chain_continues(tmp_path):
+    j = Journal(tmp_path, fsync=False)
+    fill(j, 3)
+    j.close()
+    with open(tmp_path / "journal.jsonl", "ab") as fh:
+        fh.write(b'{"seq":4,"prev":"abc","event":{"ty')  # kill -9 mid-write
+    j2 = Journal(tmp_path, fsync=False)
+    assert j2.torn and j2.seq == 3
+    assert j2.append(event(3)) == 4
+    res = verify(tmp_path)
+    assert res.ok and res.records == 4 and res.torn == 1
+    records, _, torn = segments.read_from(tmp_path, segments.Position(), 100)
+    assert [r["seq"] for r in records] == [1, 2, 3, 4] and torn == 1
+
+
+def test_complete_record_without_newline_survives_recovery(tmp_path):
+    j = Journal(tmp_path, fsync=False)
+    fill(j, 2)
+    j.close()
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(path.read_bytes()[:-1])  # crash between the record and its \n
+    j2 = Journal(tmp_path, fsync=False)
+    assert j2.seq == 2 and j2.append(event(2)) == 3
+    assert verify(tmp_path).ok
+
+
+def test_verify_detects_edits_removals_and_reordering(tmp_path):
+    j = Journal(tmp_path, fsync=False)
+    fill(j, 4)
+    j.close()
+    path = tmp_path / "journal.jsonl"
+    original = path.read_text().splitlines()
+    path.write_text("\n".join(original).replace("SELECT 2", "SELECT 9") + "\n")
+    assert not verify(tmp_path).ok and "edited" in verify(tmp_path).problem
+    path.write_text("\n".join(original[:1] + original[2:]) + "\n")
+    assert not verify(tmp_path).ok and "chain broken" in verify(tmp_path).problem
+    path.write_text("\n".join([original[1], original[0], *original[2:]]) + "\n")
+    assert not verify(tmp_path).ok
+
+
+def test_verify_detects_a_missing_segment(tmp_path):
+    j = Journal(tmp_path, fsync=False, rotate_bytes=300)
+    fill(j, 10)
+    j.close()
+    rotated = [s for s in segments.list_segments(tmp_path) if not s.active]
+    rotated[1].path.unlink()
+    res = verify(tmp_path)
+    assert not res.ok and "missing or extra segment" in res.problem
+
+
+def test_retention_prunes_old_indexed_segments_and_verify_uses_the_anchor(tmp_path):
+    now = time.time()
+    j = Journal(tmp_path, fsync=False, rotate_bytes=300)
+    fill(j, 6, at=now - 40 * 86400)
+    fill(j, 6, 6, at=now)
+    old = [s for s in segments.list_segments(tmp_path) if not s.active]
+    assert prune(tmp_path, 30, indexed_seq=0, now=now) == []  # nothing indexed yet: keep everything
+    deleted = prune(tmp_path, 30, indexed_seq=12, now=now)
+    assert deleted and all(not p.exists() for p in deleted) and len(deleted) < len(old) + 1
+    res = verify(tmp_path)
+    assert res.ok and res.records < 12
+    assert (tmp_path / "journal.anchor").exists()
+    j.append(event(12))
+    assert verify(tmp_path).ok
+    assert prune(tmp_path, 0, None) == []
+
+
+def test_read_from_follows_rotation_without_repeating(tmp_path):
+    j = Journal(tmp_path, fsync=False, rotate_bytes=400)
+    fill(j, 5)
+    first, pos, _ = segments.read_from(tmp_path, segments.Position(), 3)
+    fill(j, 10, 5)  # the active segment the reader stood in gets rotated
+    rest, pos, _ = segments.read_from(tmp_path, pos, 100)
+    assert [r["seq"] for r in first + rest] == list(range(1, 16))
+    again, pos2, _ = segments.read_from(tmp_path, pos, 100)
+    assert again == [] and pos2.seq == 15
+    stale, _, _ = segments.read_from(tmp_path, segments.Position(segment=999, offset=0, seq=10), 100)
+    assert [r["seq"] for r in stale] == [11, 12, 13, 14, 15]
+
+
+def test_partial_line_being_written_is_not_consumed(tmp_path):
+    j = Journal(tmp_path, fsync=False)
+    fill(j, 2)
+    with open(tmp_path / "journal.jsonl", "ab") as fh:
+        fh.write(b'{"seq":3')
+    records, pos, torn = segments.read_from(tmp_path, segments.Position(), 100)
+    assert [r["seq"] for r in records] == [1, 2] and torn == 0
+    assert segments.last_record(tmp_path / "journal.jsonl")["seq"] == 2
