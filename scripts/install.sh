@@ -31,6 +31,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 
+# The driver tests build small Java (Maven) and Go clients at test time; the machine image
+# ships both toolchains, Debian's packages are the fallback (go.mod stays at go 1.18 and
+# go-sql-driver/mysql v1.8.1, so Debian 12's Go 1.19 builds it too).
+tools=()
+command -v mvn >/dev/null || tools+=(maven)
+command -v javac >/dev/null || tools+=(default-jdk-headless)
+command -v go >/dev/null || tools+=(golang-go)
+if [ "${#tools[@]}" -gt 0 ]; then
+  echo "apt: installing ${tools[*]}"
+  apt-get update -qq
+  apt-get install -y -q --no-install-recommends "${tools[@]}" >/tmp/bastion-apt.log 2>&1 \
+    || { tail -30 /tmp/bastion-apt.log; exit 1; }
+fi
+
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

@@ -23,7 +23,7 @@ from bastion.context import PluginContext
 from bastion.core.types import Connect, Session, Verdict
 from bastion.runtime import metrics
 from bastion.runtime.tls import ensure_certificate, server_context
-from plugins.mysql import commands, relay
+from plugins.mysql import commands, executions, relay
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, ErrPacket, OkPacket, RemoteProtocolError
 from plugins.mysql.driver import ConnectionClosed, PacketConn
 from plugins.mysql.kills import REGISTRY, Registered
@@ -172,6 +172,7 @@ def _run(s: MySQLSession) -> None:
         REGISTRY.remove(s.connection_id)
         s.upstream.conn.close()
         s.client.close()
+        executions.flush_all(s)
         s.emit("session.end", {"reason": ended, "commands": s.commands,
                                "bytes_in": s.client.bytes_in, "bytes_out": s.client.bytes_out,
                                "duration_s": round(time.time() - session.started_at, 3)})

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bastion.core.types import Verdict
-from plugins.mysql import relay
+from plugins.mysql import executions, relay
 from plugins.mysql.codec import (
     COM_BINLOG_DUMP,
     COM_BINLOG_DUMP_GTID,
@@ -104,6 +104,9 @@ def prepare(s: MySQLSession, seq: int, payload: bytes) -> None:
     started = time.time()
     sql = relay.safe_decode(payload[1:])
     decision, event = relay.judge(s, sql, "prepare")
+    # Like MariaDB after a failed PREPARE: EXECUTE of "the last prepared" (id -1) now names
+    # nothing, so it cannot reach an older statement in place of the denied one.
+    s.last_prepared = None
     if decision.verdict is not Verdict.ALLOW:
         relay.refuse(s, seq, decision, event.id)
         s.audit_statement(event.id, sql, "prepare", decision, started)
@@ -131,20 +134,24 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
     if result.prepared_columns:
         prepared.types = [c.type for c in result.prepared_columns]
         prepared.columns = result.prepared_columns
-    s.emit("execute", {"event_id": prepared.event_id, "stmt_id": stmt_id, "rows": result.rows,
-                       "bytes": result.bytes, "error": result.error, "masked": dict(result.masked),
-                       "duration_ms": round((time.time() - started) * 1000, 3)})
+    executions.record(s, stmt_id, _tally(prepared), result, started)
+
+
+def _tally(prepared: relay.Prepared) -> executions.Tally:
+    if prepared.tally is None:
+        prepared.tally = executions.Tally(prepared.event_id)
+    return prepared.tally
 
 
 def fetch(s: MySQLSession, seq: int, payload: bytes) -> None:
+    started = time.time()
     stmt_id, _rows = parse_stmt_fetch(payload)
     prepared = s.statements.get(stmt_id)
     if prepared is None:
         relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to FETCH")
         return
     result = forward(s, payload, COM_STMT_FETCH, prepared)
-    s.emit("fetch", {"event_id": prepared.event_id, "stmt_id": stmt_id, "rows": result.rows,
-                     "masked": dict(result.masked)})
+    executions.record(s, stmt_id, _tally(prepared), result, started, fetch=True)
 
 
 def stmt_no_response(s: MySQLSession, seq: int, payload: bytes) -> None:
@@ -152,14 +159,16 @@ def stmt_no_response(s: MySQLSession, seq: int, payload: bytes) -> None:
     if stmt_id not in s.statements:
         return  # the client expects no answer; dropping is the only safe reply
     if payload[0] == COM_STMT_CLOSE:
-        s.statements.pop(stmt_id, None)
+        executions.flush(s, stmt_id, s.statements.pop(stmt_id).tally)
     s.upstream.conn.send(payload, 0)
 
 
 def stmt_reset(s: MySQLSession, seq: int, payload: bytes) -> None:
-    if parse_stmt_id(payload) not in s.statements:
+    stmt_id = parse_stmt_id(payload)
+    if stmt_id not in s.statements:
         relay.send_error(s, seq, 1243, "HY000", "unknown prepared statement handler given to RESET")
         return
+    executions.flush(s, stmt_id, s.statements[stmt_id].tally)
     forward(s, payload, COM_STMT_RESET)
 
 
@@ -168,6 +177,7 @@ def passthrough(s: MySQLSession, seq: int, payload: bytes) -> None:
 
 
 def reset_connection(s: MySQLSession, seq: int, payload: bytes) -> None:
+    executions.flush_all(s)
     result = forward(s, payload, COM_RESET_CONNECTION)
     if not result.error:
         s.statements.clear()

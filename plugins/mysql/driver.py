@@ -15,6 +15,7 @@ from typing import Any
 from plugins.mysql.codec import PacketReader, frame
 
 RECV_SIZE = 256 * 1024
+_UNSET = object()
 
 
 class ConnectionClosed(Exception):
@@ -27,8 +28,15 @@ class PacketConn:
         self.reader = PacketReader(max_packet=max_packet)
         self.name = name
         self._out: list[bytes] = []
+        self._timeout: object = _UNSET  # the last settimeout() value
         self.bytes_in = 0
         self.bytes_out = 0
+
+    def set_timeout(self, timeout: float | None) -> None:
+        """``sock.settimeout`` unless already set (the call is not free under gevent)."""
+        if self._timeout is _UNSET or timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
 
     @property
     def last_seq(self) -> int:
@@ -40,24 +48,28 @@ class PacketConn:
             packet = self.reader.next_packet()
             if packet is not None:
                 return packet
-            self.sock.settimeout(timeout)
-            try:
-                data = self.sock.recv(RECV_SIZE)
-            except (ConnectionError, ssl.SSLError, OSError) as exc:
-                if isinstance(exc, socket.timeout):
-                    raise
-                raise ConnectionClosed(f"{self.name}: {exc}") from exc
-            if not data:
-                raise ConnectionClosed(f"{self.name} closed the connection")
-            self.bytes_in += len(data)
-            self.reader.feed(data)
+            self.fill(timeout)
+
+    def fill(self, timeout: float | None = None) -> None:
+        """Receive once into the reader (whatever arrives, at least one byte)."""
+        self.set_timeout(timeout)
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except (ConnectionError, ssl.SSLError, OSError) as exc:
+            if isinstance(exc, socket.timeout):
+                raise
+            raise ConnectionClosed(f"{self.name}: {exc}") from exc
+        if not data:
+            raise ConnectionClosed(f"{self.name} closed the connection")
+        self.bytes_in += len(data)
+        self.reader.feed(data)
 
     def read_exact(self, timeout: float | None) -> tuple[int, bytes]:
         """Read one small packet without over-reading: used before a TLS upgrade, when
         the bytes after the SSLRequest already belong to the TLS handshake."""
         if self.reader.pending():
             return self.read(timeout)
-        self.sock.settimeout(timeout)
+        self.set_timeout(timeout)
         header = self._recv_exact(4)
         length = int.from_bytes(header[:3], "little")
         if length > 4096:
@@ -85,7 +97,7 @@ class PacketConn:
             readable, _, _ = select.select([self.sock], [], [], 0)
             if not readable:
                 return False
-            self.sock.settimeout(0.5)
+            self.set_timeout(0.5)
             data = self.sock.recv(RECV_SIZE)
         except (ConnectionError, ssl.SSLError, OSError):
             return True
@@ -98,8 +110,10 @@ class PacketConn:
         return self.reader.pending() >= 4
 
     def queue(self, payload: bytes, seq: int) -> int:
-        """Frame ``payload`` for sending at the next flush; returns the next seq."""
-        data, nxt = frame(payload, seq)
+        """Frame ``payload`` for sending at the next flush; returns the next seq.
+
+        ``seq`` wraps mod 256 (an answer to a client packet with seq 255 goes out as 0)."""
+        data, nxt = frame(payload, seq & 0xFF)
         self._out.append(data)
         return nxt
 
@@ -112,7 +126,13 @@ class PacketConn:
         data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
         self._out.clear()
         try:
-            self.sock.sendall(data)
+            # send() rather than sendall(): gevent's sendall asks the kernel for SO_SNDBUF on
+            # every call (a syscall per flush); TLS send() writes everything or waits.
+            sent = self.sock.send(data)
+            if sent < len(data):
+                view = memoryview(data)[sent:]
+                while view:
+                    view = view[self.sock.send(view):]
         except (ConnectionError, ssl.SSLError, OSError) as exc:
             raise ConnectionClosed(f"{self.name}: {exc}") from exc
         self.bytes_out += len(data)
@@ -128,6 +148,7 @@ class PacketConn:
             raise ConnectionClosed(f"{self.name} sent data before the TLS handshake")
         self.sock.settimeout(30)
         self.sock = context.wrap_socket(self.sock, server_side=server_side, server_hostname=server_hostname)
+        self._timeout = _UNSET  # a new socket object
 
     @property
     def tls_version(self) -> str:

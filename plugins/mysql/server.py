@@ -35,6 +35,14 @@ DEFAULT_VERSION = "5.5.5-10.11.0-MariaDB-bastion"
 """Looks like MariaDB 10.11 (the ``5.5.5-`` prefix is MariaDB's own convention) so
 client libraries pick MariaDB-compatible behaviour; configurable per listener."""
 
+CLEAR_PLUGIN = "mysql_clear_password"
+CLEAR_PASSWORD_CLIENTS = frozenset({"MySQL Connector/J"})
+"""Clients (connect attribute ``_client_name``) switched to ``mysql_clear_password``.
+MySQL Connector/J parses the ``5.5.5-`` version as 5.5.5, and below 5.5.16 it reads
+the AuthMoreData marker byte as auth data, so its caching_sha2 plugin rejects ``0x01
+0x04`` ("Unknown server response after fast auth"). TLS is already up at this point,
+and Connector/J refuses clear-text plugins without it."""
+
 # A random base keeps ids of different bastion processes apart in practice.
 _ids = itertools.count(int.from_bytes(os.urandom(2), "big") * 1000 + 1)
 
@@ -103,6 +111,12 @@ def _full_auth(conn: PacketConn, response: HandshakeResponse41, salt: bytes, seq
                timeout: float) -> tuple[bytes, int]:
     """Get the clear-text password over TLS; returns (password, seq of its packet)."""
     scramble = response.auth_response
+    if response.attrs.get("_client_name") in CLEAR_PASSWORD_CLIENTS and scramble:
+        # caching_sha2 full auth cannot finish with these clients (see CLEAR_PASSWORD_CLIENTS):
+        # switch them to mysql_clear_password, which sends the same secret over the same TLS.
+        conn.send(build_auth_switch(CLEAR_PLUGIN, salt + b"\0"), seq + 1)
+        seq, payload = conn.read(timeout)
+        return (payload[:-1] if payload.endswith(b"\0") else payload), seq
     if response.auth_plugin != PLUGIN:
         # The client started with another plugin: switch it to ours (it answers with a scramble).
         conn.send(build_auth_switch(PLUGIN, salt + b"\0"), seq + 1)

@@ -17,6 +17,28 @@ from plugins.mysql.upstream import Upstream
 log = logging.getLogger("bastion.mysql")
 
 
+def printable(value: Any) -> Any:
+    """Audit data as valid Unicode. Wire text is decoded with ``surrogateescape``, so bytes
+    that were not UTF-8 (a client's garbage, a latin1 literal) are lone surrogates, which
+    JSON-to-SQLite/OpenSearch sinks reject; they become ``\\xNN`` escapes here."""
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            try:
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(v) for v in value]
+    return value
+
+
 @dataclass
 class MySQLSession:
     ctx: PluginContext
@@ -65,7 +87,7 @@ class MySQLSession:
         return text, counts
 
     def emit(self, type_: str, data: dict[str, Any]) -> None:
-        self.ctx.emit(AuditEvent(type=type_, session_id=self.session.id, at=time.time(), data=data))
+        self.ctx.emit(AuditEvent(type=type_, session_id=self.session.id, at=time.time(), data=printable(data)))
 
     def audit_decision(self, event: Event, decision: Decision, audit: tuple[Decision, ...]) -> None:
         if decision.verdict is not Verdict.ALLOW or audit:

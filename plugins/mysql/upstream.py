@@ -90,7 +90,7 @@ def connect(target: Target, user: str, password: bytes, *, client_caps: int, dat
             auth_plugin=plugin, attrs=attrs)
         seq = conn.send(response.build(), seq)
         status = _auth_loop(conn, plugin, password, greeting.auth_data, tls, caps)
-        conn.sock.settimeout(None)
+        conn.set_timeout(None)
         return Upstream(conn, greeting, caps, greeting.connection_id, status, tls)
     except BaseException:
         conn.close()

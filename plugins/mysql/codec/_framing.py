@@ -68,6 +68,37 @@ class PacketReader:
         self._consumed(end, seq)
         return seq, payload
 
+    def take_rows(self, deprecate_eof: bool) -> tuple[bytes, int] | None:
+        """Fast path of a result's row section: consume the run of complete packets at
+        the front of the buffer that can only be rows, and return ``(wire, count)``:
+        their exact wire bytes (headers and sequence ids included, ready to forward)
+        and how many there are. ``None`` when the next packet is incomplete, empty,
+        split (≥ 16 MiB), an ERR, or a 0xfe packet that may end the rows
+        (:func:`~plugins.mysql.codec.is_row_terminator`'s length rule): the caller
+        takes it with :meth:`next_packet` instead.
+        """
+        buf, off = self._buf, self._off
+        size = len(buf)
+        limit = 0xFFFFFF if deprecate_eof else 9
+        pos, count, seq = off, 0, -1
+        while size - pos >= 4:
+            length = buf[pos] | buf[pos + 1] << 8 | buf[pos + 2] << 16
+            end = pos + 4 + length
+            if length == 0 or length == MAX_CHUNK or end > size:
+                break
+            head = buf[pos + 4]
+            if head == 0xFF or (head == 0xFE and length < limit):
+                break
+            seq = buf[pos + 3]
+            count += 1
+            pos = end
+        if not count:
+            return None
+        with memoryview(buf) as view:
+            wire = view[off:pos].tobytes()
+        self._consumed(pos, seq)
+        return wire, count
+
     def _next_split(self) -> tuple[int, bytes] | None:
         """Slow path: a packet split over several chunks (≥ 16 MiB payload)."""
         buf, pos = self._buf, self._off

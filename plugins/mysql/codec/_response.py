@@ -140,6 +140,11 @@ _INITIAL_STATE: dict[int, _S] = {
 }  # any other command: OK_OR_ERR
 _UNSUPPORTED = frozenset({COM_CHANGE_USER, COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID, COM_TABLE_DUMP})
 _BINARY = frozenset({COM_STMT_EXECUTE, COM_STMT_FETCH, COM_STMT_BULK_EXECUTE})
+_COLUMN_CACHE: dict[bytes, ColumnDef] = {}
+"""Definition bytes -> parsed def. The server resends the same definitions for every
+EXECUTE of a statement (CACHE_METADATA is never negotiated) and for every run of a
+query: parsing them again dominated small responses. Shared defs are never mutated."""
+_COLUMN_CACHE_SIZE = 4096
 
 
 class ResponseTracker:
@@ -187,6 +192,19 @@ class ResponseTracker:
         return self._state is _S.DONE
 
     @property
+    def in_rows(self) -> bool:
+        """True while the next packet is a row or the end of the rows (after the
+        column definitions of a result, or in a COM_STMT_FETCH response)."""
+        return self._state is _S.ROWS or self._state is _S.FETCH_ROWS
+
+    def skip_rows(self, count: int) -> None:
+        """Account for ``count`` rows the caller consumed without :meth:`feed` (the
+        relay's fast path, :meth:`PacketReader.take_rows`); only valid :attr:`in_rows`."""
+        if not self.in_rows:
+            raise LocalProtocolError(f"skip_rows in state {self._state.name}")
+        self._rows_seen += count
+
+    @property
     def state(self) -> str:
         """Name of the current state (for logs and tests)."""
         return self._state.name
@@ -218,9 +236,16 @@ class ResponseTracker:
         return ok.warnings, ok.status
 
     def _column(self, payload: bytes) -> ColumnDef:
+        col = _COLUMN_CACHE.get(payload)
+        if col is not None:
+            return col
         if payload[0] >= 0xFB:  # a def starts with lenenc catalog "def"
             raise RemoteProtocolError(f"expected a column definition, got header 0x{payload[0]:02x}")
-        return ColumnDef.parse(payload)
+        col = ColumnDef.parse(payload)
+        if len(_COLUMN_CACHE) >= _COLUMN_CACHE_SIZE:
+            _COLUMN_CACHE.clear()
+        _COLUMN_CACHE[bytes(payload)] = col
+        return col
 
     def _expect_eof(self, payload: bytes, what: str) -> int:
         if not is_eof(payload):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -30,3 +31,39 @@ def cli(b: BastionProc, token: str, sql: str, *extra: str, user: str = "shop-db"
     if tool == "mariadb":
         argv += ["shop", "-B", "-e", sql]
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+
+
+DRIVER_TABLES_SQL = """
+    CREATE DATABASE IF NOT EXISTS lab;
+    CREATE TABLE IF NOT EXISTS lab.jdbc_types (id INT PRIMARY KEY, a INT, s VARCHAR(20), d DATETIME,
+                                               n DECIMAL(8,2), f DOUBLE, b BLOB, t TEXT);
+    TRUNCATE lab.jdbc_types;
+    INSERT INTO lab.jdbc_types VALUES
+      (1, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+      (2, 7, 'seven', '2024-05-06 07:08:09', 12.50, 0.25, 'bin', 'ütf ✓'),
+      (3, NULL, 'three', NULL, NULL, 3.5, NULL, '');
+    CREATE TABLE IF NOT EXISTS lab.jdbc_blobs (id INT PRIMARY KEY, data LONGBLOB);
+    CREATE TABLE IF NOT EXISTS lab.jdbc_tx (id INT PRIMARY KEY, v VARCHAR(20));
+    TRUNCATE lab.jdbc_blobs;
+    TRUNCATE lab.jdbc_tx;
+"""
+"""Tables the compiled driver clients (jdbc/, goclient/) read and write."""
+
+
+def stmt_counters(mariadb) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The target's global prepared-statement counters (proof that PREPARE/EXECUTE ran upstream)."""
+    out = mariadb.sql("SHOW GLOBAL STATUS WHERE Variable_name IN "
+                      "('Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_send_long_data')")
+    return {name: int(value) for name, value in (line.split("\t") for line in out.splitlines())}
+
+
+def key_values(stdout: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in stdout.splitlines() if "=" in line)
+
+
+def bastion_cert(b: BastionProc) -> Path:
+    """The bastion's self-signed certificate (made on the first TLS connection) for clients that verify."""
+    path = b.workdir / "var" / "tls" / "bastion.crt"
+    if not path.exists():
+        pymysql_conn(b, b.token()).close()
+    return path

@@ -1,0 +1,292 @@
+"""The MySQL relay against a direct connection, in one run, with ratios.
+
+Run: ``.venv/bin/python bench/mysql.py [--threads 4] [--seconds 15] [--json FILE]``.
+
+It starts its own MariaDB (seeded like the demo) and a ``bastion serve`` in front of it
+with an allow-all policy (only the access stage), both on 127.0.0.1, and measures the
+same workloads directly and through the bastion. TLS is on for every connection: the
+direct one, and through the bastion both legs (client -> bastion, bastion -> MariaDB).
+
+* ``sysbench oltp_point_select`` (server-side prepared statements): qps and latency
+  percentiles (from sysbench's histogram), same threads and duration on both paths.
+* Large results with PyMySQL ``SSCursor`` (streamed): 100k rows of 1 KiB, and 1M small
+  rows; MB/s of row values and rows/s. The same SELECTs with the ``mariadb`` CLI
+  (``--quick``, output discarded), a C client that is not itself the bottleneck.
+
+``--audit-fsync off`` runs the bastion with ``audit.fsync: false`` (see
+docs/configuration.md): the journal's per-event fsync is the largest single cost per
+statement. ``--profile DIR`` afterwards runs one extra point-select pass with py-spy
+attached to the bastion and writes ``DIR/bastion.txt`` (raw stacks) and the hottest
+frames. Target (issue 3): >= 0.6x direct point-select qps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pymysql.cursors
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bastion.config.model import TLSConfig  # noqa: E402
+from bastion.demo.services import MariaDB  # noqa: E402
+from bastion.demo.stack import Stack, start_stack  # noqa: E402
+from bastion.runtime.tls import ensure_certificate  # noqa: E402
+
+TABLES, TABLE_SIZE = 4, 10_000
+WIDE_ROWS, WIDE_BYTES = 100_000, 1024
+NARROW_ROWS = 1_000_000
+TARGET = 0.6
+NO_VERIFY = {"check_hostname": False, "verify_mode": ssl.CERT_NONE}
+
+
+class BenchMariaDB(MariaDB):
+    """The demo's MariaDB, also trusting the benchmark's client certificate: sysbench 1.0
+    with ``--mysql-ssl=on`` always presents ``client-cert.pem``, and MariaDB refuses a
+    client certificate it cannot verify."""
+
+    def __init__(self, workdir: Path, client_ca: Path) -> None:
+        super().__init__(workdir)
+        self.client_ca = client_ca
+
+    def spawn(self, argv: list[str], extra_env: dict[str, str] | None = None) -> None:
+        if argv and argv[0].endswith("mariadbd"):
+            argv = [*argv, f"--ssl-ca={self.client_ca}", "--max-connections=500"]
+        super().spawn(argv, extra_env)
+
+
+@dataclass
+class Endpoint:
+    name: str
+    port: int
+    user: str
+    password: str
+
+
+@dataclass
+class SysbenchResult:
+    qps: float = 0.0
+    errors: int = 0
+    latency: dict[str, float] = field(default_factory=dict)
+
+
+def sysbench(cwd: Path, ep: Endpoint, threads: int, seconds: int) -> SysbenchResult:
+    res = subprocess.run(
+        ["sysbench", "oltp_point_select", "--mysql-host=127.0.0.1", f"--mysql-port={ep.port}",
+         f"--mysql-user={ep.user}", f"--mysql-password={ep.password}", "--mysql-db=sbtest", "--mysql-ssl=on",
+         f"--tables={TABLES}", f"--table-size={TABLE_SIZE}", f"--threads={threads}", f"--time={seconds}",
+         "--db-ps-mode=auto", "--mysql-ignore-errors=none", "--histogram=on", "run"],
+        cwd=cwd, capture_output=True, text=True, timeout=seconds + 120)
+    if res.returncode != 0:
+        raise RuntimeError(f"sysbench via {ep.name} failed:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
+    out = SysbenchResult()
+    found = re.search(r"queries:\s+\d+\s+\(([\d.]+) per sec", res.stdout)
+    out.qps = float(found.group(1)) if found else 0.0
+    found = re.search(r"ignored errors:\s+(\d+)", res.stdout)
+    out.errors = int(found.group(1)) if found else 0
+    found = re.search(r"avg:\s+([\d.]+)", res.stdout)
+    out.latency["avg"] = float(found.group(1)) if found else 0.0
+    buckets = [(float(v), int(n)) for v, n in re.findall(r"^\s*([\d.]+)\s+\|\**\s+(\d+)\s*$", res.stdout, re.M)]
+    total = sum(n for _, n in buckets)
+    for label, p in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
+        seen = 0
+        for value, n in buckets:
+            seen += n
+            if seen >= p * total:
+                out.latency[label] = value
+                break
+    return out
+
+
+def pymysql_stream(ep: Endpoint, sql: str) -> tuple[float, int, int]:
+    """(seconds, rows, value bytes) of one streamed SELECT with PyMySQL SSCursor."""
+    conn = pymysql.connect(host="127.0.0.1", port=ep.port, user=ep.user, password=ep.password, database="bench",
+                           ssl=NO_VERIFY, cursorclass=pymysql.cursors.SSCursor)
+    try:
+        with conn.cursor() as cur:
+            started = time.perf_counter()
+            cur.execute(sql)
+            rows = size = 0
+            for row in cur:
+                rows += 1
+                size += len(row[1])
+            return time.perf_counter() - started, rows, size
+    finally:
+        conn.close()
+
+
+def cli_stream(ep: Endpoint, sql: str) -> tuple[float, int]:
+    """(seconds, rows) of one SELECT with the mariadb CLI (mysql_use_result, output discarded)."""
+    started = time.perf_counter()
+    res = subprocess.run(["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", str(ep.port), "--ssl", "-u", ep.user,
+                          f"-p{ep.password}", "--quick", "-B", "-N", "bench", "-e", sql],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+    if res.returncode != 0:
+        raise RuntimeError(f"mariadb CLI via {ep.name} failed: {res.stderr.decode(errors='replace')}")
+    return time.perf_counter() - started, WIDE_ROWS
+
+
+def prepare_data(stack: Stack, tls_dir: Path) -> None:
+    db = stack.db
+    db.sql("DROP DATABASE IF EXISTS sbtest; CREATE DATABASE sbtest; DROP DATABASE IF EXISTS bench; "
+           "CREATE DATABASE bench;")
+    subprocess.run(["sysbench", "oltp_point_select", f"--mysql-socket={db.socket}", "--mysql-user=root",
+                    "--mysql-db=sbtest", f"--tables={TABLES}", f"--table-size={TABLE_SIZE}", "--threads=2", "prepare"],
+                   check=True, capture_output=True, cwd=tls_dir)
+    db.sql(f"CREATE TABLE bench.wide (id INT PRIMARY KEY, pad VARCHAR({WIDE_BYTES})) ENGINE=InnoDB; "
+           f"INSERT INTO bench.wide SELECT seq, REPEAT(CHAR(65 + seq % 26), {WIDE_BYTES}) "
+           f"FROM bench.seq_1_to_{WIDE_ROWS};")
+
+
+def client_tls_dir(workdir: Path) -> Path:
+    """sysbench reads client-cert.pem, client-key.pem and cacert.pem from its cwd."""
+    tls = workdir / "sysbench"
+    cert, key = ensure_certificate(TLSConfig(hostnames=["bench-client"]), tls / "made")
+    shutil.copy(cert, tls / "client-cert.pem")
+    shutil.copy(key, tls / "client-key.pem")
+    return tls
+
+
+def profile(stack: Stack, tls_dir: Path, ep: Endpoint, threads: int, seconds: int, out_dir: Path) -> None:
+    assert stack.bastion is not None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        print("profile: py-spy not found (pip install py-spy)")
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    raw = out_dir / "bastion.txt"
+    recorder = subprocess.Popen([spy, "record", "-p", str(stack.bastion.proc.pid), "-d", str(seconds), "-r", "200",
+                                 "-f", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sysbench(tls_dir, ep, threads, seconds)
+    recorder.wait(timeout=seconds + 60)
+    own: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack_text, _, count = line.rpartition(" ")
+        total += int(count)
+        own[stack_text.split(";")[-1]] += int(count)
+    print(f"\nprofile of the bastion during point-select ({total} samples, {raw}); hottest frames (self time):")
+    for frame, samples in own.most_common(15):
+        print(f"  {100 * samples / max(total, 1):5.1f}%  {frame}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--seconds", type=int, default=15, help="per sysbench run")
+    ap.add_argument("--rounds", type=int, default=2, help="sysbench runs per path, alternating")
+    ap.add_argument("--audit-fsync", choices=["on", "off"], default="on")
+    ap.add_argument("--json", type=Path, help="also write the numbers here")
+    ap.add_argument("--profile", type=Path, help="py-spy the bastion during an extra run; write stacks here")
+    ap.add_argument("--workdir", type=Path, help="keep services' files here (default: a temporary directory)")
+    args = ap.parse_args()
+    for tool in ("sysbench", "mariadb"):
+        if not shutil.which(tool):
+            print(f"{tool} not found: bash scripts/install.sh", file=sys.stderr)
+            return 2
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bastion-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    tls_dir = client_tls_dir(work)
+    db = BenchMariaDB(work / "mariadb", tls_dir / "client-cert.pem")
+    started = time.monotonic()
+    stack = start_stack(work, db=db, allow_all=True, audit={"fsync": args.audit_fsync == "on"})
+    try:
+        assert stack.bastion is not None
+        prepare_data(stack, tls_dir)
+        token = stack.bastion.token("alice", "dba")
+        direct = Endpoint("direct", db.port, "bastion_admin", "admin-secret-pw")
+        through = Endpoint("bastion", stack.bastion.ports["mysql"], "shop-db", token)
+        pymysql_stream(through, "SELECT 1, 'x'")  # the bastion makes its certificate on first use
+        (tls_dir / "cacert.pem").write_text((stack.bastion.config.parent / "var" / "tls" / "bastion.crt").read_text()
+                      + (db.workdir / "tls" / "bastion.crt").read_text())
+        print(f"services ready in {time.monotonic() - started:.1f}s; workdir {work}", flush=True)
+
+        results: dict[str, dict[str, Any]] = {direct.name: {}, through.name: {}}
+        runs: dict[str, list[SysbenchResult]] = {direct.name: [], through.name: []}
+        for ep in (direct, through):
+            sysbench(tls_dir, ep, args.threads, 3)  # warm-up: buffer pool, caches
+        # Alternate the two paths, so load from elsewhere on the machine hits both alike.
+        for round_ in range(args.rounds):
+            for ep in (direct, through):
+                runs[ep.name].append(sysbench(tls_dir, ep, args.threads, args.seconds))
+                print(f"  round {round_ + 1}: {ep.name} {runs[ep.name][-1].qps:.0f} qps", flush=True)
+        streams: dict[str, dict[str, list[tuple[float, int, int]]]] = {direct.name: {}, through.name: {}}
+        for _ in range(3):
+            for ep in (direct, through):
+                got = streams[ep.name]
+                got.setdefault("wide", []).append(pymysql_stream(ep, "SELECT id, pad FROM wide"))
+                got.setdefault("narrow", []).append(
+                    pymysql_stream(ep, f"SELECT seq, CONCAT('v', seq) FROM seq_1_to_{NARROW_ROWS}"))
+                secs, rows = cli_stream(ep, "SELECT id, pad FROM wide")
+                got.setdefault("cli", []).append((secs, rows, rows * WIDE_BYTES))
+        for ep in (direct, through):
+            sb = runs[ep.name]
+            best = {k: min(v) for k, v in streams[ep.name].items()}
+            results[ep.name] = {
+                "point_select_qps": statistics.median(r.qps for r in sb),
+                "point_select_qps_runs": [r.qps for r in sb],
+                "point_select_errors": sum(r.errors for r in sb),
+                **{f"latency_{k}_ms": statistics.median(r.latency.get(k, 0.0) for r in sb)
+                   for k in ("avg", "p50", "p95", "p99")},
+                "wide_pymysql_mb_s": best["wide"][2] / best["wide"][0] / 1e6,
+                "wide_pymysql_rows_s": best["wide"][1] / best["wide"][0],
+                "narrow_pymysql_rows_s": best["narrow"][1] / best["narrow"][0],
+                "wide_cli_mb_s": best["cli"][2] / best["cli"][0] / 1e6,
+            }
+        report(results, args)
+        if args.json:
+            args.json.write_text(json.dumps({"threads": args.threads, "seconds": args.seconds, "rounds": args.rounds,
+                                             "audit_fsync": args.audit_fsync, "results": results}, indent=2))
+        if args.profile:
+            profile(stack, tls_dir, through, args.threads, min(args.seconds, 10), args.profile)
+    finally:
+        stack.stop()
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
+    d, b = results["direct"], results["bastion"]
+    rows = [
+        ("point-select qps (higher is better)", "point_select_qps", "{:.0f}"),
+        ("  latency avg ms", "latency_avg_ms", "{:.3f}"),
+        ("  latency p50 ms", "latency_p50_ms", "{:.3f}"),
+        ("  latency p95 ms", "latency_p95_ms", "{:.3f}"),
+        ("  latency p99 ms", "latency_p99_ms", "{:.3f}"),
+        (f"{WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, PyMySQL SSCursor MB/s", "wide_pymysql_mb_s", "{:.1f}"),
+        (f"{NARROW_ROWS // 1000}k small rows, PyMySQL SSCursor rows/s", "narrow_pymysql_rows_s", "{:.0f}"),
+        (f"{WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, mariadb CLI --quick MB/s", "wide_cli_mb_s", "{:.1f}"),
+    ]
+    print(f"\nMySQL: bastion vs direct — sysbench {args.threads} threads, {args.rounds} x {args.seconds} s per path "
+          f"(medians), TLS everywhere, allow-all policy, audit.fsync {args.audit_fsync}")
+    print(f"{'':52} {'direct':>10} {'bastion':>10} {'ratio':>7}")
+    for label, key, fmt in rows:
+        if key not in d or key not in b:
+            continue
+        ratio = b[key] / d[key] if d[key] else float("nan")
+        print(f"{label:52} {fmt.format(d[key]):>10} {fmt.format(b[key]):>10} {ratio:>7.2f}")
+    ratio = b["point_select_qps"] / d["point_select_qps"] if d["point_select_qps"] else 0.0
+    print(f"\npoint-select ratio {ratio:.2f} (target >= {TARGET}): {'met' if ratio >= TARGET else 'NOT met'}")
+    if b.get("point_select_errors") or d.get("point_select_errors"):
+        print(f"errors: direct {d.get('point_select_errors')}, bastion {b.get('point_select_errors')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
