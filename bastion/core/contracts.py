@@ -91,6 +91,10 @@ class Masker(Protocol):
         """Mask protocol output shown live to this session's user (rules in scope only)."""
         ...
 
+    def masks_output(self, session: Session) -> bool:
+        """Whether ``mask_output`` can change anything for this session (lets streams skip it)."""
+        ...
+
 
 MaskerFactory = Callable[["PluginContext"], Masker]
 

@@ -164,7 +164,8 @@ def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, numb
             cast.output(data)
 
     up.exec_command(req.command)
-    info = bridge_session(chan, up, on_input=on_input, on_output=on_output, on_stderr=capture.add)
+    info = bridge_session(chan, up, on_input=on_input, on_output=on_output, on_stderr=capture.add,
+                          transform=sess.live_masker())
     if cast is not None:
         _close_cast(sess, cast, number)
     sess.emit("command", {**base, **sess.verdict_data(decision, audit), **_exit_data(sess, info),
@@ -189,7 +190,7 @@ def _cast(sess: SSHSession, req: ChannelRequest, number: int, command: str = "")
     return CastWriter(sess.recording_path(number), *_size(req),
                       term=p.term.decode("ascii", errors="replace") if p else "",
                       title=f"{s.identity.subject} on {s.target.name} as {s.account}",
-                      record_input=sess.opts.record_input, command=command)
+                      record_input=sess.opts.record_input, command=command, redact=sess.redact)
 
 
 def _close_cast(sess: SSHSession, cast: CastWriter, number: int) -> None:
@@ -245,7 +246,8 @@ def run_shell(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, num
     sess.emit("channel", {"channel": number, "type": "shell", "pty": req.pty is not None,
                           "term": req.pty.term.decode("ascii", "replace") if req.pty else "",
                           "env": sorted(req.env)})
-    info = bridge_session(chan, up, on_input=on_input, on_output=on_output, on_stderr=cast.output)
+    info = bridge_session(chan, up, on_input=on_input, on_output=on_output, on_stderr=cast.output,
+                          transform=sess.live_masker())
     req.on_resize = None
     _close_cast(sess, cast, number)
     sess.emit("channel.end", {"channel": number, "type": "shell", **_exit_data(sess, info)})

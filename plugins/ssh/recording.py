@@ -6,6 +6,12 @@ survive), ``r`` resize (``"COLSxROWS"``) and, only when enabled, ``i`` input. In
 terminal did not echo back (passwords typed at a prompt) is masked: an input chunk is
 written in clear only when the next output starts with it. Writes are buffered and
 flushed at least every second, so a live session can be followed from the file.
+
+Output and input are passed through ``redact`` (the storage maskers) before they are
+written: a recording never holds a clear card number or secret. The end of the stream
+that could still be part of a longer value (a digit run, an unbroken token) waits for
+the next chunk (``Carry``), so a value split across SSH packets — or typed and echoed one
+key at a time — is redacted as a whole.
 """
 
 from __future__ import annotations
@@ -13,11 +19,15 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 FLUSH_SECONDS = 1.0
+HOLD_MAX = 4096
+"""Longest partial line held back so a value split across chunks is masked as a whole."""
 
 
 def mask(text: str) -> str:
@@ -29,7 +39,8 @@ class CastWriter:
     """Writes one asciicast v2 file; every method is cheap and never raises on bad UTF-8."""
 
     def __init__(self, path: Path, width: int, height: int, *, term: str = "", title: str = "",
-                 record_input: bool = False, command: str = "") -> None:
+                 record_input: bool = False, command: str = "",
+                 redact: Callable[[str], str] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.started = time.time()
@@ -39,6 +50,9 @@ class CastWriter:
         self._out = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._in = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.record_input = record_input
+        redact = redact or (lambda text: text)
+        self._carry_out = Carry(redact)
+        self._carry_in = Carry(redact)
         self._pending: tuple[float, str] | None = None
         self._last_flush = self._t0
         self.events = 0
@@ -69,8 +83,15 @@ class CastWriter:
         if self._pending is not None:
             at, typed = self._pending
             self._pending = None
-            self._write(at, "i", typed if text.startswith(typed) else mask(typed))
-        self._write(self._now(), "o", text)
+            self._input(at, typed if text.startswith(typed) else mask(typed))
+        released = self._carry_out.push(text)
+        if released:
+            self._write(self._now(), "o", released)
+
+    def _input(self, at: float, text: str) -> None:
+        released = self._carry_in.push(text)
+        if released:
+            self._write(at, "i", released)
 
     def input(self, data: bytes) -> None:
         if not self.record_input:
@@ -80,7 +101,7 @@ class CastWriter:
             return
         if self._pending is not None:  # the previous chunk was never echoed
             at, typed = self._pending
-            self._write(at, "i", mask(typed))
+            self._input(at, mask(typed))
         self._pending = (self._now(), text)
 
     def resize(self, width: int, height: int) -> None:
@@ -91,10 +112,41 @@ class CastWriter:
         if self._fh.closed:
             return self._now()
         if self._pending is not None:
-            self._write(self._pending[0], "i", mask(self._pending[1]))
+            self._input(self._pending[0], mask(self._pending[1]))
             self._pending = None
-        tail = self._out.decode(b"", final=True)
+        rest_in = self._carry_in.drain()
+        if rest_in:
+            self._write(self._now(), "i", rest_in)
+        tail = self._carry_out.push(self._out.decode(b"", final=True)) + self._carry_out.drain()
         if tail:
             self._write(self._now(), "o", tail)
         self._fh.close()
         return self._now()
+
+
+# A value that may still be growing at the end of the buffer: a run of digits with
+# separators (a card typed or printed in groups) or any unbroken token (a secret).
+_TAIL = re.compile(r"(?:[0-9][0-9 -]*|\S+)\Z")
+
+
+class Carry:
+    """Holds back the end of a stream until it cannot be part of a longer sensitive value,
+    then redacts what is released as a whole (keystroke echo included)."""
+
+    def __init__(self, redact: Callable[[str], str]) -> None:
+        self.redact = redact
+        self.buf = ""
+
+    def push(self, text: str) -> str:
+        buf = self.buf + text
+        if len(buf) > HOLD_MAX:
+            cut = max(buf.rfind("\n"), buf.rfind(" ")) + 1 or len(buf)
+        else:
+            match = _TAIL.search(buf)
+            cut = match.start() if match else len(buf)
+        self.buf = buf[cut:]
+        return self.redact(buf[:cut]) if cut else ""
+
+    def drain(self) -> str:
+        buf, self.buf = self.buf, ""
+        return self.redact(buf) if buf else ""

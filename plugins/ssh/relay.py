@@ -45,8 +45,10 @@ def send_all(send: Callable[[Any], int], data: bytes | memoryview) -> None:
         mv = mv[n:]
 
 
-def pump(recv: Callable[[int], bytes], send: Callable[[Any], int], hook: Hook | None = None) -> int:
-    """Copy until EOF on ``recv`` or until ``send``'s channel is gone; returns bytes copied."""
+def pump(recv: Callable[[int], bytes], send: Callable[[Any], int], hook: Hook | None = None,
+         transform: Callable[[bytes], bytes] | None = None) -> int:
+    """Copy until EOF on ``recv`` or until ``send``'s channel is gone; returns bytes copied.
+    ``transform`` (live masking) rewrites what the receiver sees; ``hook`` sees the original."""
     total = 0
     while True:
         try:
@@ -58,7 +60,7 @@ def pump(recv: Callable[[int], bytes], send: Callable[[Any], int], hook: Hook | 
         if hook is not None:
             hook(data)
         try:
-            send_all(send, data)
+            send_all(send, transform(data) if transform is not None else data)
         except (OSError, EOFError, ChannelGone, paramiko.SSHException):
             return total
         total += len(data)
@@ -107,7 +109,8 @@ def _close_when_closed(watched: paramiko.Channel, other: paramiko.Channel) -> No
 def bridge_session(client: paramiko.Channel, up: paramiko.Channel, *, on_input: Hook | None = None,
                    on_output: Hook | None = None, on_stderr: Hook | None = None,
                    to_upstream: Callable[[], int] | None = None,
-                   to_client: Callable[[], int] | None = None) -> ExitInfo:
+                   to_client: Callable[[], int] | None = None,
+                   transform: Callable[[bytes], bytes] | None = None) -> ExitInfo:
     """Relay a session channel (shell, exec, subsystem) until the target side ends."""
     info = ExitInfo()
 
@@ -124,8 +127,8 @@ def bridge_session(client: paramiko.Channel, up: paramiko.Channel, *, on_input: 
         _quietly(client.close)
 
     g_in = gevent.spawn(inbound)
-    g_out = gevent.spawn(to_client or (lambda: pump(up.recv, client.send, on_output)))
-    g_err = gevent.spawn(pump, up.recv_stderr, client.send_stderr, on_stderr)
+    g_out = gevent.spawn(to_client or (lambda: pump(up.recv, client.send, on_output, transform)))
+    g_err = gevent.spawn(pump, up.recv_stderr, client.send_stderr, on_stderr, transform)
     for greenlet in (g_in, g_out, g_err):
         greenlet.link_exception(failed)
     g_watch = gevent.spawn(_close_when_closed, client, up)

@@ -36,6 +36,8 @@ class SSHSession:
     """Channel payload client → target, over all channels."""
     bytes_out: int = 0
     recordings: list[str] = field(default_factory=list)
+    masked_output: dict[str, int] = field(default_factory=dict)
+    """Values masked live in output, by recognizer (for session.end)."""
     last_activity: float = field(default_factory=time.monotonic)
     opened_at: float = field(default_factory=time.monotonic)
     upstream: Any = None
@@ -81,6 +83,24 @@ class SSHSession:
         result: Decision = broker.hold(event, decision, cancelled=cancelled)
         return result
 
+    def live_masker(self) -> Callable[[bytes], bytes] | None:
+        """Masking of output shown to the user (masking rules in scope), or None if none apply.
+        Values split across two SSH packets can escape it (documented in docs/masking.md)."""
+        maskers = [m for m in self.ctx.maskers if m.masks_output(self.session)]
+        if not maskers:
+            return None
+        session = self.session
+        counts = self.masked_output
+
+        def mask(data: bytes) -> bytes:
+            text = data.decode("utf-8", errors="surrogateescape")
+            for masker in maskers:
+                text, found = masker.mask_output(session, text)
+                for key, n in found.items():
+                    counts[key] = counts.get(key, 0) + n
+            return text.encode("utf-8", errors="surrogateescape")
+        return mask
+
     def redact(self, text: str) -> str:
         """Mask sensitive values in text bound for the audit trail."""
         for masker in self.ctx.maskers:
@@ -106,6 +126,7 @@ class SSHSession:
         return {"reason": reason, "channels": self.channels, "commands": self.commands,
                 "file_ops": self.file_ops, "forwards": self.forwards, "denied": self.denied,
                 "recordings": list(self.recordings), "bytes_in": self.bytes_in, "bytes_out": self.bytes_out,
+                "masked_output": dict(self.masked_output),
                 "duration_s": round(time.time() - self.session.started_at, 3)}
 
 

@@ -102,6 +102,9 @@ class RuleMasker:
                 plan.maskers[index] = _scanning(recs, styles, plan.counts, label)
         return plan if plan.maskers else None
 
+    def masks_output(self, session: Session) -> bool:
+        return any(r.recognizers for r in self._in_scope(session))
+
     def mask_output(self, session: Session, text: str) -> tuple[str, dict[str, int]]:
         rules = [r for r in self._in_scope(session) if r.recognizers]
         if not rules:

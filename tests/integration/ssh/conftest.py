@@ -57,6 +57,8 @@ def ssh_config(workdir: Path, sshd: SSHD, mariadb: MariaDB, port: int, **listene
     policies = workdir / "policies.yaml"
     policies.write_text(yaml.safe_dump({"access": [
         {"id": "ops-ssh", "groups": ["ops"], "targets": list(SSH_TARGETS), "account": "bastiontest"},
+    ], "masking": [
+        {"id": "cards", "scope": {"unless_groups": ["pci"]}, "recognizers": ["card"], "style": "partial"},
     ]}))
     options = {"portal_url": "http://portal.test", "exec_capture_bytes": 4096, "record_input": True,
                **listener.pop("options", {})}
@@ -181,7 +183,7 @@ def guard_rules(allow_port: int) -> list[dict[str, Any]]:
         {"id": "no-forbidden", "action": "deny", "match": {"command_regex": "forbidden"},
          "message": "forbidden commands are blocked"},
         {"id": "review", "action": "review", "match": {"command_regex": "needs-review"},
-         "review": {"approvers": ["approvers"], "hold_seconds": 4}, "description": "needs a second pair of eyes"},
+         "review": {"approvers": ["approvers"], "hold_seconds": 8}, "description": "needs a second pair of eyes"},
         {"id": "no-denied-files", "action": "deny", "match": {"paths": ["*denied*"]},
          "message": "files named 'denied' are off limits"},
         {"id": "forward-ok", "action": "allow", "match": {"forward_to": [f"*:{allow_port}"]}},

@@ -29,12 +29,13 @@ def test_review_not_approved_in_time_is_denied(guarded_env):
 
 
 def test_review_approved_runs_the_command(guarded_env):
+    from types import SimpleNamespace
+
     from bastion.approvals import ApprovalBroker
     from bastion.core.types import Identity
-    from bastion.runtime.bootstrap import build_context, load_checked
 
-    settings, _ = load_checked(str(guarded_env.bastion.config))
-    broker = ApprovalBroker(build_context(settings))
+    # the approver's side only needs the shared state store (never the bastion's journal)
+    broker = ApprovalBroker(SimpleNamespace(store=guarded_env.store(), maskers=[]))
     proc = subprocess.Popen(guarded_env.ssh_argv("ssh-host", "touch needs-review-approved; echo ran"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pending = wait_for(lambda: [a for a in broker.list("pending") if "needs-review-approved" in a.statement])

@@ -41,7 +41,8 @@ def test_input_masked_unless_echoed(tmp_path):
     cast.close()
     _, events = _read(tmp_path / "i.cast")
     inputs = [e[2] for e in events if e[1] == "i"]
-    assert inputs == ["ls\r", "******", "\r", "*"]
+    # chunks may be merged (input is released at word boundaries for redaction)
+    assert "".join(inputs) == "ls\r******\r*"
     assert mask("a\x03b\r") == "*\x03*\r"
 
 

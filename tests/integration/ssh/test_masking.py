@@ -1,0 +1,60 @@
+"""Masking on SSH: exec output masked live per rule (exempt groups see clear values), and
+every recording and audit record masked before storage whoever the user is."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.conftest import wait_for
+from tests.integration.ssh.terminal import Terminal
+
+CARD = "4111111111111111"
+
+
+def test_exec_output_masked_live(ssh_env):
+    res = ssh_env.ssh("ssh-host", f"echo paid with {CARD} ok; echo {CARD} >&2")
+    assert res.returncode == 0
+    assert res.stdout == b"paid with ************1111 ok\n" and b"************1111" in res.stderr
+    ends = wait_for(lambda: [e for e in ssh_env.journal("session.end") if e["data"].get("masked_output")])
+    assert ends and ends[-1]["data"]["masked_output"]["card"] >= 2
+
+
+def test_exempt_group_sees_clear_output_but_storage_is_masked(ssh_env):
+    import subprocess
+
+    token = ssh_env.token("alice", ("ops", "pci"))
+    argv = ["sshpass", "-p", token, *[a for a in ssh_env.ssh_argv("ssh-host", key=None, batch=False)],
+            "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password",
+            f"echo clear {CARD} marker-pci"]
+    res = subprocess.run(argv, capture_output=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    assert CARD.encode() in res.stdout
+    commands = wait_for(lambda: [e for e in ssh_env.journal("command") if "marker-pci" in e["data"].get("line", "")])
+    stored = json.dumps(commands)
+    assert CARD not in stored and "************1111" in stored
+
+
+def test_recording_is_masked(ssh_env):
+    term = Terminal(ssh_env.ssh_argv("ssh-host", "-tt"))
+    try:
+        term.expect(b"$ ")
+        for ch in f"printf 'card %s end\\n' {CARD} ; echo rec-marker":  # typed key by key, echoed
+            term.write(ch.encode())
+        term.write(b"\r")
+        term.expect(b"rec-marker")
+        term.write(b"exit 0\r")
+        term.wait()
+    finally:
+        term.close()
+
+    def recorded() -> list[str]:
+        texts = []
+        for e in ssh_env.journal("recording"):
+            try:
+                texts.append(open(e["data"]["path"], encoding="utf-8").read())
+            except OSError:
+                pass
+        return [t for t in texts if "rec-marker" in t]
+
+    casts = wait_for(recorded)
+    assert casts and CARD not in casts[-1]
