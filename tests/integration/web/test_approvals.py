@@ -51,8 +51,9 @@ def test_carol_approves_in_chromium(bastion: BastionProc, mariadb, browser, tmp_
     from selenium.webdriver.support.ui import WebDriverWait
 
     mariadb.sql("INSERT INTO shop.orders (customer_id, total, status) VALUES (3, 2.00, 'browser-approved')")
+    # a statement shape of its own: an earlier approval's window must not let it through
     thread, out = hold_in_background(bastion, "alice", "dba,admins",
-                                     "DELETE FROM orders WHERE status = 'browser-approved'")
+                                     "DELETE FROM orders WHERE status = 'browser-approved' AND customer_id = 3")
     alice = Portal(bastion)
     alice.login("alice")
     req = pending_id(alice, "browser-approved")
@@ -84,7 +85,8 @@ def test_carol_approves_in_chromium(bastion: BastionProc, mariadb, browser, tmp_
 
 def test_deny_in_portal(bastion: BastionProc, mariadb) -> None:
     mariadb.sql("INSERT INTO shop.orders (customer_id, total, status) VALUES (3, 2.00, 'portal-denied')")
-    thread, out = hold_in_background(bastion, "bob", "developers", "DELETE FROM orders WHERE status = 'portal-denied'")
+    thread, out = hold_in_background(bastion, "bob", "developers",
+                                     "DELETE FROM orders WHERE status = 'portal-denied' AND total > 1")
     carol = Portal(bastion)
     carol.login("carol")
     req = pending_id(carol, "portal-denied")
