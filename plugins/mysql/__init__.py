@@ -20,6 +20,7 @@ from typing import Any
 import gevent
 
 from bastion.context import PluginContext
+from bastion.core.selector import parse_username
 from bastion.core.types import Connect, Session, Verdict
 from bastion.runtime import metrics
 from bastion.runtime.tls import ensure_certificate, server_context
@@ -27,7 +28,6 @@ from plugins.mysql import commands, executions, relay
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, ErrPacket, OkPacket, RemoteProtocolError
 from plugins.mysql.driver import ConnectionClosed, PacketConn
 from plugins.mysql.kills import REGISTRY, Registered
-from plugins.mysql.names import parse_username
 from plugins.mysql.server import DEFAULT_VERSION, ClientHello, LoginRefused, err, greet
 from plugins.mysql.session import MySQLSession
 from plugins.mysql.upstream import Upstream, UpstreamError, dial

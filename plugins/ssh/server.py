@@ -31,9 +31,9 @@ import gevent
 import gevent.event
 import paramiko
 
+from bastion.core.selector import Selector, parse_username
 from bastion.core.types import Connect, Decision, Forward, Identity, Session, Verdict
 from bastion.state.directory import ssh_fingerprint
-from plugins.ssh.names import Selector, parse_username
 from plugins.ssh.options import SSHOptions
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bastion.config.model import ListenerConfig
-from plugins.ssh.names import Selector, parse_username
+from bastion.core.selector import Selector, parse_username
 from plugins.ssh.options import SSHOptions, forward_allowed, listener_problems, target_problems
 from plugins.ssh.scp import ScpRequest, parse_scp, scp_refusal
 
