@@ -3,7 +3,9 @@
 Run: ``.venv/bin/python bench/mysql.py [--threads 4] [--seconds 15] [--json FILE]``.
 
 It starts its own MariaDB (seeded like the demo) and a ``bastion serve`` in front of it
-with an allow-all policy (only the access stage), both on 127.0.0.1, and measures the
+with an allow-all policy (only the access stage; ``--policy demo`` adds the demo's
+guardrails and masking rules: every statement classified, every string value scanned by
+the masking recognizers), both on 127.0.0.1, and measures the
 same workloads directly and through the bastion. TLS is on for every connection: the
 direct one, and through the bastion both legs (client -> bastion, bastion -> MariaDB).
 
@@ -191,6 +193,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=15, help="per sysbench run")
     ap.add_argument("--rounds", type=int, default=2, help="sysbench runs per path, alternating")
     ap.add_argument("--audit-fsync", choices=["on", "off"], default="on")
+    ap.add_argument("--policy", choices=["allow-all", "demo"], default="allow-all",
+                    help="allow-all: access stage only; demo: the demo's guardrails and masking rules too")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     ap.add_argument("--profile", type=Path, help="py-spy the bastion during an extra run; write stacks here")
     ap.add_argument("--workdir", type=Path, help="keep services' files here (default: a temporary directory)")
@@ -205,7 +209,7 @@ def main() -> int:
     tls_dir = client_tls_dir(work)
     db = BenchMariaDB(work / "mariadb", tls_dir / "client-cert.pem")
     started = time.monotonic()
-    stack = start_stack(work, db=db, allow_all=True, audit={"fsync": args.audit_fsync == "on"})
+    stack = start_stack(work, db=db, allow_all=args.policy == "allow-all", audit={"fsync": args.audit_fsync == "on"})
     try:
         assert stack.bastion is not None
         prepare_data(stack, tls_dir)
@@ -252,7 +256,8 @@ def main() -> int:
         report(results, args)
         if args.json:
             args.json.write_text(json.dumps({"threads": args.threads, "seconds": args.seconds, "rounds": args.rounds,
-                                             "audit_fsync": args.audit_fsync, "results": results}, indent=2))
+                                             "audit_fsync": args.audit_fsync, "policy": args.policy,
+                                             "results": results}, indent=2))
         if args.profile:
             profile(stack, tls_dir, through, args.threads, min(args.seconds, 10), args.profile)
     finally:
