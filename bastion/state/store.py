@@ -18,6 +18,10 @@ SCHEMA_VERSION = 1
 
 metadata = sa.MetaData()
 
+Time = sa.Float(precision=53)
+"""Epoch seconds. ``precision=53`` makes it DOUBLE on MySQL/MariaDB: a plain FLOAT keeps
+24 bits and rounds today's timestamps by minutes (tokens would expire early)."""
+
 meta = sa.Table(
     "meta", metadata,
     sa.Column("key", sa.String(64), primary_key=True),
@@ -34,10 +38,10 @@ tokens = sa.Table(
     sa.Column("groups", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False, default=""),
     sa.Column("created_by", sa.String(255), nullable=False, default=""),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=False),
-    sa.Column("revoked_at", sa.Float, nullable=True),
-    sa.Column("last_used_at", sa.Float, nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("revoked_at", Time, nullable=True),
+    sa.Column("last_used_at", Time, nullable=True),
 )
 
 credentials = sa.Table(
@@ -47,7 +51,7 @@ credentials = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("key_id", sa.String(16), nullable=False),
     sa.Column("ciphertext", sa.LargeBinary, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
 )
 
 sessions = sa.Table(
@@ -59,8 +63,8 @@ sessions = sa.Table(
     sa.Column("protocol", sa.String(32), nullable=False),
     sa.Column("client_addr", sa.String(64), nullable=False),
     sa.Column("reason", sa.Text, nullable=False, default=""),
-    sa.Column("started_at", sa.Float, nullable=False),
-    sa.Column("ended_at", sa.Float, nullable=True),
+    sa.Column("started_at", Time, nullable=False),
+    sa.Column("ended_at", Time, nullable=True),
     sa.Column("node", sa.String(128), nullable=False, default=""),
 )
 
@@ -78,23 +82,23 @@ approvals = sa.Table(
     sa.Column("approvers", sa.Text, nullable=False),
     sa.Column("approvals_needed", sa.Integer, nullable=False, default=1),
     sa.Column("status", sa.String(16), nullable=False, index=True),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=False),
-    sa.Column("decided_at", sa.Float, nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("decided_at", Time, nullable=True),
     sa.Column("decisions", sa.Text, nullable=False, default="[]"),
-    sa.Column("window_until", sa.Float, nullable=True),
+    sa.Column("window_until", Time, nullable=True),
 )
 
 saml_assertions = sa.Table(
     "saml_assertions", metadata,
     sa.Column("id", sa.String(255), primary_key=True),
-    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
 )
 
 saml_requests = sa.Table(
     "saml_requests", metadata,
     sa.Column("id", sa.String(255), primary_key=True),
-    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
 )
 
 login_links = sa.Table(
@@ -103,8 +107,8 @@ login_links = sa.Table(
     sa.Column("protocol", sa.String(32), nullable=False),
     sa.Column("target", sa.String(128), nullable=False),
     sa.Column("client_addr", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("identity", sa.Text, nullable=True),
 )
@@ -116,7 +120,7 @@ users = sa.Table(
     sa.Column("display_name", sa.String(255), nullable=False, default=""),
     sa.Column("groups", sa.Text, nullable=False, default="[]"),
     sa.Column("roles", sa.Text, nullable=False, default="[]"),
-    sa.Column("last_login", sa.Float, nullable=False),
+    sa.Column("last_login", Time, nullable=False),
 )
 
 ssh_keys = sa.Table(
@@ -125,7 +129,7 @@ ssh_keys = sa.Table(
     sa.Column("user", sa.String(255), nullable=False, index=True),
     sa.Column("public_key", sa.Text, nullable=False),
     sa.Column("comment", sa.String(255), nullable=False, default=""),
-    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
 )
 
 
