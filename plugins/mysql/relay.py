@@ -137,7 +137,8 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
         elif isinstance(item, ColumnsEndItem):
             result.status = item.status  # a cursor was opened: the response ends here
         elif isinstance(item, ErrItem):
-            result.error = f"{item.err.code} {item.err.message}"
+            # server messages quote values ("Duplicate entry '4111…'"): mask before the audit sees them
+            result.error = s.redact(f"{item.err.code} {item.err.message}")[0]
         elif isinstance(item, PrepareOkItem):
             result.prepared_id = item.prepare_ok.stmt_id
             ncols = item.prepare_ok.num_columns

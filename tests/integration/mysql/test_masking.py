@@ -120,3 +120,22 @@ def test_audit_never_holds_clear_values(bastion, dave):
     assert masked and masked[-1]["data"]["statement_masked"] == {"card": 1}
     counted = [e for e in bastion.journal() if e["type"] == "query" and e["data"].get("masked")]
     assert counted  # bob's masked reads are counted by recognizer and column
+
+
+def test_server_error_messages_are_masked_in_the_audit(bastion, mariadb):
+    import pymysql
+
+    mariadb.sql("CREATE TABLE IF NOT EXISTS shop.uniq_cards (card VARCHAR(19) PRIMARY KEY);"
+                "INSERT IGNORE INTO shop.uniq_cards VALUES ('4012888888881881');")
+    alice = bastion.token("alice", "dba")
+    with pymysql_conn(bastion, alice) as conn, conn.cursor() as cur:
+        with pytest.raises(pymysql.err.IntegrityError) as info:
+            cur.execute("INSERT INTO uniq_cards VALUES ('4012888888881881')")
+        assert "Duplicate entry" in info.value.args[1]
+    from tests.integration.conftest import wait_for
+
+    # the audit record is written right after the reply: wait for it
+    errors = wait_for(lambda: [e["data"]["error"] for e in bastion.journal()
+                               if e["type"] == "query" and "Duplicate entry" in str(e["data"].get("error"))])
+    assert errors and "************1881" in errors[-1]
+    assert "4012888888881881" not in str(bastion.journal())
