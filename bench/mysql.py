@@ -280,7 +280,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
         (f"{WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, mariadb CLI --quick MB/s", "wide_cli_mb_s", "{:.1f}"),
     ]
     print(f"\nMySQL: bastion vs direct — sysbench {args.threads} threads, {args.rounds} x {args.seconds} s per path "
-          f"(medians), TLS everywhere, allow-all policy, audit.fsync {args.audit_fsync}")
+          f"(medians), TLS everywhere, {args.policy} policy, audit.fsync {args.audit_fsync}")
     print(f"{'':52} {'direct':>10} {'bastion':>10} {'ratio':>7}")
     for label, key, fmt in rows:
         if key not in d or key not in b:
