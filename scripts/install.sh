@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install everything the bastion, its demo and its tests need on Debian 12 (run as root):
 # system packages (MariaDB, OpenSSH, SimpleSAMLphp + PHP, Chromium + driver, sysbench,
-# build deps) and a virtualenv in .venv with pinned Python dependencies.
+# build deps), a virtualenv in .venv with pinned Python dependencies, and the dashboard's
+# browser assets (asciinema-player from npm, locked in web/package-lock.json) copied into
+# bastion/web/static/vendor/ (not committed; nothing is downloaded when the bastion runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -38,6 +40,7 @@ tools=()
 command -v mvn >/dev/null || tools+=(maven)
 command -v javac >/dev/null || tools+=(default-jdk-headless)
 command -v go >/dev/null || tools+=(golang-go)
+command -v npm >/dev/null || tools+=(nodejs npm)
 if [ "${#tools[@]}" -gt 0 ]; then
   echo "apt: installing ${tools[*]}"
   apt-get update -qq
@@ -49,4 +52,11 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -c requirements/constraints.txt -e '.[test,fast]'
+# The audit dashboard's session replay: asciinema-player, pinned by web/package-lock.json.
+(cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+mkdir -p bastion/web/static/vendor
+cp web/node_modules/asciinema-player/dist/bundle/asciinema-player.min.js \
+   web/node_modules/asciinema-player/dist/bundle/asciinema-player.css bastion/web/static/vendor/
+cp web/node_modules/asciinema-player/LICENSE bastion/web/static/vendor/asciinema-player.LICENSE
+
 echo "install: done ($(.venv/bin/python --version), $(mariadbd --version | cut -d' ' -f1-4))"

@@ -32,9 +32,12 @@ from bastion.audit.backends import BackendUnavailable, IndexBackend
 from bastion.audit.recordings import output_documents
 from bastion.audit.schema import SessionInfo, document
 from bastion.audit.state import IndexState, node_id
+from bastion.runtime.metrics import AUDIT_INDEX_FAILURES, AUDIT_INDEX_LAG
 
 log = logging.getLogger("bastion.audit.index")
 T = TypeVar("T")
+METRICS_EVERY = 2.0
+"""Seconds between lag measurements while the indexer is behind (each reads the journal's tail)."""
 REJECTED = "index-rejected.jsonl"
 """Documents an engine refused for good (mapping errors): logged here, the journal keeps the event."""
 
@@ -61,6 +64,7 @@ class Indexer:
         self.last_error = ""
         self.indexed = 0
         """Records indexed by this process."""
+        self._measured = 0.0
 
     # ------------------------------------------------------------------ one step
 
@@ -110,7 +114,13 @@ class Indexer:
         Raises BackendUnavailable (nothing saved: the same batch is read again next time).
         """
         if not self._ready:
-            self._call(self.backend.setup)
+            # like write: an engine client's pooled (gevent) connections must stay on the hub's
+            # thread; one opened in the thread pool fails the next bulk ("Cannot switch to a
+            # different thread")
+            if self.backend.blocking:
+                self._call(self.backend.setup)
+            else:
+                self.backend.setup()
             self._ready = True
         position = self.state.position
         records, new_pos, torn = self._call(segments.read_from, self.dir, position, self.batch_size)
@@ -171,6 +181,8 @@ class Indexer:
             if self.failures:
                 log.info("%s index reachable again; catching up", self.backend.name)
                 self.failures, self.last_error = 0, ""
+                AUDIT_INDEX_FAILURES.set(0)
+            self._measure(caught_up=n < self.batch_size)
             if n < self.batch_size:
                 self._stop.wait(self.poll_interval)
             elif self.offload:
@@ -178,10 +190,28 @@ class Indexer:
 
                 gevent.sleep(0)  # a long catch-up still lets sessions run between batches
 
+    def _measure(self, caught_up: bool) -> None:
+        """Update the lag gauge: 0 right after a short batch (everything written so far was
+        read), otherwise from the journal's last record, at most every METRICS_EVERY seconds."""
+        if caught_up:
+            AUDIT_INDEX_LAG.set(0)
+            self._measured = 0.0
+            return
+        now = time.monotonic()
+        if now - self._measured < METRICS_EVERY:
+            return
+        self._measured = now
+        try:
+            AUDIT_INDEX_LAG.set(self._call(self.status)["lag"])
+        except (OSError, ValueError):
+            log.debug("journal lag measurement failed", exc_info=True)
+
     def _failed(self, error: str) -> None:
         self.failures += 1
         self._ready = False
         self.last_error = error
+        AUDIT_INDEX_FAILURES.set(self.failures)
+        self._measure(caught_up=False)
         if self.failures == 1 or self.failures % 20 == 0:
             log.warning("%s index unavailable (%d attempt(s)), events wait in the journal: %s",
                         self.backend.name, self.failures, error)

@@ -17,8 +17,10 @@ DEMO_PORTS = {"web": 8080, "mysql": 3307, "ssh": 2222}
 SSH_USER, SSH_PASSWORD = "sshdemo", "sshdemo-pw"
 
 
-def start_stack(workdir: Path, ports: dict[str, int]) -> tuple[list[Service], Path, dict[str, Any]]:
-    """Start the services, write the config and the vault entries; return what to stop."""
+def start_stack(workdir: Path, ports: dict[str, int], audit_index: dict[str, Any] | None = None,
+                ) -> tuple[list[Service], Path, dict[str, Any]]:
+    """Start the services, write the config and the vault entries; return what to stop.
+    ``audit_index`` replaces the config's ``audit.index`` (default: the sqlite index)."""
     from bastion.runtime.bootstrap import known_protocols
 
     services: list[Service] = []
@@ -33,12 +35,15 @@ def start_stack(workdir: Path, ports: dict[str, int]) -> tuple[list[Service], Pa
     services.append(idp)
     config = demo_config(workdir, db=db, sshd=sshd, idp_metadata_url=idp.metadata_url, ports=ports,
                          protocols=protocols, sp_base_url=base)
+    if audit_index:
+        config["audit"] = {**config["audit"], "index": audit_index}
     path = write_config(workdir / "bastion.yaml", config)
     _store_credentials(path, sshd)
     facts = {"workdir": str(workdir), "config": str(path), "ports": ports,
              "targets": [t["name"] for t in config["targets"]],
              "mariadb": {"port": db.port, "socket": str(db.socket)},
              "sshd": {"port": sshd.port, "user": sshd.user},
+             "audit_index": (audit_index or {}).get("backend", "sqlite"),
              "idp": {"metadata_url": idp.metadata_url, "base": idp.base},
              "users": [{"username": u.username, "password": u.password, "groups": list(u.groups)}
                        for u in DEMO_USERS]}
@@ -63,15 +68,19 @@ def run_demo(workdir: str | None, search: str = "sqlite") -> int:
     from bastion.runtime.server import Bastion
     from bastion.web import create_app
 
-    del search  # the OpenSearch backend joins the demo with the audit index
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="bastion-demo-"))
     work.mkdir(parents=True, exist_ok=True)
     work.chmod(0o711)  # sshd reads authorized_keys as the demo OS user, who must traverse the workdir
     logs.setup("info")
     services: list[Service] = []
     bastion = None
+    engine = None
     try:
-        services, path, facts = start_stack(work, DEMO_PORTS)
+        index = None
+        if search == "opensearch":
+            engine = start_opensearch(work / "opensearch")
+            index = {"backend": "opensearch", "url": engine.url}
+        services, path, facts = start_stack(work, DEMO_PORTS, index)
         settings, protocols = load_checked(str(path))
         ctx = build_context(settings)
         bastion = Bastion(ctx, protocols, create_app(ctx))
@@ -91,7 +100,23 @@ def run_demo(workdir: str | None, search: str = "sqlite") -> int:
             bastion.stop(grace=1)
         for service in reversed(services):
             service.stop()
+        if engine is not None:
+            engine.stop()
     return 0
+
+
+def start_opensearch(workdir: Path) -> Any:
+    """``bastion demo --search opensearch``: the embedded OpenSearch 2.19 node the tests use
+    (``tests/search/launcher``, built by Maven on first use; needs Java 17 and Maven, and a
+    clone of the repository)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.search.opensearch import OpenSearchNode, build
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    node = OpenSearchNode(workdir, build())
+    node.start()
+    logging.getLogger("bastion.demo").info("OpenSearch node ready at %s", node.url)
+    return node
 
 
 def _banner(facts: dict[str, Any]) -> str:
@@ -100,6 +125,8 @@ def _banner(facts: dict[str, Any]) -> str:
         "", "bastion demo is ready", f"  workdir : {facts['workdir']}  (facts in demo.json)",
         f"  portal  : http://127.0.0.1:{ports.get('web')}/  (users: "
         + ", ".join(f"{u['username']}/{u['password']}" for u in facts["users"]) + ")",
+        f"  audit   : http://127.0.0.1:{ports.get('web')}/audit/  (carol or alice; index: "
+        + f"{facts.get('audit_index', 'sqlite')})",
     ]
     if "mysql" in ports:
         lines += [

@@ -11,3 +11,7 @@ SESSION_SECONDS = Histogram("bastion_connection_seconds", "Connection lifetime",
                             buckets=(0.1, 1, 10, 60, 600, 3600, 28800))
 DECISIONS = Counter("bastion_decisions_total", "Pipeline decisions", ["protocol", "event", "verdict"])
 AUTH = Counter("bastion_auth_total", "Authentication attempts", ["protocol", "result"])
+AUDIT_INDEX_LAG = Gauge("bastion_audit_index_lag_events",
+                        "Journal records not yet in the audit search index (updated by the indexer)")
+AUDIT_INDEX_FAILURES = Gauge("bastion_audit_index_failures",
+                             "Consecutive failed indexing attempts (0 while the index is reachable)")

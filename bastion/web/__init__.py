@@ -1,4 +1,4 @@
-"""The Flask web app: health, metrics, SAML sign-in, portal, login links, JSON API.
+"""The Flask web app: health, metrics, SAML sign-in, portal, login links, JSON API, audit dashboard.
 
 ``/healthz`` and ``/metrics`` stay unauthenticated (they reveal no secrets); everything
 else needs a portal session (SAML) or, for ``/api/v1``, a bastion token. Session,
@@ -32,7 +32,7 @@ def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
         ctx = build_context(settings)
     else:
         _ensure_tls_certificate(ctx)
-    from bastion.web import admin, api, approvals, health, links, portal, saml, security
+    from bastion.web import admin, api, approvals, audit, health, links, portal, saml, security
     from bastion.web.auth import session_principal
     from bastion.web.sso import SAMLService
 
@@ -66,7 +66,7 @@ def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
     app.jinja_env.filters["when"] = _when
     app.jinja_env.filters["duration"] = _duration
     app.register_error_handler(HTTPException, _http_error)
-    for blueprint in (health.bp, saml.bp, portal.bp, admin.bp, links.bp, api.bp, approvals.bp):
+    for blueprint in (health.bp, saml.bp, portal.bp, admin.bp, links.bp, api.bp, approvals.bp, audit.bp):
         app.register_blueprint(blueprint)
     return app
 

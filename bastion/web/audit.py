@@ -1,9 +1,11 @@
-"""Audit search pages (roles ``auditor`` and ``admin``): search, session timeline, live
-sessions, CSV/JSON export. Read-only: every view is a GET.
+"""Audit dashboard (roles ``auditor`` and ``admin``): search, session timeline with the
+replay of SSH shell recordings, live sessions, CSV/JSON export. Read-only: every view is a GET.
 
-Self-contained blueprint over :class:`bastion.audit.search.AuditSearch`; register it with
-``app.register_blueprint(bastion.web.audit.bp)``. Until the app applies its own role checks,
-:func:`_guard` lets only signed-in auditors and admins in (anyone else: 401/403).
+A blueprint over :class:`bastion.audit.search.AuditSearch`, registered by
+:func:`bastion.web.create_app`. Every view is :func:`~bastion.web.auth.role_required`:
+people not signed in go through SAML sign-in and come back, others get 403.
+Recordings are served by channel number, looked up through the session's ``recording``
+events (:mod:`bastion.web.recordings`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import calendar
 import time
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, make_response, render_template, request, send_file, stream_with_context
 
 from bastion.audit.query import Search
 from bastion.audit.search import AuditSearch, iso
-from bastion.web.auth import ctx, session_principal
+from bastion.web import recordings
+from bastion.web.auth import ctx, role_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 ROLES = ("auditor", "admin")
@@ -27,15 +30,6 @@ PAGE_SIZE = 50
 @bp.app_template_global("audit_time")
 def audit_time(seconds: float) -> str:
     return iso(seconds).replace("T", " ")
-
-
-@bp.before_request
-def _guard() -> None:
-    principal = session_principal()
-    if principal is None:
-        abort(401)
-    if not any(principal.has(role) for role in ROLES):
-        abort(403, description="The audit pages need the auditor or admin role.")
 
 
 def searcher() -> AuditSearch:
@@ -73,6 +67,7 @@ def search_from_args(args: Any, size: int = PAGE_SIZE) -> Search:
 
 
 @bp.get("/")
+@role_required(*ROLES)
 def index() -> str:
     q = search_from_args(request.args)
     try:
@@ -83,19 +78,39 @@ def index() -> str:
 
 
 @bp.get("/sessions/<session_id>")
-def session_page(session_id: str) -> str:
+@role_required(*ROLES)
+def session_page(session_id: str) -> Response:
     timeline = searcher().session_timeline(session_id, include_output=request.args.get("output") == "1")
     if not timeline:
         abort(404, description="No events of this session are indexed (yet).")
-    return render_template("audit/session.html", session_id=session_id, timeline=timeline)
+    casts = recordings.from_hits(timeline)
+    player = bool(casts) and recordings.player_installed()
+    resp = make_response(render_template("audit/session.html", session_id=session_id, timeline=timeline,
+                                         recordings=casts, player=player))
+    if player:
+        resp.headers["Content-Security-Policy"] = recordings.PLAYER_CSP
+    return resp
+
+
+@bp.get("/sessions/<session_id>/recordings/<int:channel>.cast")
+@role_required(*ROLES)
+def recording(session_id: str, channel: int) -> Response:
+    """The asciicast v2 file of one shell channel, as stored."""
+    path = recordings.find(searcher(), session_id, channel, ctx().settings.state_dir / "recordings")
+    if path is None:
+        abort(404, description="No such recording.")
+    return send_file(path, mimetype="application/x-asciicast", max_age=0, conditional=True,
+                     download_name=f"{session_id}-{channel}.cast")
 
 
 @bp.get("/live")
+@role_required(*ROLES)
 def live() -> str:
     return render_template("audit/live.html", sessions=searcher().live_sessions())
 
 
 @bp.get("/export.<fmt>")
+@role_required(*ROLES)
 def export(fmt: str) -> Response:
     if fmt not in ("csv", "json"):
         abort(404)

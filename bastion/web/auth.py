@@ -108,14 +108,20 @@ def login_required(view: F) -> F:
     return cast(F, wrapper)
 
 
-def role_required(role: str) -> Callable[[F], F]:
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Portal views for signed-in users with (any) one of ``roles``: others get 403, and
+    people not signed in go through SAML sign-in first (:func:`login_required`)."""
+    if not roles:
+        raise ValueError("role_required needs at least one role")
+    needed = " or ".join(roles)
+
     def decorate(view: F) -> F:
         @functools.wraps(view)
         @login_required
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = session_principal()
-            if principal is None or not principal.has(role):
-                abort(403, description=f"This page needs the {role} role.")
+            if principal is None or not any(principal.has(role) for role in roles):
+                abort(403, description=f"This page needs the {needed} role.")
             return view(*args, **kwargs)
         return cast(F, wrapper)
     return decorate
