@@ -15,7 +15,8 @@ Masking is a guard-rail, not access control (design §3.2-6).
 
 from __future__ import annotations
 
-from .recognizers import BUILTIN, FLAGS, Match, Recognizer, RegexRecognizer, find_all, regex_recognizer
+from .builtins import BUILTIN
+from .recognizers import FLAGS, Match, Recognizer, RegexRecognizer, find_all, regex_recognizer
 from .styles import STYLES, MaskStyle, email_partial, full, keyed_hash, partial, redact
 from .text import mask_bytes, mask_text
 from .validators import VALIDATORS
