@@ -18,8 +18,8 @@ from flask import Blueprint, Response, abort, make_response, render_template, re
 
 from bastion.audit.query import Search
 from bastion.audit.search import AuditSearch, iso
-from bastion.web import recordings
-from bastion.web.auth import ctx, role_required
+from bastion.web import actions, recordings
+from bastion.web.auth import ctx, current, role_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 ROLES = ("auditor", "admin")
@@ -99,6 +99,9 @@ def recording(session_id: str, channel: int) -> Response:
     path = recordings.find(searcher(), session_id, channel, ctx().settings.state_dir / "recordings")
     if path is None:
         abort(404, description="No such recording.")
+    # watching a session is itself audited: who looked at what, and when
+    actions.audit(ctx(), "audit.recording_viewed", current(), request.remote_addr, session=session_id,
+                  channel=channel)
     return send_file(path, mimetype="application/x-asciicast", max_age=0, conditional=True,
                      download_name=f"{session_id}-{channel}.cast")
 
@@ -115,6 +118,8 @@ def export(fmt: str) -> Response:
     if fmt not in ("csv", "json"):
         abort(404)
     q = search_from_args(request.args, size=1000)
+    actions.audit(ctx(), "audit.export", current(), request.remote_addr, format=fmt,
+                  query={k: v for k, v in request.args.items() if k != "cursor"})
     gen = searcher().export_csv(q) if fmt == "csv" else searcher().export_json(q)
     mime = "text/csv" if fmt == "csv" else "application/x-ndjson"
     name = f"bastion-audit-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.{'csv' if fmt == 'csv' else 'jsonl'}"

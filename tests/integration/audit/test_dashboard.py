@@ -67,6 +67,8 @@ def test_filters_timeline_and_exec_command(dashboard: Dashboard) -> None:
     url = shell.text.split('data-cast-url="', 1)[1].split('"', 1)[0]
     cast = portal.get(url)
     assert cast.status_code == 200 and SHELL_WORD in cast.text and json.loads(cast.text.splitlines()[0])["version"] == 2
+    viewed = wait_for(lambda: [e for e in dashboard.bastion.journal() if e["type"] == "audit.recording_viewed"])
+    assert viewed and viewed[-1]["data"]["user"] == "carol"  # watching a session is audited too
     metrics = portal.get("/metrics").text
     assert "bastion_audit_index_lag_events" in metrics and "bastion_audit_index_failures 0.0" in metrics
     assert "index unavailable" not in dashboard.bastion.log_text()
