@@ -233,6 +233,25 @@ class JournalSink:
         self.journal = Journal(cfg.journal_dir, fsync=cfg.fsync, rotate_bytes=cfg.rotate_bytes,
                                rotate_daily=cfg.rotate_daily)
 
+    def close_orphans(self) -> None:
+        """Sessions this node started but never ended (the process was killed): no session
+        survives a restart, so record their end now — the audit never shows a ghost session."""
+        open_sessions: dict[str, dict[str, Any]] = {}
+        for segment in seg.list_segments(self.journal.dir)[-2:]:  # rotation is rare inside a session
+            for record in seg.iter_all_segment(segment.path):
+                event = record.get("event", {})
+                if event.get("type") == "session.start":
+                    open_sessions[event["session_id"]] = event
+                elif event.get("type") == "session.end":
+                    open_sessions.pop(event.get("session_id", ""), None)
+        for session_id, start in open_sessions.items():
+            self.journal.append(asdict(AuditEvent(
+                type="session.end", session_id=session_id, at=time.time(),
+                data={"reason": "bastion stopped without closing the session (crash or kill)",
+                      "recovered": True, "started_at": start.get("at")})))
+        if open_sessions:
+            log.warning("closed %d session(s) left open by a previous run", len(open_sessions))
+
     def emit(self, event: AuditEvent) -> None:
         self.journal.append(asdict(event))
 

@@ -193,3 +193,12 @@ def iter_all(directory: Path, batch: int = 1000) -> Iterator[dict[str, Any]]:
         if not records:
             return
         yield from records
+
+
+def iter_all_segment(path: Path) -> Iterator[dict[str, Any]]:
+    """Complete records of one segment file, in order (torn lines skipped)."""
+    with open(path, "rb") as fh:
+        for raw in fh:
+            record = parse_line(raw)
+            if record is not None:
+                yield record

@@ -54,6 +54,10 @@ class Bastion:
     def start(self) -> dict[str, int]:
         """Bind and start every enabled listener; returns listener name -> bound port."""
         ports: dict[str, int] = {}
+        for sink in self.ctx.sinks:  # sessions a killed predecessor left open end now, before new ones
+            close_orphans = getattr(sink, "close_orphans", None)
+            if close_orphans is not None:
+                close_orphans()
         for name, lc in self.ctx.settings.config.listeners.items():
             if not lc.enabled:
                 continue

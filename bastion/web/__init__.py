@@ -7,8 +7,11 @@ CSRF and header policy: :mod:`bastion.web.security`; SAML: :mod:`bastion.web.sso
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -29,6 +32,11 @@ def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
         if config_path is None:
             raise RuntimeError("create_app needs a context or a config path (set BASTION_CONFIG)")
         settings, _ = load_checked(config_path)
+        # A web process of its own (wsgi.py) must not append to the listeners' journal: two
+        # writers would break its hash chain. It keeps a journal of its own beside it.
+        own = settings.config.audit
+        web_audit = dataclasses.replace(own, journal_dir=str(Path(own.journal_dir) / f"web-{os.getpid()}"))
+        settings = dataclasses.replace(settings, config=dataclasses.replace(settings.config, audit=web_audit))
         ctx = build_context(settings)
     else:
         _ensure_tls_certificate(ctx)

@@ -79,6 +79,13 @@ def test_kill_9_mid_session(tmp_path, mariadb, index_cfg):
         assert not hits_for(search, "torn rec")
         before = hits_for(search, "before the crash")
         assert len(before) == 1 and before[0].doc["user"] == "alice" and before[0].doc["target"] == "shop-db"
+        # the killed run's session was closed on restart: no ghost "live" session
+        crashed = before[0].doc["session"]
+        from bastion.audit.segments import iter_all
+
+        ends = [r["event"] for r in iter_all(journal_dir)  # (BastionProc.journal() trips on the torn line)
+                if r["event"]["type"] == "session.end" and r["event"]["session_id"] == crashed]
+        assert len(ends) == 1 and ends[0]["data"]["recovered"]
     finally:
         assert stop_bastion(b2) == 0, b2.log_text()[-3000:]
     res = b2.cli("audit", "verify")
