@@ -59,6 +59,8 @@ class SftpBridge:
         self.handles: dict[bytes, _Open] = {}
         self.pending: dict[int, _Pending] = {}
         self.client_lock = gevent.lock.Semaphore()
+        self.live = sess.live_masker()
+        """Live masking of text read from files (masking rules in scope), or None."""
 
     def run(self) -> None:
         info = bridge_session(self.client, self.up, to_upstream=self._from_client, to_client=self._from_target)
@@ -153,8 +155,7 @@ class SftpBridge:
                 return total
             try:
                 packets = splitter.feed(data)
-                for pkt in packets:
-                    self._observe(sc.parse_reply(pkt))
+                reads = [self._observe(sc.parse_reply(pkt)) for pkt in packets]
             except (sc.SftpProtocolError, ValueError, IndexError) as exc:
                 log.warning("sftp protocol error from target: %s", exc, extra={"session_id": self.sess.session.id})
                 self.client.close()
@@ -162,22 +163,44 @@ class SftpBridge:
             if not packets:
                 continue
             size = sum(len(p) for p in packets)
+            out: bytes | memoryview = memoryview(packets[0].obj)[:size]
+            if self.live is not None and any(reads):
+                out = b"".join(self._mask_data(p) if read else bytes(p) for p, read in zip(packets, reads, strict=True))
             try:
                 with self.client_lock:
-                    send_all(self.client.send, memoryview(packets[0].obj)[:size])
+                    send_all(self.client.send, out)
             except (OSError, EOFError, ChannelGone, paramiko.SSHException):
                 return total
             total += size
 
-    def _observe(self, reply: sc.Reply) -> None:
+    def _mask_data(self, pkt: memoryview) -> bytes:
+        """A DATA reply with sensitive values in text masked. The length must not change
+        (clients compute the next offset from it): the masked data is padded or cut to size.
+        Data that is not UTF-8 text (binary files) passes unchanged."""
+        raw = bytes(pkt)
+        data = raw[13:]  # uint32 length, byte type, uint32 id, uint32 data length
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+        assert self.live is not None
+        masked = self.live(data)
+        if masked == data:
+            return raw
+        masked = masked[:len(data)].ljust(len(data), b"*")
+        return raw[:13] + masked
+
+    def _observe(self, reply: sc.Reply) -> bool:
+        """Track handles and sizes; True for file data answering a read (maskable text)."""
         pending = self.pending.pop(reply.id, None) if reply.type != sc.VERSION else None
         if pending is None:
-            return
+            return False
         req = pending.request
         if pending.kind == "read":
             entry = self.handles.get(req.handle)
             if entry is not None and reply.type == sc.DATA:
                 entry.read += reply.size
+                return entry.op == "open-read"
         elif pending.kind == "close":
             entry = self.handles.pop(req.handle, None)
             if entry is not None:
@@ -187,6 +210,7 @@ class SftpBridge:
         else:
             result = sc.STATUS_NAMES.get(reply.status, str(reply.status)) if reply.type == sc.STATUS else "ok"
             self._audit(pending, result)
+        return False
 
     def _audit(self, pending: _Pending, result: str) -> None:
         req = pending.request

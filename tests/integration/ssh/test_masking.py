@@ -58,3 +58,25 @@ def test_recording_is_masked(ssh_env):
 
     casts = wait_for(recorded)
     assert casts and CARD not in casts[-1]
+
+
+def test_sftp_text_reads_masked_binary_untouched(ssh_env, sshd, tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    text = "".join(f"line {i}: customer card {CARD}, thanks\n" for i in range(3000))  # ~150 KB, many reads
+    blob = os.urandom(200_000) + CARD.encode()
+    for name, content in (("cards.txt", text.encode()), ("blob.bin", blob)):
+        path = sshd.home / name
+        path.write_bytes(content)
+        shutil.chown(path, sshd.user, sshd.user)
+    batch = tmp_path / "batch"
+    batch.write_text(f"get cards.txt {tmp_path / 'cards.txt'}\nget blob.bin {tmp_path / 'blob.bin'}\n")
+    res = subprocess.run(["sftp", "-P", str(ssh_env.port), *ssh_env.client_opts(), "-b", str(batch),
+                          "ssh-host@127.0.0.1"], capture_output=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    got = (tmp_path / "cards.txt").read_text()
+    assert len(got) == len(text) and CARD not in got
+    assert got.splitlines()[0] == "line 0: customer card ************1111, thanks"
+    assert (tmp_path / "blob.bin").read_bytes() == blob  # not text: transferred unchanged
