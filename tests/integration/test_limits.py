@@ -72,5 +72,8 @@ def test_idle_timeout(limited):
     with pytest.raises(pymysql.err.OperationalError):
         with conn.cursor() as cur:
             cur.execute("SELECT 1")
-    ends = [e for e in limited.journal() if e["type"] == "session.end" and e["data"]["reason"] == "idle timeout"]
-    assert ends
+    from tests.integration.conftest import wait_for
+
+    # session.end is written as the connection closes: wait for it
+    assert wait_for(lambda: [e for e in limited.journal()
+                             if e["type"] == "session.end" and e["data"]["reason"] == "idle timeout"])

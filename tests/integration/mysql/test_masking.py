@@ -114,6 +114,12 @@ def test_audit_never_holds_clear_values(bastion, dave):
     with pymysql_conn(bastion, dave) as conn, conn.cursor() as cur:
         cur.execute("SELECT id FROM customers WHERE card_number = '4111 1111 1111 1111'")
         cur.execute("SELECT email, card_number FROM customers")
+    from tests.integration.conftest import wait_for
+
+    wait_for(lambda: [e for e in bastion.journal() if e["type"] == "query"
+                      and e["data"]["statement"] == "SELECT email, card_number FROM customers"
+                      and e["session_id"] in {s["session_id"] for s in bastion.journal()
+                                              if s["type"] == "session.start" and s["data"]["user"] == "dave"}])
     journal = str(bastion.journal())
     assert "4111 1111 1111 1111" not in journal and "ada@example.com" not in journal
     masked = [e for e in bastion.journal() if e["type"] == "query" and "**** **** **** 1111" in e["data"]["statement"]]

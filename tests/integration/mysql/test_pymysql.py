@@ -153,6 +153,10 @@ def test_session_is_recorded(bastion, admin):
     marker = "SELECT 'audit-marker-7731' AS m"
     with pymysql_conn(bastion, admin) as conn, conn.cursor() as cur:
         cur.execute(marker)
+    from tests.integration.conftest import wait_for
+
+    # the record is written right after the reply reaches the client: wait for it
+    wait_for(lambda: [e for e in bastion.journal() if e["type"] == "query" and e["data"]["statement"] == marker])
     events = bastion.journal()
     queries = [e for e in events if e["type"] == "query" and e["data"]["statement"] == marker]
     assert queries and queries[-1]["data"]["rows"] == 1 and queries[-1]["data"]["verdict"] == "allow"
