@@ -20,6 +20,7 @@ import gevent
 from bastion.audit.backends import BackendUnavailable, open_backend
 from bastion.audit.indexer import Indexer
 from bastion.audit.journal import prune
+from bastion.core.contracts import redact
 
 if TYPE_CHECKING:
     from bastion.context import PluginContext
@@ -36,11 +37,9 @@ def storage_redactor(ctx: PluginContext) -> Callable[[str], str]:
                    target=Target(name="indexer", protocol="", host="", port=0), account="",
                    client_addr="", started_at=0.0)
 
-    def redact(text: str) -> str:
-        for masker in ctx.maskers:
-            text, _found = masker.mask_text(stub, text)
-        return text
-    return redact
+    def redact_text(text: str) -> str:
+        return redact(ctx.maskers, stub, text)[0]
+    return redact_text
 
 
 def build_indexer(ctx: PluginContext, offload: bool = True) -> Indexer | None:

@@ -99,6 +99,17 @@ class Masker(Protocol):
 MaskerFactory = Callable[["PluginContext"], Masker]
 
 
+def redact(maskers: Sequence[Masker], session: Session, text: str) -> tuple[str, dict[str, int]]:
+    """``text`` with every masker's storage masking applied, and the counts per recognizer:
+    what the journal, index, recordings and approval requests may hold."""
+    counts: dict[str, int] = {}
+    for masker in maskers:
+        text, found = masker.mask_text(session, text)
+        for key, n in found.items():
+            counts[key] = counts.get(key, 0) + n
+    return text, counts
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
     """One record of the audit trail, in the versioned schema (``schema``)."""

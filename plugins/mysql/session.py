@@ -9,7 +9,7 @@ from typing import Any
 
 from bastion.config.model import ListenerConfig
 from bastion.context import PluginContext
-from bastion.core.contracts import AuditEvent
+from bastion.core.contracts import AuditEvent, redact
 from bastion.core.types import Decision, Event, Session, Verdict
 from plugins.mysql.driver import PacketConn
 from plugins.mysql.upstream import Upstream
@@ -79,12 +79,7 @@ class MySQLSession:
 
     def redact(self, text: str) -> tuple[str, dict[str, int]]:
         """Mask sensitive values in text bound for the audit trail."""
-        counts: dict[str, int] = {}
-        for masker in self.ctx.maskers:
-            text, found = masker.mask_text(self.session, text)
-            for key, n in found.items():
-                counts[key] = counts.get(key, 0) + n
-        return text, counts
+        return redact(self.ctx.maskers, self.session, text)
 
     def emit(self, type_: str, data: dict[str, Any]) -> None:
         self.ctx.emit(AuditEvent(type=type_, session_id=self.session.id, at=time.time(), data=printable(data)))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion.context import PluginContext
-from bastion.core.contracts import AuditEvent
+from bastion.core.contracts import AuditEvent, redact
 from bastion.core.types import Decision, Event, Session, Verdict
 from plugins.ssh.options import SSHOptions
 
@@ -103,9 +103,7 @@ class SSHSession:
 
     def redact(self, text: str) -> str:
         """Mask sensitive values in text bound for the audit trail."""
-        for masker in self.ctx.maskers:
-            text, _found = masker.mask_text(self.session, text)
-        return text
+        return redact(self.ctx.maskers, self.session, text)[0]
 
     @staticmethod
     def verdict_data(decision: Decision, audit: tuple[Decision, ...] = ()) -> dict[str, Any]:
