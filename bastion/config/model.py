@@ -175,7 +175,6 @@ class TokenConfig:
     default_ttl: int = 3600
     max_ttl: int = 12 * 3600
     require_reason: bool = False
-    allow_mysql_native_password: bool = False
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def load_checked(path: str) -> tuple[Settings, dict[str, registry.Loaded]]:
 def open_store(settings: Settings) -> tuple[StateStore, TokenStore, Vault]:
     store = StateStore(settings.config.state.url)
     store.migrate()
-    tokens = TokenStore(store, keep_native_hash=settings.config.tokens.allow_mysql_native_password)
+    tokens = TokenStore(store)
     vcfg = settings.config.vault
     vault = Vault(store, load_key(vcfg.key_file, vcfg.key_env))
     return store, tokens, vault
