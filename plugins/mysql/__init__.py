@@ -173,7 +173,7 @@ def _run(s: MySQLSession) -> None:
         s.upstream.conn.close()
         s.client.close()
         executions.flush_all(s)
-        s.emit("session.end", {"reason": ended, "commands": s.commands,
+        s.emit("session.end", {"reason": ended, "commands": s.commands, "fast_lane": s.fast_lane,
                                "bytes_in": s.client.bytes_in, "bytes_out": s.client.bytes_out,
                                "duration_s": round(time.time() - session.started_at, 3)})
 

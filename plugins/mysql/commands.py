@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bastion.core.types import Verdict
-from plugins.mysql import executions, relay
+from bastion.runtime.idle import IdleTimeout, IdleWatch
+from plugins.mysql import executions, fastlane, relay
 from plugins.mysql.codec import (
     COM_BINLOG_DUMP,
     COM_BINLOG_DUMP_GTID,
@@ -130,10 +131,15 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
         # Never prepared through the bastion, or its PREPARE was denied: nothing to run.
         relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to EXECUTE")
         return
-    result = forward(s, payload, COM_STMT_EXECUTE, prepared)
-    if result.prepared_columns:
-        prepared.types = [c.type for c in result.prepared_columns]
-        prepared.columns = result.prepared_columns
+    s.upstream.conn.send(payload, 0)
+    result = None if prepared.masked else fastlane.relay_small(s, prepared)
+    if result is None:
+        result = relay.relay_response(s, COM_STMT_EXECUTE, prepared.types, prepared.columns)
+        if result.prepared_columns:
+            prepared.types = [c.type for c in result.prepared_columns]
+            prepared.columns = result.prepared_columns
+    else:
+        s.fast_lane += 1
     executions.record(s, stmt_id, _tally(prepared), result, started)
 
 
@@ -243,20 +249,22 @@ HANDLERS: dict[int, Handler] = {
 
 def command_loop(s: MySQLSession) -> str:
     """Serve commands until the client quits or the connection breaks; returns why it ended."""
-    idle = s.listener.idle_timeout
-    while True:
-        try:
-            seq, payload = s.client.read(idle)
-        except TimeoutError:
-            return "idle timeout"
-        except ConnectionClosed:
-            return "client disconnected"
-        if not payload:
-            raise RemoteProtocolError("empty command packet")
-        if payload[0] == COM_QUIT:
-            return "client quit"
-        handler = HANDLERS.get(payload[0], unknown)
-        started = time.monotonic()
-        handler(s, seq, payload)
-        s.commands += 1
-        s.last_command_seconds = time.monotonic() - started
+    watch = IdleWatch(s.listener.idle_timeout)
+    try:
+        while True:
+            watch.waiting()
+            try:
+                seq, payload = s.client.read(None)
+            except IdleTimeout:
+                return "idle timeout"
+            except ConnectionClosed:
+                return "client disconnected"
+            watch.busy()
+            if not payload:
+                raise RemoteProtocolError("empty command packet")
+            if payload[0] == COM_QUIT:
+                return "client quit"
+            HANDLERS.get(payload[0], unknown)(s, seq, payload)
+            s.commands += 1
+    finally:
+        watch.stop()

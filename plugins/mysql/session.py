@@ -57,7 +57,8 @@ class MySQLSession:
     """stmt_id -> relay.Prepared for statements whose PREPARE was allowed."""
     last_prepared: int | None = None
     commands: int = 0
-    last_command_seconds: float = 0.0
+    fast_lane: int = 0
+    """Responses relayed whole by plugins.mysql.fastlane."""
 
     def hold(self, event: Event, decision: Decision) -> Decision:
         """Resolve a REVIEW: wait for approvers if an approval broker runs, else deny."""

@@ -77,3 +77,14 @@ def test_idle_timeout(limited):
     # session.end is written as the connection closes: wait for it
     assert wait_for(lambda: [e for e in limited.journal()
                              if e["type"] == "session.end" and e["data"]["reason"] == "idle timeout"])
+
+
+def test_a_long_statement_is_not_idle_time(limited):
+    """The idle timeout counts only time spent waiting for the client's next command."""
+    token = limited.token("alice", "dba")
+    with pymysql_conn(limited, token) as conn, conn.cursor() as cur:
+        cur.execute("SELECT SLEEP(2.2)")
+        assert cur.fetchone() == (0,)
+        time.sleep(1.0)  # waiting again, but for less than the 1.5 s timeout
+        cur.execute("SELECT 2")
+        assert cur.fetchone() == (2,)

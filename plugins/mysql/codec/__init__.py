@@ -9,7 +9,8 @@ No sockets, no greenlets: bytes in, values out (and back). Layers:
 * command phase: :class:`OkPacket`, :class:`ErrPacket`, EOF, :class:`ColumnDef`,
   :class:`PrepareOk`, ``COM_STMT_*`` headers;
 * rows: text and binary parse/build and masking rewrites;
-* :class:`ResponseTracker`: which packet of a command's response comes next.
+* :class:`ResponseTracker`: which packet of a command's response comes next;
+  :func:`scan_result`: a small response, whole, in one pass (the relay's fast lane).
 
 Parsers raise :class:`RemoteProtocolError` (and only that) on malformed peer
 input; API misuse raises :class:`LocalProtocolError`. Every name of
@@ -76,6 +77,7 @@ from ._rows import (
     rewrite_binary_row,
     rewrite_text_row,
 )
+from ._scan import ScannedResult, scan_result
 from ._wire import lenenc_bytes, lenenc_int, read_lenenc_bytes, read_lenenc_int, read_nul_str
 from .constants import *  # noqa: F403  (re-exported: constants.__all__)
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
@@ -106,6 +108,7 @@ __all__ = [
     "ResponseTracker",
     "ResultEndItem",
     "RowItem",
+    "ScannedResult",
     "StatisticsItem",
     "build_auth_more_data",
     "build_auth_switch",
@@ -138,6 +141,7 @@ __all__ = [
     "read_nul_str",
     "rewrite_binary_row",
     "rewrite_text_row",
+    "scan_result",
     "status_of_terminator",
 ]
 __all__ += constants.__all__

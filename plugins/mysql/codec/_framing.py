@@ -99,6 +99,23 @@ class PacketReader:
         self._consumed(pos, seq)
         return wire, count
 
+    def peek(self) -> tuple[bytearray, int]:
+        """``(buffer, offset)``: the unconsumed bytes start at ``offset``. For scanners
+        (:func:`~plugins.mysql.codec.scan_result`); the buffer must not be modified, and
+        is only valid until the next call that feeds or consumes."""
+        return self._buf, self._off
+
+    def take(self, end: int, last_seq: int) -> bytes:
+        """Consume up to buffer offset ``end`` (a packet boundary a scanner found, whose
+        last packet had sequence id ``last_seq``) and return those wire bytes."""
+        off = self._off
+        if not off < end <= len(self._buf):
+            raise ValueError(f"take({end}) outside the buffered {off}..{len(self._buf)}")
+        with memoryview(self._buf) as view:
+            wire = view[off:end].tobytes()
+        self._consumed(end, last_seq)
+        return wire
+
     def _next_split(self) -> tuple[int, bytes] | None:
         """Slow path: a packet split over several chunks (≥ 16 MiB payload)."""
         buf, pos = self._buf, self._off

@@ -1,0 +1,98 @@
+"""The relay's fast lane: a small response, whole after one read, forwarded as received.
+
+A point-select through the general relay (``relay.relay_response``) costs a tracker, a
+parse and a re-frame per packet: more CPU than the bytes' round trip itself. Most
+executions of a prepared statement get a handful of packets that arrive in one read,
+with the same column definitions as last time. For those, :func:`relay_small` scans the
+buffered bytes once (:func:`~plugins.mysql.codec.scan_result`), checks the definitions
+against the ones already planned for this statement, and forwards the exact bytes.
+
+It changes nothing the general path decides: the statement was judged at PREPARE, the
+row hook is consulted (``plan_masking``) whenever the definitions differ from the last
+ones seen, and a statement with anything to mask never takes this lane. Whatever the
+scan does not recognise (errors, big or multi-result responses, cursors, LOCAL INFILE)
+goes to the general path from the same first byte: the lane consumes nothing until it
+has decided.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from plugins.mysql.codec import (
+    CLIENT_DEPRECATE_EOF,
+    SERVER_MORE_RESULTS_EXISTS,
+    SERVER_STATUS_CURSOR_EXISTS,
+    SERVER_STATUS_IN_TRANS,
+    SERVER_STATUS_NO_BACKSLASH_ESCAPES,
+    ColumnDef,
+    OkPacket,
+    scan_result,
+    status_of_terminator,
+)
+from plugins.mysql.masking import plan_masking
+from plugins.mysql.relay import Prepared, Result
+
+if TYPE_CHECKING:
+    from plugins.mysql.session import MySQLSession
+
+MAX_ROWS = 64
+"""Larger results stream through the general path (which forwards rows as they arrive)."""
+
+_DECLINE = SERVER_MORE_RESULTS_EXISTS | SERVER_STATUS_CURSOR_EXISTS
+
+
+def relay_small(s: MySQLSession, prepared: Prepared) -> Result | None:
+    """Relay the response to the COM_STMT_EXECUTE just sent for ``prepared`` if it is
+    small, complete after one read and needs no masking; ``None`` (nothing consumed,
+    nothing sent) otherwise."""
+    up = s.upstream.conn
+    reader = up.reader
+    if reader.pending() < 4:
+        up.fill(None)
+    buf, off = reader.peek()
+    caps = s.upstream.caps
+    scan = scan_result(buf, off, bool(caps & CLIENT_DEPRECATE_EOF), MAX_ROWS)
+    if scan is None:
+        return None
+    start, end = scan.columns
+    term = bytes(buf[scan.terminator[0]:scan.terminator[1]])
+    affected = 0
+    if start == end:  # an OK: no result set
+        ok = OkPacket.parse(term, caps)
+        status, affected = ok.status, ok.affected_rows
+    else:
+        if buf[start:end] != prepared.plain_columns and not _plan(s, prepared, bytes(buf[start:end])):
+            return None
+        status = status_of_terminator(term, caps)
+    if status & _DECLINE:
+        return None
+    wire = reader.take(scan.end, scan.last_seq)
+    client = s.client
+    client.queue_raw(wire)
+    client.flush()
+    s.no_backslash_escapes = bool(status & SERVER_STATUS_NO_BACKSLASH_ESCAPES)
+    s.in_transaction = bool(status & SERVER_STATUS_IN_TRANS)
+    return Result(rows=scan.rows, bytes=len(wire) - 4 * scan.packets, results=1, affected=affected, status=status)
+
+
+def _plan(s: MySQLSession, prepared: Prepared, wire: bytes) -> bool:
+    """New column definitions for ``prepared``: True (and remembered) if nothing in them
+    is masked for this session; False marks the statement for the general path."""
+    columns = [ColumnDef.parse(payload) for payload in _payloads(wire)]
+    if plan_masking(s, columns, []):
+        prepared.masked = True
+        return False
+    prepared.plain_columns = wire
+    prepared.columns = columns
+    prepared.types = [c.type for c in columns]
+    return True
+
+
+def _payloads(wire: bytes) -> list[bytes]:
+    out, pos = [], 0
+    while pos < len(wire):
+        length = int.from_bytes(wire[pos:pos + 3], "little")
+        out.append(wire[pos + 4:pos + 4 + length])
+        pos += 4 + length
+    return out
