@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import ssl
@@ -83,13 +84,63 @@ class Endpoint:
 @dataclass
 class SysbenchResult:
     qps: float = 0.0
+    queries: int = 0
     errors: int = 0
     latency: dict[str, float] = field(default_factory=dict)
+    cpu_us: tuple[float, float] = (0.0, 0.0)
+    """Bastion CPU per statement (user, system), measured around a run through it."""
 
 
-def sysbench(cwd: Path, ep: Endpoint, threads: int, seconds: int) -> SysbenchResult:
+@dataclass(frozen=True)
+class Topology:
+    """Where the processes run. ``shared``: everything on every CPU. ``dedicated``: the
+    bastion on CPUs of its own (as a gateway is deployed: not on the database host, not
+    on the client's), MariaDB and sysbench on the others, for the direct path too."""
+
+    name: str
+    bastion: set[int] | None = None
+    rest: set[int] | None = None
+
+    def describe(self) -> str:
+        if self.bastion is None:
+            return f"shared: bastion, MariaDB and sysbench on all {len(os.sched_getaffinity(0))} CPUs"
+        return (f"dedicated: bastion on CPU {_cpus(self.bastion)}, MariaDB and sysbench on CPU {_cpus(self.rest)}")
+
+
+def _cpus(cpus: set[int] | None) -> str:
+    return ",".join(map(str, sorted(cpus or ())))
+
+
+def topologies(choice: str) -> list[Topology]:
+    cpus = sorted(os.sched_getaffinity(0))
+    shared = Topology("shared")
+    if len(cpus) < 2:
+        return [shared]
+    # Half the CPUs (at least one) for the bastion: on 2 CPUs, one each.
+    split = max(1, len(cpus) // 2)
+    dedicated = Topology("dedicated", set(cpus[-split:]), set(cpus[:-split]))
+    return {"shared": [shared], "dedicated": [dedicated], "both": [shared, dedicated]}[choice]
+
+
+def pin(pid: int, cpus: set[int] | None) -> None:
+    """Pin every thread of ``pid`` (None: all CPUs again)."""
+    target = cpus or set(os.sched_getaffinity(0))
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), target)
+        except OSError:
+            pass  # a thread that just ended
+
+
+def cpu_ticks(pid: int) -> tuple[int, int]:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+
+
+def sysbench(cwd: Path, ep: Endpoint, threads: int, seconds: int, cpus: set[int] | None = None) -> SysbenchResult:
+    pin = ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus else []
     res = subprocess.run(
-        ["sysbench", "oltp_point_select", "--mysql-host=127.0.0.1", f"--mysql-port={ep.port}",
+        [*pin, "sysbench", "oltp_point_select", "--mysql-host=127.0.0.1", f"--mysql-port={ep.port}",
          f"--mysql-user={ep.user}", f"--mysql-password={ep.password}", "--mysql-db=sbtest", "--mysql-ssl=on",
          f"--tables={TABLES}", f"--table-size={TABLE_SIZE}", f"--threads={threads}", f"--time={seconds}",
          "--db-ps-mode=auto", "--mysql-ignore-errors=none", "--histogram=on", "run"],
@@ -97,8 +148,8 @@ def sysbench(cwd: Path, ep: Endpoint, threads: int, seconds: int) -> SysbenchRes
     if res.returncode != 0:
         raise RuntimeError(f"sysbench via {ep.name} failed:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
     out = SysbenchResult()
-    found = re.search(r"queries:\s+\d+\s+\(([\d.]+) per sec", res.stdout)
-    out.qps = float(found.group(1)) if found else 0.0
+    found = re.search(r"queries:\s+(\d+)\s+\(([\d.]+) per sec", res.stdout)
+    out.queries, out.qps = (int(found.group(1)), float(found.group(2))) if found else (0, 0.0)
     found = re.search(r"ignored errors:\s+(\d+)", res.stdout)
     out.errors = int(found.group(1)) if found else 0
     found = re.search(r"avg:\s+([\d.]+)", res.stdout)
@@ -187,19 +238,84 @@ def profile(stack: Stack, tls_dir: Path, ep: Endpoint, threads: int, seconds: in
         print(f"  {100 * samples / max(total, 1):5.1f}%  {frame}")
 
 
+def point_selects(stack: Stack, tls_dir: Path, eps: list[Endpoint], topo: Topology,
+                  args: argparse.Namespace) -> dict[str, list[SysbenchResult]]:
+    """Alternate the paths (so load from elsewhere on the machine hits both alike)."""
+    assert stack.bastion is not None and stack.db.proc is not None
+    pid = stack.bastion.proc.pid
+    pin(pid, topo.bastion)
+    pin(stack.db.proc.pid, topo.rest)
+    runs: dict[str, list[SysbenchResult]] = {ep.name: [] for ep in eps}
+    try:
+        for ep in eps:
+            sysbench(tls_dir, ep, args.threads, 3, topo.rest)  # warm-up: buffer pool, caches
+        for round_ in range(args.rounds):
+            for ep in eps:
+                before = cpu_ticks(pid)
+                run = sysbench(tls_dir, ep, args.threads, args.seconds, topo.rest)
+                after = cpu_ticks(pid)
+                if ep.name == "bastion" and run.queries:
+                    tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+                    run.cpu_us = ((after[0] - before[0]) * tick_us / run.queries,
+                                  (after[1] - before[1]) * tick_us / run.queries)
+                runs[ep.name].append(run)
+                print(f"  {topo.name} round {round_ + 1}: {ep.name} {run.qps:.0f} qps", flush=True)
+    finally:
+        pin(pid, None)
+        pin(stack.db.proc.pid, None)
+    return runs
+
+
+def summarise(runs: list[SysbenchResult]) -> dict[str, Any]:
+    return {
+        "qps": statistics.median(r.qps for r in runs),
+        "qps_runs": [r.qps for r in runs],
+        "errors": sum(r.errors for r in runs),
+        **{f"latency_{k}_ms": statistics.median(r.latency.get(k, 0.0) for r in runs)
+           for k in ("avg", "p50", "p95", "p99")},
+        "bastion_cpu_us_user": statistics.median(r.cpu_us[0] for r in runs),
+        "bastion_cpu_us_system": statistics.median(r.cpu_us[1] for r in runs),
+    }
+
+
+def streams(eps: list[Endpoint]) -> dict[str, dict[str, float]]:
+    got: dict[str, dict[str, list[tuple[float, int, int]]]] = {ep.name: {} for ep in eps}
+    for _ in range(3):
+        for ep in eps:
+            mine = got[ep.name]
+            mine.setdefault("wide", []).append(pymysql_stream(ep, "SELECT id, pad FROM wide"))
+            mine.setdefault("narrow", []).append(
+                pymysql_stream(ep, f"SELECT seq, CONCAT('v', seq) FROM seq_1_to_{NARROW_ROWS}"))
+            secs, rows = cli_stream(ep, "SELECT id, pad FROM wide")
+            mine.setdefault("cli", []).append((secs, rows, rows * WIDE_BYTES))
+    out: dict[str, dict[str, float]] = {}
+    for ep in eps:
+        best = {k: min(v) for k, v in got[ep.name].items()}
+        out[ep.name] = {
+            "wide_pymysql_mb_s": best["wide"][2] / best["wide"][0] / 1e6,
+            "wide_pymysql_rows_s": best["wide"][1] / best["wide"][0],
+            "narrow_pymysql_rows_s": best["narrow"][1] / best["narrow"][0],
+            "wide_cli_mb_s": best["cli"][2] / best["cli"][0] / 1e6,
+        }
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--seconds", type=int, default=15, help="per sysbench run")
     ap.add_argument("--rounds", type=int, default=2, help="sysbench runs per path, alternating")
+    ap.add_argument("--topology", choices=["shared", "dedicated", "both"], default="both",
+                    help="shared: all processes on all CPUs; dedicated: the bastion on CPUs of its own")
     ap.add_argument("--audit-fsync", choices=["on", "off"], default="on")
     ap.add_argument("--policy", choices=["allow-all", "demo"], default="allow-all",
                     help="allow-all: access stage only; demo: the demo's guardrails and masking rules too")
+    ap.add_argument("--no-streams", action="store_true", help="point-selects only")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     ap.add_argument("--profile", type=Path, help="py-spy the bastion during an extra run; write stacks here")
     ap.add_argument("--workdir", type=Path, help="keep services' files here (default: a temporary directory)")
     args = ap.parse_args()
-    for tool in ("sysbench", "mariadb"):
+    for tool in ("sysbench", "mariadb", "taskset"):
         if not shutil.which(tool):
             print(f"{tool} not found: bash scripts/install.sh", file=sys.stderr)
             return 2
@@ -221,43 +337,19 @@ def main() -> int:
                       + (db.workdir / "tls" / "bastion.crt").read_text())
         print(f"services ready in {time.monotonic() - started:.1f}s; workdir {work}", flush=True)
 
-        results: dict[str, dict[str, Any]] = {direct.name: {}, through.name: {}}
-        runs: dict[str, list[SysbenchResult]] = {direct.name: [], through.name: []}
-        for ep in (direct, through):
-            sysbench(tls_dir, ep, args.threads, 3)  # warm-up: buffer pool, caches
-        # Alternate the two paths, so load from elsewhere on the machine hits both alike.
-        for round_ in range(args.rounds):
-            for ep in (direct, through):
-                runs[ep.name].append(sysbench(tls_dir, ep, args.threads, args.seconds))
-                print(f"  round {round_ + 1}: {ep.name} {runs[ep.name][-1].qps:.0f} qps", flush=True)
-        streams: dict[str, dict[str, list[tuple[float, int, int]]]] = {direct.name: {}, through.name: {}}
-        for _ in range(3):
-            for ep in (direct, through):
-                got = streams[ep.name]
-                got.setdefault("wide", []).append(pymysql_stream(ep, "SELECT id, pad FROM wide"))
-                got.setdefault("narrow", []).append(
-                    pymysql_stream(ep, f"SELECT seq, CONCAT('v', seq) FROM seq_1_to_{NARROW_ROWS}"))
-                secs, rows = cli_stream(ep, "SELECT id, pad FROM wide")
-                got.setdefault("cli", []).append((secs, rows, rows * WIDE_BYTES))
-        for ep in (direct, through):
-            sb = runs[ep.name]
-            best = {k: min(v) for k, v in streams[ep.name].items()}
-            results[ep.name] = {
-                "point_select_qps": statistics.median(r.qps for r in sb),
-                "point_select_qps_runs": [r.qps for r in sb],
-                "point_select_errors": sum(r.errors for r in sb),
-                **{f"latency_{k}_ms": statistics.median(r.latency.get(k, 0.0) for r in sb)
-                   for k in ("avg", "p50", "p95", "p99")},
-                "wide_pymysql_mb_s": best["wide"][2] / best["wide"][0] / 1e6,
-                "wide_pymysql_rows_s": best["wide"][1] / best["wide"][0],
-                "narrow_pymysql_rows_s": best["narrow"][1] / best["narrow"][0],
-                "wide_cli_mb_s": best["cli"][2] / best["cli"][0] / 1e6,
-            }
-        report(results, args)
+        topos = topologies(args.topology)
+        point: dict[str, dict[str, dict[str, Any]]] = {}
+        for topo in topos:
+            runs = point_selects(stack, tls_dir, [direct, through], topo, args)
+            point[topo.name] = {name: summarise(r) for name, r in runs.items()}
+        flows = {} if args.no_streams else streams([direct, through])
+        report(point, flows, topos, args)
         if args.json:
-            args.json.write_text(json.dumps({"threads": args.threads, "seconds": args.seconds, "rounds": args.rounds,
-                                             "audit_fsync": args.audit_fsync, "policy": args.policy,
-                                             "results": results}, indent=2))
+            args.json.write_text(json.dumps({
+                "threads": args.threads, "seconds": args.seconds, "rounds": args.rounds,
+                "audit_fsync": args.audit_fsync, "policy": args.policy,
+                "topologies": {t.name: t.describe() for t in topos}, "point_select": point, "streams": flows},
+                indent=2))
         if args.profile:
             profile(stack, tls_dir, through, args.threads, min(args.seconds, 10), args.profile)
     finally:
@@ -267,30 +359,40 @@ def main() -> int:
     return 0
 
 
-def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
-    d, b = results["direct"], results["bastion"]
-    rows = [
-        ("point-select qps (higher is better)", "point_select_qps", "{:.0f}"),
-        ("  latency avg ms", "latency_avg_ms", "{:.3f}"),
-        ("  latency p50 ms", "latency_p50_ms", "{:.3f}"),
-        ("  latency p95 ms", "latency_p95_ms", "{:.3f}"),
-        ("  latency p99 ms", "latency_p99_ms", "{:.3f}"),
-        (f"{WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, PyMySQL SSCursor MB/s", "wide_pymysql_mb_s", "{:.1f}"),
-        (f"{NARROW_ROWS // 1000}k small rows, PyMySQL SSCursor rows/s", "narrow_pymysql_rows_s", "{:.0f}"),
-        (f"{WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, mariadb CLI --quick MB/s", "wide_cli_mb_s", "{:.1f}"),
-    ]
-    print(f"\nMySQL: bastion vs direct — sysbench {args.threads} threads, {args.rounds} x {args.seconds} s per path "
-          f"(medians), TLS everywhere, {args.policy} policy, audit.fsync {args.audit_fsync}")
+def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[str, float]],
+           topos: list[Topology], args: argparse.Namespace) -> None:
+    print(f"\nMySQL: bastion vs direct — sysbench oltp_point_select {args.threads} threads, "
+          f"{args.rounds} x {args.seconds} s per path (medians), TLS everywhere, {args.policy} policy, "
+          f"audit.fsync {args.audit_fsync}")
     print(f"{'':52} {'direct':>10} {'bastion':>10} {'ratio':>7}")
-    for label, key, fmt in rows:
-        if key not in d or key not in b:
-            continue
-        ratio = b[key] / d[key] if d[key] else float("nan")
-        print(f"{label:52} {fmt.format(d[key]):>10} {fmt.format(b[key]):>10} {ratio:>7.2f}")
-    ratio = b["point_select_qps"] / d["point_select_qps"] if d["point_select_qps"] else 0.0
-    print(f"\npoint-select ratio {ratio:.2f} (target >= {TARGET}): {'met' if ratio >= TARGET else 'NOT met'}")
-    if b.get("point_select_errors") or d.get("point_select_errors"):
-        print(f"errors: direct {d.get('point_select_errors')}, bastion {b.get('point_select_errors')}")
+    for topo in topos:
+        d, b = point[topo.name]["direct"], point[topo.name]["bastion"]
+        print(f"{topo.describe()}")
+        for label, key, fmt in (("  point-select qps (higher is better)", "qps", "{:.0f}"),
+                                ("    latency avg ms", "latency_avg_ms", "{:.3f}"),
+                                ("    latency p50 ms", "latency_p50_ms", "{:.3f}"),
+                                ("    latency p95 ms", "latency_p95_ms", "{:.3f}"),
+                                ("    latency p99 ms", "latency_p99_ms", "{:.3f}")):
+            ratio = b[key] / d[key] if d[key] else float("nan")
+            print(f"{label:52} {fmt.format(d[key]):>10} {fmt.format(b[key]):>10} {ratio:>7.2f}")
+        print(f"  bastion CPU per statement: {b['bastion_cpu_us_user']:.1f} us user + "
+              f"{b['bastion_cpu_us_system']:.1f} us system")
+        if b["errors"] or d["errors"]:
+            print(f"  errors: direct {d['errors']}, bastion {b['errors']}")
+    if flows:
+        d, b = flows["direct"], flows["bastion"]
+        print("large results (shared CPUs)")
+        for label, key, fmt in (
+                (f"  {WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, PyMySQL SSCursor MB/s", "wide_pymysql_mb_s", "{:.1f}"),
+                (f"  {NARROW_ROWS // 1000}k small rows, PyMySQL SSCursor rows/s", "narrow_pymysql_rows_s", "{:.0f}"),
+                (f"  {WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, mariadb CLI --quick MB/s", "wide_cli_mb_s", "{:.1f}")):
+            print(f"{label:52} {fmt.format(d[key]):>10} {fmt.format(b[key]):>10} {b[key] / d[key]:>7.2f}")
+    print()
+    for topo in topos:
+        d, b = point[topo.name]["direct"], point[topo.name]["bastion"]
+        ratio = b["qps"] / d["qps"] if d["qps"] else 0.0
+        print(f"point-select ratio, {topo.name}: {ratio:.2f} (target >= {TARGET}): "
+              f"{'met' if ratio >= TARGET else 'NOT met'}")
 
 
 if __name__ == "__main__":

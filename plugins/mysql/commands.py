@@ -132,14 +132,17 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
         relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to EXECUTE")
         return
     s.upstream.conn.send(payload, 0)
-    result = None if prepared.masked else fastlane.relay_small(s, prepared)
-    if result is None:
-        result = relay.relay_response(s, COM_STMT_EXECUTE, prepared.types, prepared.columns)
-        if result.prepared_columns:
-            prepared.types = [c.type for c in result.prepared_columns]
-            prepared.columns = result.prepared_columns
-    else:
+    small = None if prepared.masked else fastlane.relay_small(s, prepared)
+    if small is not None:
         s.fast_lane += 1
+        tally = _tally(prepared)
+        if tally.add_plain(small[0], small[1], started):
+            s.emit("execute", tally.take(stmt_id))
+        return
+    result = relay.relay_response(s, COM_STMT_EXECUTE, prepared.types, prepared.columns)
+    if result.prepared_columns:
+        prepared.types = [c.type for c in result.prepared_columns]
+        prepared.columns = result.prepared_columns
     executions.record(s, stmt_id, _tally(prepared), result, started)
 
 

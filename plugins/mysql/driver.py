@@ -19,8 +19,17 @@ from typing import Any
 
 from plugins.mysql.codec import PacketReader, frame
 
-RECV_SIZE = 256 * 1024
+RECV_SIZE = 64 * 1024
 _UNSET = object()
+
+# One receive buffer and one plaintext buffer for every connection of the process: a
+# fresh 64 KiB bytes object per recv() costs more than the syscall (allocation, page
+# faults). Sharing is safe under gevent: a buffer is filled and copied out (into the
+# TLS BIO or the packet reader) with no greenlet switch in between.
+_RECV_BUF = bytearray(RECV_SIZE)
+_RECV_VIEW = memoryview(_RECV_BUF)
+_PLAIN_BUF = bytearray(RECV_SIZE)
+_PLAIN_VIEW = memoryview(_PLAIN_BUF)
 
 
 class ConnectionClosed(Exception):
@@ -64,9 +73,9 @@ class PacketConn:
         """Receive once into the reader (whatever arrives, at least one byte)."""
         self.set_timeout(timeout)
         if self.tls is None:
-            data = self._recv_raw()
-            self.bytes_in += len(data)
-            self.reader.feed(data)
+            n = self._recv_raw()
+            self.bytes_in += n
+            self.reader.feed(_RECV_VIEW[:n])
             return
         incoming = self._incoming
         while True:
@@ -77,22 +86,23 @@ class PacketConn:
                     return
             if self._tls_closed:
                 raise ConnectionClosed(f"{self.name} closed the TLS session")
-            incoming.write(self._recv_raw())
+            incoming.write(_RECV_VIEW[:self._recv_raw()])
 
-    def _recv_raw(self) -> bytes:
+    def _recv_raw(self) -> int:
+        """Receive into the shared buffer; returns the byte count (never 0)."""
         try:
-            data: bytes = self.sock.recv(RECV_SIZE)
+            n: int = self.sock.recv_into(_RECV_BUF)
         except OSError as exc:
             if isinstance(exc, socket.timeout):
                 raise
             raise ConnectionClosed(f"{self.name}: {exc}") from exc
-        if not data:
+        if not n:
             raise ConnectionClosed(f"{self.name} closed the connection")
-        return data
+        return n
 
     def _decrypt(self) -> int:
         """Move all plaintext the buffered records hold into the reader; returns its size."""
-        tls, incoming = self.tls, self._incoming
+        tls, incoming, reader = self.tls, self._incoming, self.reader
         assert tls is not None
         got = 0
         # Checking the buffer first spares the SSLWantReadError a read of nothing raises
@@ -100,18 +110,18 @@ class PacketConn:
         # decrypted inside the SSLObject: a read of RECV_SIZE takes a whole record (<= 16 KiB).
         while incoming.pending:
             try:
-                data = tls.read(RECV_SIZE)
+                n: int = tls.read(RECV_SIZE, _PLAIN_BUF)  # type: ignore[assignment]  # int with a buffer
             except ssl.SSLWantReadError:
                 break  # a partial record: the rest is still on the wire
             except ssl.SSLZeroReturnError:
-                data = b""
+                n = 0
             except ssl.SSLError as exc:  # bad record MAC, unexpected message, ...
                 raise ConnectionClosed(f"{self.name}: {exc}") from exc
-            if not data:  # close_notify: what came before it is still served
+            if not n:  # close_notify: what came before it is still served
                 self._tls_closed = True
                 break
-            self.reader.feed(data)
-            got += len(data)
+            reader.feed(_PLAIN_VIEW[:n])
+            got += n
         if self._outgoing.pending:  # a post-handshake message (key update, session ticket)
             self._send_raw(self._outgoing.read())
         return got
@@ -184,6 +194,10 @@ class PacketConn:
             return
         data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
         self._out.clear()
+        self.write(data)
+
+    def write(self, data: bytes) -> None:
+        """Send wire bytes (whole packets, headers included) now, after nothing queued."""
         self.bytes_out += len(data)
         if self.tls is not None:
             try:
@@ -206,8 +220,13 @@ class PacketConn:
             raise ConnectionClosed(f"{self.name}: {exc}") from exc
 
     def send(self, payload: bytes, seq: int) -> int:
-        nxt = self.queue(payload, seq)
-        self.flush()
+        """Frame and send ``payload`` (after anything queued); returns the next seq."""
+        if self._out:
+            nxt = self.queue(payload, seq)
+            self.flush()
+            return nxt
+        data, nxt = frame(payload, seq & 0xFF)
+        self.write(data)
         return nxt
 
     def start_tls(self, context: ssl.SSLContext, server_side: bool, server_hostname: str | None = None,
@@ -227,7 +246,7 @@ class PacketConn:
             except ssl.SSLWantReadError:
                 if self._outgoing.pending:
                     self._send_raw(self._outgoing.read())
-                self._incoming.write(self._recv_raw())
+                self._incoming.write(_RECV_VIEW[:self._recv_raw()])
         if self._outgoing.pending:
             self._send_raw(self._outgoing.read())
         # Bytes after the peer's last handshake record (its first packet) wait in the BIO.

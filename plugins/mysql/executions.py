@@ -50,24 +50,30 @@ class Tally:
 
     def add(self, result: Result, started: float, fetch: bool) -> bool:
         """Count one EXECUTE (or FETCH); True when an event is due now."""
+        for key, n in result.masked.items():
+            self.masked[key] = self.masked.get(key, 0) + n
+        if result.error:
+            self.errors += 1
+            self.error = result.error
+        return self.add_plain(result.rows, result.bytes, started, fetch) or bool(result.error)
+
+    def add_plain(self, rows: int, nbytes: int, started: float, fetch: bool = False) -> bool:
+        """Count one EXECUTE (or FETCH) that neither failed nor masked anything (the fast
+        lane's); True when an event is due now."""
         now = time.time()
         ms = (now - started) * 1000
         if fetch:
             self.fetches += 1
         else:
             self.executions += 1
-        self.rows += result.rows
-        self.bytes += result.bytes
+        self.rows += rows
+        self.bytes += nbytes
         self.duration_ms += ms
-        self.max_ms = max(self.max_ms, ms)
+        if ms > self.max_ms:
+            self.max_ms = ms
         self.first_at = self.first_at or started
         self.last_at = now
-        for key, n in result.masked.items():
-            self.masked[key] = self.masked.get(key, 0) + n
-        if result.error:
-            self.errors += 1
-            self.error = result.error
-        return bool(result.error) or not self.emitted or now - self.emitted_at >= FLUSH_SECONDS
+        return not self.emitted or now - self.emitted_at >= FLUSH_SECONDS
 
     @property
     def pending(self) -> bool:

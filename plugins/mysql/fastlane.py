@@ -31,7 +31,7 @@ from plugins.mysql.codec import (
     status_of_terminator,
 )
 from plugins.mysql.masking import plan_masking
-from plugins.mysql.relay import Prepared, Result
+from plugins.mysql.relay import Prepared
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
@@ -42,10 +42,10 @@ MAX_ROWS = 64
 _DECLINE = SERVER_MORE_RESULTS_EXISTS | SERVER_STATUS_CURSOR_EXISTS
 
 
-def relay_small(s: MySQLSession, prepared: Prepared) -> Result | None:
+def relay_small(s: MySQLSession, prepared: Prepared) -> tuple[int, int] | None:
     """Relay the response to the COM_STMT_EXECUTE just sent for ``prepared`` if it is
-    small, complete after one read and needs no masking; ``None`` (nothing consumed,
-    nothing sent) otherwise."""
+    small, complete after one read and needs no masking: returns ``(rows, payload
+    bytes)``; ``None`` (nothing consumed, nothing sent) otherwise."""
     up = s.upstream.conn
     reader = up.reader
     if reader.pending() < 4:
@@ -56,24 +56,23 @@ def relay_small(s: MySQLSession, prepared: Prepared) -> Result | None:
     if scan is None:
         return None
     start, end = scan.columns
-    term = bytes(buf[scan.terminator[0]:scan.terminator[1]])
-    affected = 0
+    term_start, term_end = scan.terminator
     if start == end:  # an OK: no result set
-        ok = OkPacket.parse(term, caps)
-        status, affected = ok.status, ok.affected_rows
+        status = OkPacket.parse(bytes(buf[term_start:term_end]), caps).status
     else:
         if buf[start:end] != prepared.plain_columns and not _plan(s, prepared, bytes(buf[start:end])):
             return None
-        status = status_of_terminator(term, caps)
+        if term_end - term_start == 5:  # an EOF: 0xfe, warnings, status
+            status = buf[term_start + 3] | buf[term_start + 4] << 8
+        else:
+            status = status_of_terminator(bytes(buf[term_start:term_end]), caps)
     if status & _DECLINE:
         return None
     wire = reader.take(scan.end, scan.last_seq)
-    client = s.client
-    client.queue_raw(wire)
-    client.flush()
+    s.client.write(wire)
     s.no_backslash_escapes = bool(status & SERVER_STATUS_NO_BACKSLASH_ESCAPES)
     s.in_transaction = bool(status & SERVER_STATUS_IN_TRANS)
-    return Result(rows=scan.rows, bytes=len(wire) - 4 * scan.packets, results=1, affected=affected, status=status)
+    return scan.rows, len(wire) - 4 * scan.packets
 
 
 def _plan(s: MySQLSession, prepared: Prepared, wire: bytes) -> bool:
