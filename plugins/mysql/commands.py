@@ -59,7 +59,7 @@ def forward(s: MySQLSession, payload: bytes, command: int, prepared: relay.Prepa
     s.upstream.conn.send(payload, 0)
     if prepared is None:
         return relay.relay_response(s, command)
-    return relay.relay_response(s, command, prepared.types, prepared.columns)
+    return relay.relay_response(s, command, prepared.types, prepared.columns, prepared.plans)
 
 
 def query(s: MySQLSession, seq: int, payload: bytes) -> None:
@@ -139,7 +139,7 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
         if tally.add_plain(small[0], small[1], started):
             s.emit("execute", tally.take(stmt_id))
         return
-    result = relay.relay_response(s, COM_STMT_EXECUTE, prepared.types, prepared.columns)
+    result = relay.relay_response(s, COM_STMT_EXECUTE, prepared.types, prepared.columns, prepared.plans)
     if result.prepared_columns:
         prepared.types = [c.type for c in result.prepared_columns]
         prepared.columns = result.prepared_columns

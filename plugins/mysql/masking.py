@@ -45,13 +45,42 @@ def plan_masking(s: MySQLSession, columns: list[ColumnDef], plans: list[RowMaske
     return merged
 
 
+class PlanCache:
+    """The masking plan of one prepared statement's results, kept while its column
+    definitions stay byte-identical (planning matches every rule against every column:
+    more work than masking a small result). The plan depends only on the session and the
+    definitions, both fixed for a cached entry. The plans' counters are shared by every
+    response that uses them, so :func:`collect` empties them as it reads them."""
+
+    __slots__ = ("key", "maskers", "plans")
+
+    def __init__(self) -> None:
+        self.key: bytes | None = None
+        self.maskers: dict[int, MaskFn] = {}
+        self.plans: list[RowMasker] = []
+
+    def plan(self, s: MySQLSession, columns: list[ColumnDef], plans: list[RowMasker]) -> dict[int, MaskFn]:
+        """Like :func:`plan_masking`, from the cache when the definitions are the same."""
+        key = b"\x00".join(c.raw for c in columns)
+        if key != self.key or not all(c.raw for c in columns):
+            self.plans = []
+            self.maskers = plan_masking(s, columns, self.plans)
+            self.key = key
+        for plan in self.plans:  # once each, even if a response repeats the same definitions
+            if not any(plan is seen for seen in plans):
+                plans.append(plan)
+        return self.maskers
+
+
 def _chain(first: MaskFn, second: MaskFn) -> MaskFn:
     return lambda value: second(first(value))
 
 
 def collect(plans: list[RowMasker]) -> dict[str, int]:
+    """Sum the plans' counters and empty them (a cached plan serves the next response)."""
     out: dict[str, int] = {}
     for plan in plans:
         for key, n in plan.counts.items():
             out[key] = out.get(key, 0) + n
+        plan.counts.clear()
     return out

@@ -39,7 +39,7 @@ from plugins.mysql.codec import (
     rewrite_binary_row,
     rewrite_text_row,
 )
-from plugins.mysql.masking import collect, plan_masking
+from plugins.mysql.masking import PlanCache, collect, plan_masking
 
 if TYPE_CHECKING:
     from plugins.mysql.executions import Tally
@@ -67,6 +67,8 @@ class Prepared:
     fast lane forwards results with exactly these definitions unchanged)."""
     masked: bool = False
     """Something in this statement's results is masked: the general path always."""
+    plans: PlanCache = field(default_factory=PlanCache)
+    """The masking plan of its results (the general path's)."""
 
 
 @dataclass
@@ -86,11 +88,14 @@ class Result:
 
 
 def relay_response(s: MySQLSession, command: int, types: list[int] | None = None,
-                   known_columns: list[ColumnDef] | None = None) -> Result:
+                   known_columns: list[ColumnDef] | None = None, cache: PlanCache | None = None) -> Result:
     """Stream the upstream response to ``command`` to the client; returns its summary.
 
     ``types``/``known_columns`` describe rows that arrive without column definitions
-    (COM_STMT_FETCH), remembered from the statement's EXECUTE."""
+    (COM_STMT_FETCH), remembered from the statement's EXECUTE. ``cache`` keeps the
+    masking plan of a prepared statement's results between executions."""
+    plan: Callable[[MySQLSession, list[ColumnDef], list[RowMasker]], dict[int, Callable[[bytes], bytes]]] = (
+        cache.plan if cache is not None else plan_masking)
     up, client = s.upstream.conn, s.client
     next_packet, take_rows, queue = up.reader.next_packet, up.reader.take_rows, client.queue
     tracker = ResponseTracker(command, s.upstream.caps)
@@ -102,7 +107,7 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
     ncols = rows = nbytes = 0
     plans: list[RowMasker] = []
     if known_columns and command == COM_STMT_FETCH:
-        maskers = plan_masking(s, known_columns, plans)
+        maskers = plan(s, known_columns, plans)
     while not tracker.done:
         if not maskers and tracker.in_rows:
             # Rows nobody rewrites: forward whole runs of them as received (same bytes,
@@ -134,7 +139,7 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
                 row_types = tuple(c.type for c in columns)
                 result.columns = [c.name for c in columns]
                 result.prepared_columns = list(columns)
-                maskers = plan_masking(s, columns, plans)
+                maskers = plan(s, columns, plans)
         elif isinstance(item, ColumnCountItem):
             ncols = item.count
         elif isinstance(item, OkItem | ResultEndItem):

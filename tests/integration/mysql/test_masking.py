@@ -145,3 +145,36 @@ def test_server_error_messages_are_masked_in_the_audit(bastion, mariadb):
                                if e["type"] == "query" and "Duplicate entry" in str(e["data"].get("error"))])
     assert errors and "************1881" in errors[-1]
     assert "4012888888881881" not in str(bastion.journal())
+
+
+def test_repeated_executions_count_each_masked_value_once(bastion, bob):
+    """The masking plan of a prepared statement is kept between executions; the counts in
+    its ``execute`` events still add up to one masked card per execution, not more."""
+    conn = mysql.connector.connect(host="127.0.0.1", port=bastion.ports["mysql"], user="shop-db", password=bob,
+                                   database="shop", use_pure=True, ssl_verify_cert=False)
+    sql = "SELECT id, card_number FROM customers WHERE id = ?"
+    try:
+        cur = conn.cursor(prepared=True)
+        for _ in range(5):
+            cur.execute(sql, (1,))
+            assert cur.fetchall() == [(1, "**** **** **** 1111")]
+        cur.close()  # COM_STMT_CLOSE: what is pending goes into the audit trail
+        check = conn.cursor()
+        check.execute("SELECT CONNECTION_ID()")
+        (thread_id,) = check.fetchone()
+        check.close()
+    finally:
+        conn.close()
+    from tests.integration.conftest import wait_for
+
+    def executions() -> list[dict]:  # type: ignore[type-arg]
+        journal = bastion.journal()
+        sessions = {e["session_id"] for e in journal
+                    if e["type"] == "session.start" and e["data"].get("upstream_thread") == thread_id}
+        prepared = {e["data"]["event_id"] for e in journal if e["type"] == "query" and e["session_id"] in sessions
+                    and e["data"]["command"] == "prepare" and e["data"]["statement"] == sql}
+        return [e["data"] for e in journal if e["type"] == "execute" and e["data"]["event_id"] in prepared]
+
+    assert wait_for(lambda: sum(d["executions"] for d in executions()) == 5)
+    masked = [n for d in executions() for n in d["masked"].values()]
+    assert sum(masked) == 5, executions()
