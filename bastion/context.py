@@ -11,7 +11,7 @@ from bastion.config.load import Settings
 from bastion.config.model import ListenerConfig
 from bastion.core.contracts import AuditEvent, Masker, Sink
 from bastion.core.pipeline import Pipeline
-from bastion.core.types import Target, UpstreamTLS
+from bastion.core.types import Decision, Event, Target, UpstreamTLS
 from bastion.state.directory import LoginLinks, SSHKeys, UserDirectory
 from bastion.state.store import StateStore
 from bastion.state.tokens import TokenStore
@@ -31,6 +31,8 @@ class PluginContext:
     maskers: Sequence[Masker] = ()
     services: dict[str, Any] = field(default_factory=dict)
     """Late-bound shared services (approval broker, TLS contexts…)."""
+    audit_failure: str | None = None
+    """Why the last event could not be written by a required sink (None: all is well)."""
 
     @property
     def users(self) -> UserDirectory:
@@ -60,10 +62,38 @@ class PluginContext:
         return self.settings.config.listeners.get(name)
 
     def emit(self, event: AuditEvent) -> None:
-        """Send an audit event to every sink; a failing sink is logged, never fatal here
-        (the journal sink raises only when it cannot persist, handled by the runtime)."""
+        """Send an audit event to every sink. A failing sink is logged and never raises
+        here; a failing *required* sink (the journal: ``required = True``) also sets
+        :attr:`audit_failure`, which makes :class:`AuditGate` deny every decision until a
+        later event is written again (fail closed: nothing new runs unrecorded)."""
         for sink in self.sinks:
             try:
                 sink.emit(event)
-            except Exception:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001
                 log.exception("audit sink %s failed on %s", getattr(sink, "name", sink), event.type)
+                if getattr(sink, "required", False):
+                    if self.audit_failure is None:
+                        log.critical("audit trail unavailable: refusing every new session and statement")
+                    self.audit_failure = f"{getattr(sink, 'name', sink)}: {type(exc).__name__}: {exc}"
+            else:
+                if self.audit_failure is not None and getattr(sink, "required", False):
+                    log.warning("audit trail writable again")
+                    self.audit_failure = None
+
+
+class AuditGate:
+    """The pipeline's first stage (added by the runtime, not configurable): while the
+    audit trail cannot be written (:attr:`PluginContext.audit_failure`), every session,
+    statement, command and file operation is denied; otherwise it abstains."""
+
+    name = "audit-gate"
+
+    def __init__(self, ctx: PluginContext) -> None:
+        self.ctx = ctx
+
+    def decide(self, event: Event) -> Decision | None:
+        failure = self.ctx.audit_failure
+        if failure is None:
+            return None
+        return Decision.deny(rule="audit-unavailable", reason=f"audit trail unavailable ({failure})",
+                             message="the audit trail cannot be written; nothing runs until it is repaired")

@@ -227,6 +227,8 @@ class JournalSink:
     """The ``journal`` entry point of ``bastion.sinks``."""
 
     name = "journal"
+    required = True
+    """The source of truth: when it cannot write, the context fails closed (AuditGate)."""
 
     def __init__(self, ctx: PluginContext) -> None:
         cfg = ctx.settings.config.audit

@@ -125,7 +125,10 @@ class AuditEvent:
 
 @runtime_checkable
 class Sink(Protocol):
-    """Receives audit events. ``emit`` must not block the data path for long."""
+    """Receives audit events. ``emit`` must not block the data path for long; it raises
+    when it could not take the event. A sink with a true ``required`` attribute (the
+    journal) is the audit's source of truth: while it fails, the runtime denies every
+    new session and statement (``bastion.context.AuditGate``)."""
 
     name: str
 

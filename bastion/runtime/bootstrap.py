@@ -9,7 +9,7 @@ from bastion import registry
 from bastion.approvals import ApprovalBroker
 from bastion.config.load import Settings, load_settings
 from bastion.config.schema import ConfigError
-from bastion.context import PluginContext
+from bastion.context import AuditGate, PluginContext
 from bastion.core.pipeline import Pipeline
 from bastion.state.store import StateStore
 from bastion.state.tokens import TokenStore
@@ -67,7 +67,7 @@ def build_context(settings: Settings) -> PluginContext:
     stages_eps = registry.load("bastion.policies")
     stages = [registry.build("bastion.policies", stages_eps[n].value, n, ctx)
               for n in settings.config.policies.stages]
-    ctx.pipeline = Pipeline(stages, stage_budget=settings.config.policies.stage_budget)
+    ctx.pipeline = Pipeline([AuditGate(ctx), *stages], stage_budget=settings.config.policies.stage_budget)
     sink_eps = registry.load("bastion.sinks")
     ctx.sinks = [registry.build("bastion.sinks", sink_eps[n].value, n, ctx) for n in settings.config.audit.sinks]
     masker_eps = registry.load("bastion.maskers")

@@ -131,6 +131,8 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
         # Never prepared through the bastion, or its PREPARE was denied: nothing to run.
         relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to EXECUTE")
         return
+    if _audit_down(s, seq):
+        return
     s.upstream.conn.send(payload, 0)
     small = None if prepared.masked else fastlane.relay_small(s, prepared)
     if small is not None:
@@ -146,6 +148,16 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
     executions.record(s, stmt_id, _tally(prepared), result, started)
 
 
+def _audit_down(s: MySQLSession, seq: int) -> bool:
+    """EXECUTE and FETCH were judged at PREPARE, so the pipeline's audit gate is not asked
+    again: the same rule here (answered with an ERR when the audit trail is down)."""
+    if s.ctx.audit_failure is None:
+        return False
+    relay.send_error(s, seq, 1142, "42000", "statement blocked by policy audit-unavailable: the audit trail "
+                                            "cannot be written; nothing runs until it is repaired")
+    return True
+
+
 def _tally(prepared: relay.Prepared) -> executions.Tally:
     if prepared.tally is None:
         prepared.tally = executions.Tally(prepared.event_id)
@@ -158,6 +170,8 @@ def fetch(s: MySQLSession, seq: int, payload: bytes) -> None:
     prepared = s.statements.get(stmt_id)
     if prepared is None:
         relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to FETCH")
+        return
+    if _audit_down(s, seq):
         return
     result = forward(s, payload, COM_STMT_FETCH, prepared)
     executions.record(s, stmt_id, _tally(prepared), result, started, fetch=True)

@@ -1,0 +1,88 @@
+"""Fail closed when the audit trail cannot be written: the journal's directory disappears
+under a running bastion (an unmounted or removed volume); from the first event it cannot
+write, every statement — queries and already-prepared statements alike — and every new
+session is refused, nothing more reaches MariaDB, and the process lives on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.request
+
+import mysql.connector
+import pymysql
+import pytest
+
+from bastion.demo.services import free_port
+from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config, write_config
+from tests.integration.conftest import start_bastion, stop_bastion
+from tests.integration.mysql.clients import direct_conn, pymysql_conn
+
+
+@pytest.fixture()
+def fragile(tmp_path, mariadb):
+    ports = {"web": free_port(), "mysql": free_port()}
+    config = demo_config(tmp_path, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports, protocols={"mysql"},
+                         sp_base_url="http://127.0.0.1")
+    config["audit"] = {**config["audit"], "rotate_bytes": 4096}  # rotation re-creates the file soon
+    path = write_config(tmp_path / "bastion.yaml", config)
+    for account, (_u, password, _g) in UPSTREAM_ACCOUNTS.items():
+        subprocess.run([sys.executable, "-m", "bastion.cli", "credentials", "set", f"shop-db/{account}",
+                        "--config", str(path)], input=password.encode(), check=True, capture_output=True)
+    mariadb.sql("DROP TABLE IF EXISTS shop.audit_down; CREATE TABLE shop.audit_down (id INT PRIMARY KEY);")
+    b = start_bastion(tmp_path, config)
+    journal_dir = tmp_path / "var" / "audit"
+    try:
+        yield b, journal_dir
+    finally:
+        moved = journal_dir.with_name("audit-moved")
+        if moved.exists() and not journal_dir.exists():
+            moved.rename(journal_dir)
+        stop_bastion(b)
+
+
+def rows(mariadb) -> int:  # type: ignore[no-untyped-def]
+    with direct_conn(mariadb) as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM audit_down")
+        return int(cur.fetchone()[0])
+
+
+def test_statements_and_sessions_refused_once_the_journal_cannot_write(fragile, mariadb):
+    b, journal_dir = fragile
+    token = b.token("alice", "dba")
+    prepared_conn = mysql.connector.connect(host="127.0.0.1", port=b.ports["mysql"], user="shop-db", password=token,
+                                            database="shop", ssl_verify_cert=False, autocommit=True, use_pure=True)
+    prepared = prepared_conn.cursor(prepared=True)
+    prepared.execute("SELECT COUNT(*) FROM audit_down WHERE id > ?", (0,))
+    assert prepared.fetchall() == [(0,)]
+
+    with pymysql_conn(b, token) as conn, conn.cursor() as cur:
+        journal_dir.rename(journal_dir.with_name("audit-moved"))
+        refused_at = None
+        for i in range(1, 200):
+            try:
+                cur.execute(f"INSERT INTO audit_down VALUES ({i})")
+            except pymysql.err.MySQLError as exc:
+                assert exc.args[0] == 1142 and "audit-unavailable" in exc.args[1], exc.args
+                refused_at = i
+                break
+        assert refused_at is not None, "the journal never failed"
+        # the statement whose record could not be written had run; none after it did
+        assert rows(mariadb) == refused_at - 1
+        for sql in ("SELECT 1", f"INSERT INTO audit_down VALUES ({refused_at})"):
+            with pytest.raises(pymysql.err.MySQLError) as info:
+                cur.execute(sql)
+            assert "audit-unavailable" in info.value.args[1]
+
+    with pytest.raises(mysql.connector.Error) as info:  # prepared before: refused all the same
+        prepared.execute("SELECT COUNT(*) FROM audit_down WHERE id > ?", (0,))
+    assert info.value.errno == 1142 and "audit-unavailable" in str(info.value.msg)
+    prepared_conn.close()
+
+    with pytest.raises(pymysql.err.OperationalError) as denied:  # no new session either
+        pymysql_conn(b, token)
+    assert denied.value.args[0] == 1045 and "audit trail" in denied.value.args[1]
+    assert rows(mariadb) == refused_at - 1
+    with urllib.request.urlopen(f"http://127.0.0.1:{b.ports['web']}/healthz", timeout=5) as resp:
+        assert resp.status == 200  # the process lives on
+    assert b.proc.poll() is None
