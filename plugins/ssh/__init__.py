@@ -127,6 +127,11 @@ def _run(transport: paramiko.Transport, iface: BastionServer, opts: SSHOptions, 
 
 
 def _expired(sess: SSHSession, opts: SSHOptions) -> str:
+    """Why the connection must end now ("" if it may go on); checked about once a second."""
+    if sess.ctx.audit_failure is not None:
+        # Fail closed: keystrokes and output of an open shell are not judged one by one, so
+        # the session itself ends when its audit trail cannot be written.
+        return "the audit trail cannot be written"
     now = time.monotonic()
     if opts.idle_timeout and now - sess.last_activity > opts.idle_timeout:
         return f"idle timeout ({opts.idle_timeout:g}s without input)"
