@@ -14,12 +14,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from bastion.context import PluginContext
 
 SESSION_COOKIE = "bastion_session"
+AUDITED_READS = frozenset({"audit.recording", "audit.export"})
+"""GET endpoints whose use is itself recorded (refused while the audit trail is down)."""
 
 
 def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
@@ -66,6 +68,15 @@ def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
         app.config.update(test_config)
     app.extensions["bastion.saml"] = SAMLService(cfg.saml, ctx.store) if cfg.saml else None
     security.init_app(app)
+
+    @app.before_request
+    def _audit_gate() -> None:
+        # Fail closed like the listeners (bastion.context.AuditGate): a change the audit
+        # trail cannot record (a token, a key, an approval, a sign-in) is refused.
+        if ctx.audit_failure is not None and (request.method in security.UNSAFE_METHODS
+                                              or request.endpoint in AUDITED_READS):
+            abort(503, description="The audit trail cannot be written, so changes are refused until it is "
+                                   "repaired. Reading still works, except what is itself recorded (replays, exports).")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

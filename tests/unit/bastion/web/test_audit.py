@@ -135,3 +135,15 @@ def test_metrics_show_the_indexer_lag(web, tmp_path):
     indexer._measure(caught_up=True)
     assert "bastion_audit_index_lag_events 0.0" in web.client.get("/metrics").get_data(as_text=True)
     indexer.close()
+
+
+def test_recorded_reads_refused_while_the_audit_trail_is_down(audit_web):
+    audit_web.login(user="carol", groups=("auditors",))
+    audit_web.ctx.audit_failure = "journal: OSError: [Errno 5] Input/output error"
+    try:
+        assert audit_web.client.get("/audit/export.csv", query_string={"q": "paged"}).status_code == 503
+        assert audit_web.client.get("/audit/sessions/s2/recordings/1.cast").status_code == 503
+        assert audit_web.client.get("/audit/", query_string={"q": "paged"}).status_code == 200  # searching is not
+    finally:
+        audit_web.ctx.audit_failure = None
+    assert audit_web.client.get("/audit/export.csv", query_string={"q": "paged"}).status_code == 200

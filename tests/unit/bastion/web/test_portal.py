@@ -188,3 +188,18 @@ def test_no_saml_configured(make_web: Any) -> None:
     assert b"not configured" in web.client.get("/").data
     assert web.client.get("/saml/login").status_code == 503
     assert web.client.get("/healthz").status_code == 200
+
+
+def test_changes_refused_while_the_audit_trail_is_down(web: Web) -> None:
+    web.login()
+    csrf = web.csrf()
+    web.ctx.audit_failure = "journal: OSError: [Errno 28] No space left on device"
+    try:
+        resp = web.client.post("/tokens", data={"csrf_token": csrf, "ttl": "3600", "reason": "INC-43"})
+        assert resp.status_code == 503 and b"audit trail cannot be written" in resp.data
+        assert web.client.get("/tokens").status_code == 200  # reading still works
+        assert not [e for e in web.sink.events if e.type == "token.issued" and e.data.get("reason") == "INC-43"]
+    finally:
+        web.ctx.audit_failure = None
+    resp = web.client.post("/tokens", data={"csrf_token": csrf, "ttl": "3600", "reason": "INC-43"})
+    assert resp.status_code == 200
