@@ -48,6 +48,7 @@ class Bastion:
         self.servers: dict[str, StreamServer | WSGIServer] = {}
         self.pools: dict[str, Pool] = {}
         self._stopped = gevent.event.Event()
+        self._stopping = False
         self.audit: Any = None
         """The audit service (indexer greenlet, journal retention), started last by ``start``."""
 
@@ -103,7 +104,12 @@ class Bastion:
         return handle
 
     def stop(self, grace: float = 10.0) -> None:
-        """Stop accepting, wait up to ``grace`` for sessions, kill the rest, flush sinks."""
+        """Stop accepting, wait up to ``grace`` for sessions, kill the rest, flush sinks.
+        A second call (a second SIGTERM) waits for the first instead of racing it."""
+        if self._stopping:
+            self._stopped.wait()
+            return
+        self._stopping = True
         for name, server in self.servers.items():
             if name in self.pools:
                 server.close()  # stop accepting; live connections keep running

@@ -28,3 +28,16 @@ def test_sigterm_stops_cleanly(tmp_path, mariadb):
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0
     assert '"stopped"' in b.log_text()
+
+
+def test_a_second_sigterm_does_not_race_the_first(tmp_path, mariadb):
+    """systemd and a user, or `timeout` forwarding its own signal: two SIGTERMs run one stop."""
+    ports = {"web": free_port(), "mysql": free_port(), "ssh": free_port()}
+    config = demo_config(tmp_path, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports,
+                         protocols={"mysql"}, sp_base_url="http://127.0.0.1")
+    b = start_bastion(tmp_path, config)
+    b.proc.send_signal(signal.SIGTERM)
+    b.proc.send_signal(signal.SIGTERM)
+    assert b.proc.wait(timeout=30) == 0
+    log = b.log_text()
+    assert log.count('"stopped"') == 1 and "final indexing pass failed" not in log and "Traceback" not in log
