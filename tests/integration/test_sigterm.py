@@ -36,8 +36,12 @@ def test_a_second_sigterm_does_not_race_the_first(tmp_path, mariadb):
     config = demo_config(tmp_path, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports,
                          protocols={"mysql"}, sp_base_url="http://127.0.0.1")
     b = start_bastion(tmp_path, config)
+    conn = socket.create_connection(("127.0.0.1", b.ports["mysql"]), timeout=5)
+    assert conn.recv(4)  # an open connection keeps the first stop in its grace period
     b.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)  # signals sent at once would be merged by the kernel: let the first stop begin
     b.proc.send_signal(signal.SIGTERM)
     assert b.proc.wait(timeout=30) == 0
+    conn.close()
     log = b.log_text()
     assert log.count('"stopped"') == 1 and "final indexing pass failed" not in log and "Traceback" not in log
