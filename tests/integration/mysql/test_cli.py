@@ -19,6 +19,27 @@ def test_batch(bastion):
     assert "n\n6" in res.stdout
 
 
+def test_quit_is_seen_as_a_quit(bastion):
+    """COM_QUIT arrives with the client's TLS close_notify right behind it: the session
+    ends as "client quit", not as a broken connection."""
+    from tests.integration.conftest import wait_for
+
+    token = bastion.token("alice", "dba")
+    res = cli(bastion, token, "SELECT CONNECTION_ID()", "-N")
+    assert res.returncode == 0, res.stderr
+    thread_id = int(res.stdout.strip())
+
+    def reason() -> str | None:
+        journal = bastion.journal()
+        ids = {e["session_id"] for e in journal
+               if e["type"] == "session.start" and e["data"].get("upstream_thread") == thread_id}
+        ends = [e["data"]["reason"] for e in journal if e["type"] == "session.end" and e["session_id"] in ids]
+        return ends[0] if ends else None
+
+    assert wait_for(lambda: reason() is not None)
+    assert reason() == "client quit"
+
+
 def test_batch_wrong_token(bastion):
     res = cli(bastion, "bst_nope_nope", "SELECT 1")
     assert res.returncode != 0 and "ERROR 1045" in res.stderr and "invalid" in res.stderr
