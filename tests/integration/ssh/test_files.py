@@ -34,8 +34,12 @@ def test_scp_both_ways(ssh_env, tmp_path, legacy):
     assert down.returncode == 0, down.stderr
     assert back.read_bytes() == local.read_bytes()
     if legacy:  # the exec command is judged and recorded as a file transfer
-        events = wait_for(lambda: [e["data"] for e in ssh_env.journal("command")
-                                   if e["data"].get("scp", {}).get("path") == name])
+        def recorded() -> list[dict]:  # type: ignore[type-arg]
+            return [e["data"] for e in ssh_env.journal("command") if e["data"].get("scp", {}).get("path") == name]
+
+        # each transfer's record is written when its exec channel ends, which may be just
+        # after scp exits: wait for both
+        events = wait_for(lambda: recorded() if len(recorded()) >= 2 else [])
         assert {e["scp"]["op"] for e in events} == {"open-write", "open-read"}
         assert all(e["exit_status"] == 0 for e in events)
     else:
