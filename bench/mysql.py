@@ -1,6 +1,6 @@
 """The MySQL relay against a direct connection, in one run, with ratios.
 
-Run: ``.venv/bin/python bench/mysql.py [--threads 4] [--seconds 15] [--json FILE]``.
+Run: ``.venv/bin/python bench/mysql.py [--threads 4[,16,...]] [--seconds 15] [--json FILE]``.
 
 It starts its own MariaDB (seeded like the demo) and a ``bastion serve`` in front of it
 with an allow-all policy (only the access stage; ``--policy demo`` adds the demo's
@@ -241,7 +241,7 @@ def profile(stack: Stack, tls_dir: Path, ep: Endpoint, threads: int, seconds: in
         print(f"  {100 * samples / max(total, 1):5.1f}%  {frame}")
 
 
-def point_selects(stack: Stack, tls_dir: Path, eps: list[Endpoint], topo: Topology,
+def point_selects(stack: Stack, tls_dir: Path, eps: list[Endpoint], topo: Topology, threads: int,
                   args: argparse.Namespace) -> dict[str, list[SysbenchResult]]:
     """Alternate the paths (so load from elsewhere on the machine hits both alike)."""
     assert stack.bastion is not None and stack.db.proc is not None
@@ -251,18 +251,19 @@ def point_selects(stack: Stack, tls_dir: Path, eps: list[Endpoint], topo: Topolo
     runs: dict[str, list[SysbenchResult]] = {ep.name: [] for ep in eps}
     try:
         for ep in eps:
-            sysbench(tls_dir, ep, args.threads, 3, topo.rest)  # warm-up: buffer pool, caches
+            sysbench(tls_dir, ep, threads, 3, topo.rest)  # warm-up: buffer pool, caches
         for round_ in range(args.rounds):
             for ep in eps:
                 before = cpu_ticks(pid)
-                run = sysbench(tls_dir, ep, args.threads, args.seconds, topo.rest)
+                run = sysbench(tls_dir, ep, threads, args.seconds, topo.rest)
                 after = cpu_ticks(pid)
                 if ep.name == "bastion" and run.queries:
                     tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
                     run.cpu_us = ((after[0] - before[0]) * tick_us / run.queries,
                                   (after[1] - before[1]) * tick_us / run.queries)
                 runs[ep.name].append(run)
-                print(f"  {topo.name} round {round_ + 1}: {ep.name} {run.qps:.0f} qps", flush=True)
+                print(f"  {topo.name}, {threads} threads, round {round_ + 1}: {ep.name} {run.qps:.0f} qps",
+                      flush=True)
     finally:
         pin(pid, None)
         pin(stack.db.proc.pid, None)
@@ -303,9 +304,17 @@ def streams(eps: list[Endpoint]) -> dict[str, dict[str, float]]:
     return out
 
 
+def _thread_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("thread counts must be positive integers")
+    return counts
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--threads", type=_thread_counts, default=[4],
+                    help="sysbench threads; a comma-separated list runs each (e.g. 1,4,16)")
     ap.add_argument("--seconds", type=int, default=15, help="per sysbench run")
     ap.add_argument("--rounds", type=int, default=2, help="sysbench runs per path, alternating")
     ap.add_argument("--topology", choices=["shared", "dedicated", "both"], default="both",
@@ -341,12 +350,13 @@ def main() -> int:
         print(f"services ready in {time.monotonic() - started:.1f}s; workdir {work}", flush=True)
 
         topos = topologies(args.topology)
+        cases = [(topo, threads) for topo in topos for threads in args.threads]
         point: dict[str, dict[str, dict[str, Any]]] = {}
-        for topo in topos:
-            runs = point_selects(stack, tls_dir, [direct, through], topo, args)
-            point[topo.name] = {name: summarise(r) for name, r in runs.items()}
+        for topo, threads in cases:
+            runs = point_selects(stack, tls_dir, [direct, through], topo, threads, args)
+            point[case_key(topo, threads)] = {name: summarise(r) for name, r in runs.items()}
         flows = {} if args.no_streams else streams([direct, through])
-        report(point, flows, topos, args)
+        report(point, flows, cases, args)
         if args.json:
             args.json.write_text(json.dumps({
                 "threads": args.threads, "seconds": args.seconds, "rounds": args.rounds,
@@ -354,7 +364,7 @@ def main() -> int:
                 "topologies": {t.name: t.describe() for t in topos}, "point_select": point, "streams": flows},
                 indent=2))
         if args.profile:
-            profile(stack, tls_dir, through, args.threads, min(args.seconds, 10), args.profile)
+            profile(stack, tls_dir, through, args.threads[0], min(args.seconds, 10), args.profile)
     finally:
         stack.stop()
         if args.workdir is None:
@@ -362,15 +372,20 @@ def main() -> int:
     return 0
 
 
+def case_key(topo: Topology, threads: int) -> str:
+    return f"{topo.name}, {threads} threads"
+
+
 def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[str, float]],
-           topos: list[Topology], args: argparse.Namespace) -> None:
-    print(f"\nMySQL: bastion vs direct — sysbench oltp_point_select {args.threads} threads, "
+           cases: list[tuple[Topology, int]], args: argparse.Namespace) -> None:
+    threads = ",".join(map(str, args.threads))
+    print(f"\nMySQL: bastion vs direct — sysbench oltp_point_select, {threads} threads, "
           f"{args.rounds} x {args.seconds} s per path (medians), TLS everywhere, {args.policy} policy, "
           f"audit.fsync {args.audit_fsync}")
     print(f"{'':52} {'direct':>10} {'bastion':>10} {'ratio':>7}")
-    for topo in topos:
-        d, b = point[topo.name]["direct"], point[topo.name]["bastion"]
-        print(f"{topo.describe()}")
+    for topo, n in cases:
+        d, b = point[case_key(topo, n)]["direct"], point[case_key(topo, n)]["bastion"]
+        print(f"{topo.describe()}; {n} threads")
         for label, key, fmt in (("  point-select qps (higher is better)", "qps", "{:.0f}"),
                                 ("    latency avg ms", "latency_avg_ms", "{:.3f}"),
                                 ("    latency p50 ms", "latency_p50_ms", "{:.3f}"),
@@ -391,10 +406,10 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
                 (f"  {WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, mariadb CLI --quick MB/s", "wide_cli_mb_s", "{:.1f}")):
             print(f"{label:52} {fmt.format(d[key]):>10} {fmt.format(b[key]):>10} {b[key] / d[key]:>7.2f}")
     print()
-    for topo in topos:
-        d, b = point[topo.name]["direct"], point[topo.name]["bastion"]
+    for topo, n in cases:
+        d, b = point[case_key(topo, n)]["direct"], point[case_key(topo, n)]["bastion"]
         ratio = b["qps"] / d["qps"] if d["qps"] else 0.0
-        print(f"point-select ratio, {topo.name}: {ratio:.2f} (target >= {TARGET}): "
+        print(f"point-select ratio, {case_key(topo, n)}: {ratio:.2f} (target >= {TARGET}): "
               f"{'met' if ratio >= TARGET else 'NOT met'}")
 
 
