@@ -92,6 +92,11 @@ class AuditGate:
         self.ctx = ctx
 
     def decide(self, event: Event) -> Decision | None:
+        return self.refusal()
+
+    def refusal(self) -> Decision | None:
+        """The DENY while the audit trail is down, else None (for enforcement points that
+        do not go through the pipeline, e.g. executions of an already judged statement)."""
         failure = self.ctx.audit_failure
         if failure is None:
             return None

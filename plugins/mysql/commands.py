@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bastion.context import AuditGate
 from bastion.core.types import Verdict
 from bastion.runtime.idle import IdleTimeout, IdleWatch
 from plugins.mysql import executions, fastlane, relay
@@ -131,10 +132,10 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
         # Never prepared through the bastion, or its PREPARE was denied: nothing to run.
         relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to EXECUTE")
         return
-    if _audit_down(s, seq):
+    if _audit_down(s, seq, prepared):
         return
     s.upstream.conn.send(payload, 0)
-    small = None if prepared.masked else fastlane.relay_small(s, prepared)
+    small = None if prepared.plans.maskers else fastlane.relay_small(s, prepared)
     if small is not None:
         s.fast_lane += 1
         tally = _tally(prepared)
@@ -148,13 +149,15 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
     executions.record(s, stmt_id, _tally(prepared), result, started)
 
 
-def _audit_down(s: MySQLSession, seq: int) -> bool:
+def _audit_down(s: MySQLSession, seq: int, prepared: relay.Prepared) -> bool:
     """EXECUTE and FETCH were judged at PREPARE, so the pipeline's audit gate is not asked
-    again: the same rule here (answered with an ERR when the audit trail is down)."""
+    again: the same gate's refusal here (an ERR naming the PREPARE's event)."""
     if s.ctx.audit_failure is None:
         return False
-    relay.send_error(s, seq, 1142, "42000", "statement blocked by policy audit-unavailable: the audit trail "
-                                            "cannot be written; nothing runs until it is repaired")
+    refusal = AuditGate(s.ctx).refusal()
+    if refusal is None:
+        return False
+    relay.refuse(s, seq, refusal, prepared.event_id)
     return True
 
 
@@ -171,7 +174,7 @@ def fetch(s: MySQLSession, seq: int, payload: bytes) -> None:
     if prepared is None:
         relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to FETCH")
         return
-    if _audit_down(s, seq):
+    if _audit_down(s, seq, prepared):
         return
     result = forward(s, payload, COM_STMT_FETCH, prepared)
     executions.record(s, stmt_id, _tally(prepared), result, started, fetch=True)

@@ -8,11 +8,11 @@ buffered bytes once (:func:`~plugins.mysql.codec.scan_result`), checks the defin
 against the ones already planned for this statement, and forwards the exact bytes.
 
 It changes nothing the general path decides: the statement was judged at PREPARE, the
-row hook is consulted (``plan_masking``) whenever the definitions differ from the last
-ones seen, and a statement with anything to mask never takes this lane. Whatever the
-scan does not recognise (errors, big or multi-result responses, cursors, LOCAL INFILE)
-goes to the general path from the same first byte: the lane consumes nothing until it
-has decided.
+row hook is consulted (the statement's shared plan cache) whenever the definitions
+differ from the last ones seen, and while its results have anything to mask the
+statement does not take this lane. Whatever the scan does not recognise (errors, big or
+multi-result responses, cursors, LOCAL INFILE) goes to the general path from the same
+first byte: the lane consumes nothing until it has decided.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from plugins.mysql.codec import (
     SERVER_STATUS_NO_BACKSLASH_ESCAPES,
     ColumnDef,
     OkPacket,
+    PacketReader,
     scan_result,
     status_of_terminator,
 )
-from plugins.mysql.masking import plan_masking
 from plugins.mysql.relay import Prepared
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def relay_small(s: MySQLSession, prepared: Prepared) -> tuple[int, int] | None:
     if start == end:  # an OK: no result set
         status = OkPacket.parse(bytes(buf[term_start:term_end]), caps).status
     else:
-        if buf[start:end] != prepared.plain_columns and not _plan(s, prepared, bytes(buf[start:end])):
+        if buf[start:end] != prepared.plans.plain_wire and not _plan(s, prepared, bytes(buf[start:end])):
             return None
         if term_end - term_start == 5:  # an EOF: 0xfe, warnings, status
             status = buf[term_start + 3] | buf[term_start + 4] << 8
@@ -76,22 +76,15 @@ def relay_small(s: MySQLSession, prepared: Prepared) -> tuple[int, int] | None:
 
 
 def _plan(s: MySQLSession, prepared: Prepared, wire: bytes) -> bool:
-    """New column definitions for ``prepared``: True (and remembered) if nothing in them
-    is masked for this session; False marks the statement for the general path."""
-    columns = [ColumnDef.parse(payload) for payload in _payloads(wire)]
-    if plan_masking(s, columns, []):
-        prepared.masked = True
-        return False
-    prepared.plain_columns = wire
+    """New column definitions for ``prepared``: plan them (in the statement's plan cache,
+    which the general path shares); True (and remembered) if nothing in them is masked
+    for this session."""
+    reader = PacketReader()
+    reader.feed(wire)
+    columns = [ColumnDef.parse(packet[1]) for packet in iter(reader.next_packet, None)]
+    if prepared.plans.plan(s, columns, []):
+        return False  # the general path masks (and finds this plan cached)
+    prepared.plans.plain_wire = wire
     prepared.columns = columns
     prepared.types = [c.type for c in columns]
     return True
-
-
-def _payloads(wire: bytes) -> list[bytes]:
-    out, pos = [], 0
-    while pos < len(wire):
-        length = int.from_bytes(wire[pos:pos + 3], "little")
-        out.append(wire[pos + 4:pos + 4 + length])
-        pos += 4 + length
-    return out

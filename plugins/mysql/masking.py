@@ -50,14 +50,19 @@ class PlanCache:
     definitions stay byte-identical (planning matches every rule against every column:
     more work than masking a small result). The plan depends only on the session and the
     definitions, both fixed for a cached entry. The plans' counters are shared by every
-    response that uses them, so :func:`collect` empties them as it reads them."""
+    response that uses them, so :func:`collect` empties them as it reads them.
 
-    __slots__ = ("key", "maskers", "plans")
+    ``plain_wire`` serves the fast lane (plugins.mysql.fastlane): the definitions' wire
+    bytes when the cached plan masks nothing, so a response can be matched without
+    parsing its definitions."""
+
+    __slots__ = ("key", "maskers", "plain_wire", "plans")
 
     def __init__(self) -> None:
         self.key: bytes | None = None
         self.maskers: dict[int, MaskFn] = {}
         self.plans: list[RowMasker] = []
+        self.plain_wire = b""
 
     def plan(self, s: MySQLSession, columns: list[ColumnDef], plans: list[RowMasker]) -> dict[int, MaskFn]:
         """Like :func:`plan_masking`, from the cache when the definitions are the same."""

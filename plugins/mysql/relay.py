@@ -62,13 +62,8 @@ class Prepared:
     columns: list[ColumnDef] = field(default_factory=list)
     tally: Tally | None = None
     """Executions not yet in the audit trail (plugins.mysql.executions)."""
-    plain_columns: bytes = b""
-    """Wire bytes of the column definitions last planned with nothing to mask (the
-    fast lane forwards results with exactly these definitions unchanged)."""
-    masked: bool = False
-    """Something in this statement's results is masked: the general path always."""
     plans: PlanCache = field(default_factory=PlanCache)
-    """The masking plan of its results (the general path's)."""
+    """The masking plan of its results, shared by the general path and the fast lane."""
 
 
 @dataclass
