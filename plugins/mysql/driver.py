@@ -123,8 +123,7 @@ class PacketConn:
                 break
             reader.feed(_PLAIN_VIEW[:n])
             got += n
-        if self._outgoing.pending:  # a post-handshake message (key update, session ticket)
-            self._send_raw(self._outgoing.read())
+        self._flush_tls()  # a post-handshake message (key update, session ticket)
         return got
 
     def read_exact(self, timeout: float | None) -> tuple[int, bytes]:
@@ -208,6 +207,11 @@ class PacketConn:
             data = self._outgoing.read()
         self._send_raw(data)
 
+    def _flush_tls(self) -> None:
+        """Send what OpenSSL wrote on its own (handshake records, tickets, key updates)."""
+        if self._outgoing.pending:
+            self._send_raw(self._outgoing.read())
+
     def _send_raw(self, data: bytes) -> None:
         try:
             # send() rather than sendall(): gevent's sendall asks the kernel for SO_SNDBUF on
@@ -245,11 +249,9 @@ class PacketConn:
                 tls.do_handshake()
                 break
             except ssl.SSLWantReadError:
-                if self._outgoing.pending:
-                    self._send_raw(self._outgoing.read())
+                self._flush_tls()
                 self._incoming.write(_RECV_VIEW[:self._recv_raw()])
-        if self._outgoing.pending:
-            self._send_raw(self._outgoing.read())
+        self._flush_tls()
         # Bytes after the peer's last handshake record (its first packet) wait in the BIO.
         self.tls = tls
 

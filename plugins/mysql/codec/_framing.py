@@ -94,10 +94,7 @@ class PacketReader:
             pos = end
         if not count:
             return None
-        with memoryview(buf) as view:
-            wire = view[off:pos].tobytes()
-        self._consumed(pos, seq)
-        return wire, count
+        return self.take(pos, seq), count
 
     def peek(self) -> tuple[bytearray, int]:
         """``(buffer, offset)``: the unconsumed bytes start at ``offset``. For scanners
