@@ -14,6 +14,15 @@ from tests.integration.conftest import BastionProc
 NO_VERIFY = {"check_hostname": False, "verify_mode": ssl.CERT_NONE}
 
 
+def session_events(b: BastionProc, thread_id: int, type_: str) -> list[dict[str, Any]]:
+    """The ``type_`` events of the session whose upstream thread is ``thread_id`` (what
+    ``SELECT CONNECTION_ID()`` answers through the bastion)."""
+    journal = b.journal()
+    ids = {e["session_id"] for e in journal
+           if e["type"] == "session.start" and e["data"].get("upstream_thread") == thread_id}  # type: ignore[index, union-attr]
+    return [e for e in journal if e["type"] == type_ and e["session_id"] in ids]
+
+
 def pymysql_conn(b: BastionProc, token: str, user: str = "shop-db", database: str = "shop", **kw: Any):  # type: ignore[no-untyped-def]
     return pymysql.connect(host="127.0.0.1", port=b.ports["mysql"], user=user, password=token, database=database,
                            ssl=NO_VERIFY, connect_timeout=10, **kw)

@@ -8,7 +8,7 @@ import select
 import subprocess
 import time
 
-from tests.integration.mysql.clients import cli
+from tests.integration.mysql.clients import cli, session_events
 
 
 def test_batch(bastion):
@@ -29,15 +29,8 @@ def test_quit_is_seen_as_a_quit(bastion):
     assert res.returncode == 0, res.stderr
     thread_id = int(res.stdout.strip())
 
-    def reason() -> str | None:
-        journal = bastion.journal()
-        ids = {e["session_id"] for e in journal
-               if e["type"] == "session.start" and e["data"].get("upstream_thread") == thread_id}
-        ends = [e["data"]["reason"] for e in journal if e["type"] == "session.end" and e["session_id"] in ids]
-        return ends[0] if ends else None
-
-    assert wait_for(lambda: reason() is not None)
-    assert reason() == "client quit"
+    ends = wait_for(lambda: session_events(bastion, thread_id, "session.end"))
+    assert ends and ends[0]["data"]["reason"] == "client quit"
 
 
 def test_batch_wrong_token(bastion):

@@ -11,7 +11,7 @@ import mysql.connector
 import pytest
 
 from tests.integration.conftest import wait_for
-from tests.integration.mysql.clients import direct_conn
+from tests.integration.mysql.clients import direct_conn, session_events
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 
@@ -47,15 +47,9 @@ def run_prepared(conn: Any, sql: str, params: tuple[Any, ...]) -> tuple[list[Any
 
 def fast_lane_count(bastion, thread_id: int) -> int:  # type: ignore[no-untyped-def]
     """``fast_lane`` of the session.end of the session on upstream thread ``thread_id``."""
-    def find() -> int | None:
-        events = bastion.journal()
-        ids = {e["session_id"] for e in events
-               if e["type"] == "session.start" and e["data"].get("upstream_thread") == thread_id}
-        ends = [e["data"]["fast_lane"] for e in events if e["type"] == "session.end" and e["session_id"] in ids]
-        return ends[0] if ends else None
-    found = wait_for(lambda: find() is not None)
-    assert found, f"no session.end for upstream thread {thread_id}"
-    return int(find() or 0)
+    ends = wait_for(lambda: session_events(bastion, thread_id, "session.end"))
+    assert ends, f"no session.end for upstream thread {thread_id}"
+    return int(ends[0]["data"]["fast_lane"])
 
 
 CASES = [

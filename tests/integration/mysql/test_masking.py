@@ -8,7 +8,7 @@ import hashlib
 import mysql.connector
 import pytest
 
-from tests.integration.mysql.clients import cli, direct_conn, pymysql_conn
+from tests.integration.mysql.clients import cli, direct_conn, pymysql_conn, session_events
 
 CARD = "4111 1111 1111 1111"
 
@@ -168,12 +168,10 @@ def test_repeated_executions_count_each_masked_value_once(bastion, bob):
     from tests.integration.conftest import wait_for
 
     def executions() -> list[dict]:  # type: ignore[type-arg]
-        journal = bastion.journal()
-        sessions = {e["session_id"] for e in journal
-                    if e["type"] == "session.start" and e["data"].get("upstream_thread") == thread_id}
-        prepared = {e["data"]["event_id"] for e in journal if e["type"] == "query" and e["session_id"] in sessions
-                    and e["data"]["command"] == "prepare" and e["data"]["statement"] == sql}
-        return [e["data"] for e in journal if e["type"] == "execute" and e["data"]["event_id"] in prepared]
+        prepared = {e["data"]["event_id"] for e in session_events(bastion, thread_id, "query")
+                    if e["data"]["command"] == "prepare" and e["data"]["statement"] == sql}
+        return [e["data"] for e in session_events(bastion, thread_id, "execute")
+                if e["data"]["event_id"] in prepared]
 
     assert wait_for(lambda: sum(d["executions"] for d in executions()) == 5)
     masked = [n for d in executions() for n in d["masked"].values()]
