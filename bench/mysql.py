@@ -13,7 +13,9 @@ direct one, and through the bastion both legs (client -> bastion, bastion -> Mar
   percentiles (from sysbench's histogram), same threads and duration on both paths, in
   two topologies (``--topology``): *shared* (every process on every CPU) and *dedicated*
   (the bastion on a CPU of its own, MariaDB and sysbench on the others, for the direct
-  path too), plus the bastion's CPU time per statement (docs/performance.md).
+  path too), plus the bastion's CPU time per statement (docs/performance.md). With
+  ``haproxy`` installed, a third path puts a C TCP proxy in the bastion's place (TLS end
+  to end): what it loses is the topology's price, paid by any proxy (bench/reference.py).
 * Large results with PyMySQL ``SSCursor`` (streamed): 100k rows of 1 KiB, and 1M small
   rows; MB/s of row values and rows/s. The same SELECTs with the ``mariadb`` CLI
   (``--quick``, output discarded), a C client that is not itself the bottleneck.
@@ -54,6 +56,7 @@ from bastion.config.model import TLSConfig  # noqa: E402
 from bastion.demo.services import MariaDB  # noqa: E402
 from bastion.demo.stack import Stack, start_stack  # noqa: E402
 from bastion.runtime.tls import ensure_certificate  # noqa: E402
+from bench.reference import TCPProxy, busy_share, cpu_times  # noqa: E402
 
 TABLES, TABLE_SIZE = 4, 10_000
 WIDE_ROWS, WIDE_BYTES = 100_000, 1024
@@ -92,7 +95,9 @@ class SysbenchResult:
     errors: int = 0
     latency: dict[str, float] = field(default_factory=dict)
     cpu_us: tuple[float, float] = (0.0, 0.0)
-    """Bastion CPU per statement (user, system), measured around a run through it."""
+    """The proxy's CPU per statement (user, system), measured around a run through it."""
+    busy: tuple[float, float] = (0.0, 0.0)
+    """Share of time busy during the run: MariaDB and sysbench's CPUs, the proxy's CPUs."""
 
 
 @dataclass(frozen=True)
@@ -241,32 +246,35 @@ def profile(stack: Stack, tls_dir: Path, ep: Endpoint, threads: int, seconds: in
         print(f"  {100 * samples / max(total, 1):5.1f}%  {frame}")
 
 
-def point_selects(stack: Stack, tls_dir: Path, eps: list[Endpoint], topo: Topology, threads: int,
-                  args: argparse.Namespace) -> dict[str, list[SysbenchResult]]:
-    """Alternate the paths (so load from elsewhere on the machine hits both alike)."""
-    assert stack.bastion is not None and stack.db.proc is not None
-    pid = stack.bastion.proc.pid
-    pin(pid, topo.bastion)
-    pin(stack.db.proc.pid, topo.rest)
+def point_selects(tls_dir: Path, eps: list[Endpoint], proxies: dict[str, int], db_pid: int, topo: Topology,
+                  threads: int, args: argparse.Namespace) -> dict[str, list[SysbenchResult]]:
+    """Alternate the paths (so load from elsewhere on the machine hits all alike).
+    ``proxies`` maps an endpoint's name to the pid in front of MariaDB on that path."""
+    for pid in proxies.values():
+        pin(pid, topo.bastion)
+    pin(db_pid, topo.rest)
     runs: dict[str, list[SysbenchResult]] = {ep.name: [] for ep in eps}
     try:
         for ep in eps:
             sysbench(tls_dir, ep, threads, 3, topo.rest)  # warm-up: buffer pool, caches
         for round_ in range(args.rounds):
             for ep in eps:
-                before = cpu_ticks(pid)
+                pid = proxies.get(ep.name)
+                before, cpus_before = cpu_ticks(pid) if pid else (0, 0), cpu_times()
                 run = sysbench(tls_dir, ep, threads, args.seconds, topo.rest)
-                after = cpu_ticks(pid)
-                if ep.name == "bastion" and run.queries:
+                after, cpus_after = cpu_ticks(pid) if pid else (0, 0), cpu_times()
+                if pid and run.queries:
                     tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
                     run.cpu_us = ((after[0] - before[0]) * tick_us / run.queries,
                                   (after[1] - before[1]) * tick_us / run.queries)
+                run.busy = (busy_share(cpus_before, cpus_after, topo.rest),
+                            busy_share(cpus_before, cpus_after, topo.bastion))
                 runs[ep.name].append(run)
                 print(f"  {topo.name}, {threads} threads, round {round_ + 1}: {ep.name} {run.qps:.0f} qps",
                       flush=True)
     finally:
-        pin(pid, None)
-        pin(stack.db.proc.pid, None)
+        for pid in (*proxies.values(), db_pid):
+            pin(pid, None)
     return runs
 
 
@@ -277,8 +285,10 @@ def summarise(runs: list[SysbenchResult]) -> dict[str, Any]:
         "errors": sum(r.errors for r in runs),
         **{f"latency_{k}_ms": statistics.median(r.latency.get(k, 0.0) for r in runs)
            for k in ("avg", "p50", "p95", "p99")},
-        "bastion_cpu_us_user": statistics.median(r.cpu_us[0] for r in runs),
-        "bastion_cpu_us_system": statistics.median(r.cpu_us[1] for r in runs),
+        "proxy_cpu_us_user": statistics.median(r.cpu_us[0] for r in runs),
+        "proxy_cpu_us_system": statistics.median(r.cpu_us[1] for r in runs),
+        "busy_db_cpus": statistics.median(r.busy[0] for r in runs),
+        "busy_proxy_cpus": statistics.median(r.busy[1] for r in runs),
     }
 
 
@@ -323,6 +333,8 @@ def main() -> int:
     ap.add_argument("--policy", choices=["allow-all", "demo"], default="allow-all",
                     help="allow-all: access stage only; demo: the demo's guardrails and masking rules too")
     ap.add_argument("--no-streams", action="store_true", help="point-selects only")
+    ap.add_argument("--no-reference", action="store_true",
+                    help="skip the reference C TCP proxy (haproxy) on the point-select path")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     ap.add_argument("--profile", type=Path, help="py-spy the bastion during an extra run; write stacks here")
     ap.add_argument("--workdir", type=Path, help="keep services' files here (default: a temporary directory)")
@@ -338,8 +350,9 @@ def main() -> int:
     db = BenchMariaDB(work / "mariadb", tls_dir / "client-cert.pem")
     started = time.monotonic()
     stack = start_stack(work, db=db, allow_all=args.policy == "allow-all", audit={"fsync": args.audit_fsync == "on"})
+    proxy = None if args.no_reference or not TCPProxy.available() else TCPProxy(work / "haproxy", db.port)
     try:
-        assert stack.bastion is not None
+        assert stack.bastion is not None and db.proc is not None
         prepare_data(stack, tls_dir)
         token = stack.bastion.token("alice", "dba")
         direct = Endpoint("direct", db.port, "bastion_admin", "admin-secret-pw")
@@ -347,13 +360,21 @@ def main() -> int:
         pymysql_stream(through, "SELECT 1, 'x'")  # the bastion makes its certificate on first use
         (tls_dir / "cacert.pem").write_text((stack.bastion.config.parent / "var" / "tls" / "bastion.crt").read_text()
                       + (db.workdir / "tls" / "bastion.crt").read_text())
+        eps, proxies = [direct, through], {"bastion": stack.bastion.proc.pid}
+        if proxy is not None:
+            proxy.start()
+            assert proxy.proc is not None
+            eps.append(Endpoint("haproxy", proxy.port, direct.user, direct.password))
+            proxies["haproxy"] = proxy.proc.pid
+        elif not args.no_reference:
+            print("haproxy not found (apt-get install haproxy): no reference proxy column", flush=True)
         print(f"services ready in {time.monotonic() - started:.1f}s; workdir {work}", flush=True)
 
         topos = topologies(args.topology)
         cases = [(topo, threads) for topo in topos for threads in args.threads]
         point: dict[str, dict[str, dict[str, Any]]] = {}
         for topo, threads in cases:
-            runs = point_selects(stack, tls_dir, [direct, through], topo, threads, args)
+            runs = point_selects(tls_dir, eps, proxies, db.proc.pid, topo, threads, args)
             point[case_key(topo, threads)] = {name: summarise(r) for name, r in runs.items()}
         flows = {} if args.no_streams else streams([direct, through])
         report(point, flows, cases, args)
@@ -366,6 +387,8 @@ def main() -> int:
         if args.profile:
             profile(stack, tls_dir, through, args.threads[0], min(args.seconds, 10), args.profile)
     finally:
+        if proxy is not None:
+            proxy.stop()
         stack.stop()
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -381,36 +404,59 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
     threads = ",".join(map(str, args.threads))
     print(f"\nMySQL: bastion vs direct — sysbench oltp_point_select, {threads} threads, "
           f"{args.rounds} x {args.seconds} s per path (medians), TLS everywhere, {args.policy} policy, "
-          f"audit.fsync {args.audit_fsync}")
-    print(f"{'':52} {'direct':>10} {'bastion':>10} {'ratio':>7}")
+          f"audit.fsync {args.audit_fsync}; haproxy: a C TCP proxy in the bastion's place (TLS end to end)")
+    print(f"{'':44} {'direct':>9} {'bastion':>9} {'ratio':>6} {'haproxy':>9} {'ratio':>6}")
     for topo, n in cases:
-        d, b = point[case_key(topo, n)]["direct"], point[case_key(topo, n)]["bastion"]
+        case = point[case_key(topo, n)]
         print(f"{topo.describe()}; {n} threads")
         for label, key, fmt in (("  point-select qps (higher is better)", "qps", "{:.0f}"),
                                 ("    latency avg ms", "latency_avg_ms", "{:.3f}"),
                                 ("    latency p50 ms", "latency_p50_ms", "{:.3f}"),
                                 ("    latency p95 ms", "latency_p95_ms", "{:.3f}"),
                                 ("    latency p99 ms", "latency_p99_ms", "{:.3f}")):
-            ratio = b[key] / d[key] if d[key] else float("nan")
-            print(f"{label:52} {fmt.format(d[key]):>10} {fmt.format(b[key]):>10} {ratio:>7.2f}")
-        print(f"  bastion CPU per statement: {b['bastion_cpu_us_user']:.1f} us user + "
-              f"{b['bastion_cpu_us_system']:.1f} us system")
-        if b["errors"] or d["errors"]:
-            print(f"  errors: direct {d['errors']}, bastion {b['errors']}")
+            print(f"{label:44}" + "".join(_cell(case, name, key, fmt) for name in ("direct", "bastion", "haproxy")))
+        for name, r in case.items():
+            cpu = "" if name == "direct" else (f"CPU per statement {r['proxy_cpu_us_user']:.1f} us user + "
+                                               f"{r['proxy_cpu_us_system']:.1f} us system; ")
+            print(f"  {name}: {cpu}{_busy(topo, r)}")
+        if any(r["errors"] for r in case.values()):
+            print("  errors: " + ", ".join(f"{name} {r['errors']}" for name, r in case.items()))
     if flows:
         d, b = flows["direct"], flows["bastion"]
         print("large results (shared CPUs)")
         for label, key, fmt in (
-                (f"  {WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, PyMySQL SSCursor MB/s", "wide_pymysql_mb_s", "{:.1f}"),
-                (f"  {NARROW_ROWS // 1000}k small rows, PyMySQL SSCursor rows/s", "narrow_pymysql_rows_s", "{:.0f}"),
-                (f"  {WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, mariadb CLI --quick MB/s", "wide_cli_mb_s", "{:.1f}")):
-            print(f"{label:52} {fmt.format(d[key]):>10} {fmt.format(b[key]):>10} {b[key] / d[key]:>7.2f}")
+                (f"  {WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, PyMySQL MB/s", "wide_pymysql_mb_s", "{:.1f}"),
+                (f"  {NARROW_ROWS // 1000}k small rows, PyMySQL rows/s", "narrow_pymysql_rows_s", "{:.0f}"),
+                (f"  {WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, mariadb CLI MB/s", "wide_cli_mb_s", "{:.1f}")):
+            print(f"{label:44} {fmt.format(d[key]):>9} {fmt.format(b[key]):>9} {b[key] / d[key]:>6.2f}")
     print()
     for topo, n in cases:
-        d, b = point[case_key(topo, n)]["direct"], point[case_key(topo, n)]["bastion"]
-        ratio = b["qps"] / d["qps"] if d["qps"] else 0.0
-        print(f"point-select ratio, {case_key(topo, n)}: {ratio:.2f} (target >= {TARGET}): "
-              f"{'met' if ratio >= TARGET else 'NOT met'}")
+        case = point[case_key(topo, n)]
+        d, b = case["direct"]["qps"], case["bastion"]["qps"]
+        ratio = b / d if d else 0.0
+        line = (f"point-select ratio, {case_key(topo, n)}: {ratio:.2f} (target >= {TARGET}): "
+                f"{'met' if ratio >= TARGET else 'NOT met'}")
+        if "haproxy" in case and d:
+            line += f"; haproxy {case['haproxy']['qps'] / d:.2f}, bastion/haproxy {b / case['haproxy']['qps']:.2f}"
+        print(line)
+
+
+def _cell(case: dict[str, dict[str, Any]], name: str, key: str, fmt: str) -> str:
+    if name not in case:
+        return ""
+    value = case[name][key]
+    text = f" {fmt.format(value):>9}"
+    if name != "direct":
+        base = case["direct"][key]
+        text += f" {value / base if base else float('nan'):>6.2f}"
+    return text
+
+
+def _busy(topo: Topology, r: dict[str, Any]) -> str:
+    if topo.bastion is None:
+        return f"CPUs busy {100 * r['busy_db_cpus']:.0f}%"
+    return (f"busy: MariaDB+sysbench's CPU {100 * r['busy_db_cpus']:.0f}%, "
+            f"proxy's CPU {100 * r['busy_proxy_cpus']:.0f}%")
 
 
 if __name__ == "__main__":
