@@ -165,7 +165,7 @@ def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, numb
 
     up.exec_command(req.command)
     info = bridge_session(chan, up, on_input=on_input, on_output=on_output, on_stderr=capture.add,
-                          transform=sess.live_masker())
+                          live=sess.live_streams())
     if cast is not None:
         _close_cast(sess, cast, number)
     sess.emit("command", {**base, **sess.verdict_data(decision, audit), **_exit_data(sess, info),
@@ -247,7 +247,7 @@ def run_shell(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, num
                           "term": req.pty.term.decode("ascii", "replace") if req.pty else "",
                           "env": sorted(req.env)})
     info = bridge_session(chan, up, on_input=on_input, on_output=on_output, on_stderr=cast.output,
-                          transform=sess.live_masker())
+                          live=sess.live_streams())
     req.on_resize = None
     _close_cast(sess, cast, number)
     sess.emit("channel.end", {"channel": number, "type": "shell", **_exit_data(sess, info)})

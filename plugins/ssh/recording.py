@@ -19,15 +19,14 @@ from __future__ import annotations
 import codecs
 import json
 import os
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from plugins.ssh.carry import Carry
+
 FLUSH_SECONDS = 1.0
-HOLD_MAX = 4096
-"""Longest partial line held back so a value split across chunks is masked as a whole."""
 
 
 def mask(text: str) -> str:
@@ -122,31 +121,3 @@ class CastWriter:
             self._write(self._now(), "o", tail)
         self._fh.close()
         return self._now()
-
-
-# A value that may still be growing at the end of the buffer: a run of digits with
-# separators (a card typed or printed in groups) or any unbroken token (a secret).
-_TAIL = re.compile(r"(?:[0-9][0-9 -]*|\S+)\Z")
-
-
-class Carry:
-    """Holds back the end of a stream until it cannot be part of a longer sensitive value,
-    then redacts what is released as a whole (keystroke echo included)."""
-
-    def __init__(self, redact: Callable[[str], str]) -> None:
-        self.redact = redact
-        self.buf = ""
-
-    def push(self, text: str) -> str:
-        buf = self.buf + text
-        if len(buf) > HOLD_MAX:
-            cut = max(buf.rfind("\n"), buf.rfind(" ")) + 1 or len(buf)
-        else:
-            match = _TAIL.search(buf)
-            cut = match.start() if match else len(buf)
-        self.buf = buf[cut:]
-        return self.redact(buf[:cut]) if cut else ""
-
-    def drain(self) -> str:
-        buf, self.buf = self.buf, ""
-        return self.redact(buf) if buf else ""

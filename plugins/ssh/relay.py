@@ -21,6 +21,7 @@ import gevent
 import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 
+from plugins.ssh.carry import HOLD_SECONDS, LiveStream
 from plugins.ssh.upstream import exit_signal
 
 log = logging.getLogger("bastion.ssh")
@@ -46,24 +47,42 @@ def send_all(send: Callable[[Any], int], data: bytes | memoryview) -> None:
 
 
 def pump(recv: Callable[[int], bytes], send: Callable[[Any], int], hook: Hook | None = None,
-         transform: Callable[[bytes], bytes] | None = None) -> int:
+         live: LiveStream | None = None) -> int:
     """Copy until EOF on ``recv`` or until ``send``'s channel is gone; returns bytes copied.
-    ``transform`` (live masking) rewrites what the receiver sees; ``hook`` sees the original."""
+    ``live`` (live masking) rewrites what the receiver sees; ``hook`` sees the original.
+    What ``live`` holds back is sent once the source has been quiet for HOLD_SECONDS, or
+    at its end."""
     total = 0
-    while True:
-        try:
-            data = recv(CHUNK)
-        except (OSError, EOFError, paramiko.SSHException):
-            return total
-        if not data:
-            return total
-        if hook is not None:
-            hook(data)
-        try:
-            send_all(send, transform(data) if transform is not None else data)
-        except (OSError, EOFError, ChannelGone, paramiko.SSHException):
-            return total
-        total += len(data)
+    try:
+        while True:
+            try:
+                data = _recv(recv, live)
+            except (OSError, EOFError, paramiko.SSHException):
+                data = b""
+            if data is None:  # quiet: what is held can no longer grow
+                assert live is not None
+                send_all(send, live.drain())
+                continue
+            if not data:
+                if live is not None and live.holding:
+                    send_all(send, live.drain())
+                return total
+            if hook is not None:
+                hook(data)
+            send_all(send, live.push(data) if live is not None else data)
+            total += len(data)
+    except (OSError, EOFError, ChannelGone, paramiko.SSHException):
+        return total
+
+
+def _recv(recv: Callable[[int], bytes], live: LiveStream | None) -> bytes | None:
+    """The next chunk; None if ``live`` holds something and nothing came for HOLD_SECONDS."""
+    if live is None or not live.holding:
+        return recv(CHUNK)
+    # Interrupting paramiko's wait is safe: it takes data out of its buffer only after.
+    with gevent.Timeout(HOLD_SECONDS, False):
+        return recv(CHUNK)
+    return None
 
 
 @dataclass
@@ -110,7 +129,7 @@ def bridge_session(client: paramiko.Channel, up: paramiko.Channel, *, on_input: 
                    on_output: Hook | None = None, on_stderr: Hook | None = None,
                    to_upstream: Callable[[], int] | None = None,
                    to_client: Callable[[], int] | None = None,
-                   transform: Callable[[bytes], bytes] | None = None) -> ExitInfo:
+                   live: Callable[[], LiveStream] | None = None) -> ExitInfo:
     """Relay a session channel (shell, exec, subsystem) until the target side ends."""
     info = ExitInfo()
 
@@ -127,8 +146,8 @@ def bridge_session(client: paramiko.Channel, up: paramiko.Channel, *, on_input: 
         _quietly(client.close)
 
     g_in = gevent.spawn(inbound)
-    g_out = gevent.spawn(to_client or (lambda: pump(up.recv, client.send, on_output, transform)))
-    g_err = gevent.spawn(pump, up.recv_stderr, client.send_stderr, on_stderr, transform)
+    g_out = gevent.spawn(to_client or (lambda: pump(up.recv, client.send, on_output, live and live())))
+    g_err = gevent.spawn(pump, up.recv_stderr, client.send_stderr, on_stderr, live and live())
     for greenlet in (g_in, g_out, g_err):
         greenlet.link_exception(failed)
     g_watch = gevent.spawn(_close_when_closed, client, up)

@@ -12,6 +12,7 @@ from typing import Any
 from bastion.context import PluginContext
 from bastion.core.contracts import AuditEvent, redact
 from bastion.core.types import Decision, Event, Session, Verdict
+from plugins.ssh.carry import LiveStream
 from plugins.ssh.options import SSHOptions
 
 log = logging.getLogger("bastion.ssh")
@@ -84,21 +85,35 @@ class SSHSession:
         return result
 
     def live_masker(self) -> Callable[[bytes], bytes] | None:
-        """Masking of output shown to the user (masking rules in scope), or None if none apply.
-        Values split across two SSH packets can escape it (documented in docs/masking.md)."""
+        """Masking of one chunk shown to the user (masking rules in scope), or None if none
+        apply. For data whose chunks must keep their length (SFTP reads); streams use
+        :meth:`live_streams`."""
+        mask = self._live_text_mask()
+        if mask is None:
+            return None
+        return lambda data: mask(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+
+    def live_streams(self) -> Callable[[], LiveStream] | None:
+        """A new live masker per output stream (values cut across SSH packets are masked
+        whole), or None if no masking rule is in scope."""
+        mask = self._live_text_mask()
+        if mask is None:
+            return None
+        return lambda: LiveStream(mask)
+
+    def _live_text_mask(self) -> Callable[[str], str] | None:
         maskers = [m for m in self.ctx.maskers if m.masks_output(self.session)]
         if not maskers:
             return None
         session = self.session
         counts = self.masked_output
 
-        def mask(data: bytes) -> bytes:
-            text = data.decode("utf-8", errors="surrogateescape")
+        def mask(text: str) -> str:
             for masker in maskers:
                 text, found = masker.mask_output(session, text)
                 for key, n in found.items():
                     counts[key] = counts.get(key, 0) + n
-            return text.encode("utf-8", errors="surrogateescape")
+            return text
         return mask
 
     def redact(self, text: str) -> str:

@@ -4,6 +4,10 @@ every recording and audit record masked before storage whoever the user is."""
 from __future__ import annotations
 
 import json
+import subprocess
+import time
+
+import pytest
 
 from tests.integration.conftest import wait_for
 from tests.integration.ssh.terminal import Terminal
@@ -19,9 +23,34 @@ def test_exec_output_masked_live(ssh_env):
     assert ends and ends[-1]["data"]["masked_output"]["card"] >= 2
 
 
-def test_exempt_group_sees_clear_output_but_storage_is_masked(ssh_env):
-    import subprocess
+@pytest.mark.parametrize("pause", ["0", "0.005"])
+def test_a_value_written_in_two_pieces_is_masked_whole(ssh_env, pause):
+    # Two writes (the second after a pause) reach the bastion as two SSH packets.
+    res = ssh_env.ssh("ssh-host", f"printf 'paid with 4111 1111 '; sleep {pause}; printf '1111 1111 ok\\n'; "
+                                  f"printf 'card 41111111' >&2; sleep {pause}; printf '11111111\\n' >&2")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == b"paid with **** **** **** 1111 ok\n"
+    assert res.stderr == b"card ************1111\n"
 
+
+def test_output_that_could_still_grow_is_shown_while_the_command_runs(ssh_env):
+    # "4111" could be the start of a card: it is held back, then shown once nothing follows.
+    proc = subprocess.Popen(ssh_env.ssh_argv("ssh-host", "printf 'waiting for 4111'; sleep 8; echo ' done'"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        started, first = time.monotonic(), b""
+        while len(first) < 16 and time.monotonic() - started < 30:
+            first += proc.stdout.read1(100)
+        assert first == b"waiting for 4111" and time.monotonic() - started < 6
+        rest, _ = proc.communicate(timeout=30)
+        assert rest == b" done\n"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_exempt_group_sees_clear_output_but_storage_is_masked(ssh_env):
     token = ssh_env.token("alice", ("ops", "pci"))
     argv = ["sshpass", "-p", token, *[a for a in ssh_env.ssh_argv("ssh-host", key=None, batch=False)],
             "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password",
@@ -63,7 +92,6 @@ def test_recording_is_masked(ssh_env):
 def test_sftp_text_reads_masked_binary_untouched(ssh_env, sshd, tmp_path):
     import os
     import shutil
-    import subprocess
 
     text = "".join(f"line {i}: customer card {CARD}, thanks\n" for i in range(3000))  # ~150 KB, many reads
     blob = os.urandom(200_000) + CARD.encode()
