@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from bastion.audit import segments
 from bastion.audit.backends import BackendUnavailable, IndexBackend
+from bastion.audit.journal import STARTS
 from bastion.audit.recordings import output_documents
 from bastion.audit.schema import SessionInfo, document
 from bastion.audit.state import IndexState, node_id
@@ -97,6 +98,8 @@ class Indexer:
         started: dict[str, SessionInfo] = {}
         for record in records:
             event = record["event"]
+            if event["type"] in STARTS:
+                continue  # its outcome record (or the one recovered after a crash) says it all
             sid = str(event.get("session_id") or "")
             if event["type"] == "session.start" and sid:
                 started[sid] = SessionInfo.from_start(event.get("data") or {})

@@ -116,14 +116,17 @@ class Journal:
         return self.rotate_daily and int(at // DAY) != self._day
 
     def _rotate(self) -> None:
+        self._sync()  # an append made with sync=False must not move into a segment unsynced
         self._fh.close()
         os.rename(self.path, self.dir / seg.segment_name(self._active_first))
         self._fh = open(self.path, "ab")  # noqa: SIM115
         _fsync_dir(self.dir)
         self._size, self._active_first = 0, 0
 
-    def append(self, event: dict[str, Any]) -> int:
-        """Write one event durably; returns its sequence number."""
+    def append(self, event: dict[str, Any], sync: bool = True) -> int:
+        """Write one event (durably unless ``sync`` is False: then the next synced append
+        makes it durable, and a crash of the process alone never loses it); returns its
+        sequence number."""
         with self._lock:
             at = float(event.get("at") or time.time())
             if self._should_rotate(at):
@@ -134,7 +137,7 @@ class Journal:
                               sort_keys=True, separators=(",", ":"), default=str).encode() + b"\n"
             self._fh.write(line)
             self._fh.flush()
-            if self.fsync:
+            if self.fsync and sync:
                 os.fsync(self._fh.fileno())
             self.seq, self.prev = seq, digest
             self._size += len(line)
@@ -143,8 +146,13 @@ class Journal:
                 self._active_first = seq
             return seq
 
+    def _sync(self) -> None:
+        if self.fsync and not self._fh.closed:
+            os.fsync(self._fh.fileno())
+
     def close(self) -> None:
         with self._lock:
+            self._sync()
             self._fh.close()
 
 
@@ -223,6 +231,10 @@ def prune(directory: Path, retention_days: int, indexed_seq: int | None, now: fl
     return deleted
 
 
+STARTS = {"query.start": "query", "command.start": "command"}
+"""Records written before a statement or command runs, and the type of their outcome."""
+
+
 class JournalSink:
     """The ``journal`` entry point of ``bastion.sinks``."""
 
@@ -234,28 +246,55 @@ class JournalSink:
         cfg = ctx.settings.config.audit
         self.journal = Journal(cfg.journal_dir, fsync=cfg.fsync, rotate_bytes=cfg.rotate_bytes,
                                rotate_daily=cfg.rotate_daily)
+        self._started: dict[tuple[str, str], None] = {}
+        """Statements and commands whose start record is durable and whose outcome is due."""
 
     def close_orphans(self) -> None:
-        """Sessions this node started but never ended (the process was killed): no session
-        survives a restart, so record their end now — the audit never shows a ghost session."""
-        open_sessions: dict[str, dict[str, Any]] = {}
+        """Sessions, statements and commands this node started but never ended (the process
+        was killed): none survives a restart, so record their end now — the audit never
+        shows a ghost session, and a statement that was running says its outcome is unknown."""
+        sessions: dict[str, dict[str, Any]] = {}
+        running: dict[tuple[str, str], dict[str, Any]] = {}
         for segment in seg.list_segments(self.journal.dir)[-2:]:  # rotation is rare inside a session
             for record in seg.iter_all_segment(segment.path):
                 event = record.get("event", {})
-                if event.get("type") == "session.start":
-                    open_sessions[event["session_id"]] = event
-                elif event.get("type") == "session.end":
-                    open_sessions.pop(event.get("session_id", ""), None)
-        for session_id, start in open_sessions.items():
+                type_, sid = event.get("type"), str(event.get("session_id") or "")
+                key = (sid, str((event.get("data") or {}).get("event_id", "")))
+                if type_ == "session.start":
+                    sessions[sid] = event
+                elif type_ == "session.end":
+                    sessions.pop(sid, None)
+                elif type_ in STARTS:
+                    running[key] = event
+                elif type_ in STARTS.values():
+                    running.pop(key, None)
+        for (sid, _), start in running.items():
             self.journal.append(asdict(AuditEvent(
-                type="session.end", session_id=session_id, at=time.time(),
+                type=STARTS[start["type"]], session_id=sid, at=time.time(),
+                data={**start.get("data", {}), "verdict": "allow", "recovered": True, "started_at": start.get("at"),
+                      "error": "outcome unknown: the bastion stopped while it ran (crash or kill)"})))
+        for sid, start in sessions.items():
+            self.journal.append(asdict(AuditEvent(
+                type="session.end", session_id=sid, at=time.time(),
                 data={"reason": "bastion stopped without closing the session (crash or kill)",
                       "recovered": True, "started_at": start.get("at")})))
-        if open_sessions:
-            log.warning("closed %d session(s) left open by a previous run", len(open_sessions))
+        if sessions or running:
+            log.warning("closed %d session(s) and %d statement(s) or command(s) left open by a previous run",
+                        len(sessions), len(running))
 
     def emit(self, event: AuditEvent) -> None:
-        self.journal.append(asdict(event))
+        key = (event.session_id, str(event.data.get("event_id", "")))
+        if event.type in STARTS:
+            self.journal.append(asdict(event))
+            if len(self._started) >= 100_000:  # outcomes lost with their session: forget the oldest
+                self._started.pop(next(iter(self._started)))
+            self._started[key] = None
+        elif event.type in STARTS.values() and key in self._started:
+            # Its start is durable; the next synced append (every start is one) covers it.
+            del self._started[key]
+            self.journal.append(asdict(event), sync=False)
+        else:
+            self.journal.append(asdict(event))
 
     def close(self) -> None:
         self.journal.close()

@@ -73,13 +73,15 @@ def query(s: MySQLSession, seq: int, payload: bytes) -> None:
         kill_other(s, seq, sql, *kill)
         return
     decision, event = relay.judge(s, sql, "query")
-    if decision.verdict is not Verdict.ALLOW:
+    masked = s.announce(event.id, sql, "query") if decision.verdict is Verdict.ALLOW else None
+    if masked is None:
+        decision = AuditGate(s.ctx).refusal() or decision
         relay.refuse(s, seq, decision, event.id)
         s.audit_statement(event.id, sql, "query", decision, started)
         return
     result = forward(s, payload, COM_QUERY)
     _track_schema(s, sql, result)
-    s.audit_statement(event.id, sql, "query", decision, started, result)
+    s.audit_statement(event.id, sql, "query", decision, started, result, masked=masked)
 
 
 def _track_schema(s: MySQLSession, sql: str, result: relay.Result) -> None:

@@ -90,9 +90,20 @@ class MySQLSession:
             log.info("statement %s", decision.verdict.name.lower(),
                      extra={"session_id": self.session.id, "event_id": event.id, "rule": decision.rule})
 
+    def announce(self, event_id: str, sql: str, command: str) -> tuple[str, dict[str, int]] | None:
+        """Record that an allowed statement is about to run (``query.start``) before it is
+        sent upstream, so a statement never runs without a durable record even if the
+        bastion dies before its reply. Returns the masked text (for the outcome record), or
+        None if the audit trail could not write it: the statement must not run."""
+        masked = self.redact(sql)
+        self.emit("query.start", {"event_id": event_id, "protocol": "mysql", "command": command,
+                                  "statement": masked[0], "schema": self.schema})
+        return masked if self.ctx.audit_failure is None else None
+
     def audit_statement(self, event_id: str, sql: str, command: str, decision: Decision,
-                        started: float, result: Any = None, audit: tuple[Decision, ...] = ()) -> None:
-        text, found = self.redact(sql)
+                        started: float, result: Any = None, audit: tuple[Decision, ...] = (),
+                        masked: tuple[str, dict[str, int]] | None = None) -> None:
+        text, found = masked or self.redact(sql)
         data: dict[str, Any] = {
             "event_id": event_id, "protocol": "mysql", "command": command, "statement": text,
             "schema": self.schema, "verdict": decision.verdict.name.lower(), "rule": decision.rule,

@@ -17,6 +17,7 @@ from typing import Any
 
 import paramiko
 
+from bastion.context import AuditGate
 from bastion.core.types import Command, Decision, Event, FileOp, Forward, Verdict
 from plugins.ssh.commands import CommandDetector
 from plugins.ssh.options import forward_allowed
@@ -140,6 +141,11 @@ def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, numb
     sess.commands += 1
     base: dict[str, Any] = {"event_id": event.id, "mode": "exec", "line": sess.redact(line), "channel": number,
                             **({"scp": {"op": scp.op, "path": scp.path, "recursive": scp.recursive}} if scp else {})}
+    if decision.verdict is Verdict.ALLOW:
+        # Recorded before it runs: a command never runs without a durable record, even if
+        # the bastion dies before it ends; if that record cannot be written, it does not run.
+        sess.emit("command.start", base)
+        decision = AuditGate(sess.ctx).refusal() or decision
     if decision.verdict is not Verdict.ALLOW:
         text = denial_text("file transfer" if scp and isinstance(event, FileOp) else "command", decision, event)
         _refuse_channel(chan, text, DENIED_STATUS, req.pty is not None, scp_refusal(text) if scp else b"")

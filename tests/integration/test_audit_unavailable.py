@@ -13,6 +13,7 @@ import mysql.connector
 import pymysql
 import pytest
 
+from bastion.audit.segments import iter_all_segment, list_segments
 from bastion.demo.services import free_port
 from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config, write_config
 from tests.integration.conftest import start_bastion, stop_bastion
@@ -41,6 +42,10 @@ def fragile(tmp_path, mariadb):
         stop_bastion(b)
 
 
+def journal_events(directory) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [r["event"] for segment in list_segments(directory) for r in iter_all_segment(segment.path)]
+
+
 def rows(mariadb) -> int:  # type: ignore[no-untyped-def]
     with direct_conn(mariadb) as conn, conn.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM audit_down")
@@ -56,7 +61,7 @@ def test_statements_and_sessions_refused_once_the_journal_cannot_write(fragile, 
     prepared.execute("SELECT COUNT(*) FROM audit_down WHERE id > ?", (0,))
     assert prepared.fetchall() == [(0,)]
 
-    with pymysql_conn(b, token) as conn, conn.cursor() as cur:
+    with pymysql_conn(b, token, autocommit=True) as conn, conn.cursor() as cur:
         journal_dir.rename(journal_dir.with_name("audit-moved"))
         refused_at = None
         for i in range(1, 200):
@@ -67,8 +72,13 @@ def test_statements_and_sessions_refused_once_the_journal_cannot_write(fragile, 
                 refused_at = i
                 break
         assert refused_at is not None, "the journal never failed"
-        # the statement whose record could not be written had run; none after it did
+        # Every statement that ran had its start recorded before it went upstream; the one
+        # whose record could not be written (or the next, if an outcome record failed) did not run.
         assert rows(mariadb) == refused_at - 1
+        started = {e["data"]["statement"] for e in journal_events(journal_dir.with_name("audit-moved"))
+                   if e["type"] == "query.start"}
+        assert {f"INSERT INTO audit_down VALUES ({i})" for i in range(1, refused_at)} <= started
+        assert f"INSERT INTO audit_down VALUES ({refused_at})" not in started
         for sql in ("SELECT 1", f"INSERT INTO audit_down VALUES ({refused_at})"):
             with pytest.raises(pymysql.err.MySQLError) as info:
                 cur.execute(sql)

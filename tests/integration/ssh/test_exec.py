@@ -42,6 +42,25 @@ def test_exec_is_audited_with_output_excerpt(ssh_env):
     assert start[0]["data"]["auth"] == "publickey"
 
 
+def test_a_command_is_on_record_before_it_runs(ssh_env):
+    import subprocess
+
+    proc = subprocess.Popen(ssh_env.ssh_argv("ssh-host", "sleep 3; echo ahead-marker"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        start = wait_for(lambda: [e for e in ssh_env.journal("command.start")
+                                  if "ahead-marker" in e["data"]["line"]])
+        assert start and proc.poll() is None  # recorded while it still runs
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert out == b"ahead-marker\n"
+    event_id = start[0]["data"]["event_id"]
+    outcome = wait_for(lambda: [e for e in ssh_env.journal("command") if e["data"]["event_id"] == event_id])
+    assert outcome[0]["data"]["exit_status"] == 0 and outcome[0]["data"]["line"] == start[0]["data"]["line"]
+
+
 def test_upstream_password_credential(ssh_env):
     res = ssh_env.ssh("ssh-pw", "whoami")
     assert res.returncode == 0 and res.stdout == b"bastiontest\n", res.stderr
