@@ -33,16 +33,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +53,10 @@ from bastion.config.model import TLSConfig  # noqa: E402
 from bastion.demo.services import MariaDB  # noqa: E402
 from bastion.demo.stack import Stack, start_stack  # noqa: E402
 from bastion.runtime.tls import ensure_certificate  # noqa: E402
-from bench.reference import TCPProxy, busy_share, cpu_times  # noqa: E402
+from bench.reference import TCPProxy  # noqa: E402
+from bench.sysbench import TABLE_SIZE, TABLES, Endpoint, SysbenchResult, summarise, sysbench  # noqa: E402
+from bench.topology import Topology, busy_share, cpu_ticks, cpu_times, pin, topologies  # noqa: E402
 
-TABLES, TABLE_SIZE = 4, 10_000
 WIDE_ROWS, WIDE_BYTES = 100_000, 1024
 NARROW_ROWS = 1_000_000
 TARGET = 0.6
@@ -78,100 +76,6 @@ class BenchMariaDB(MariaDB):
         if argv and argv[0].endswith("mariadbd"):
             argv = [*argv, f"--ssl-ca={self.client_ca}", "--max-connections=500"]
         super().spawn(argv, extra_env)
-
-
-@dataclass
-class Endpoint:
-    name: str
-    port: int
-    user: str
-    password: str
-
-
-@dataclass
-class SysbenchResult:
-    qps: float = 0.0
-    queries: int = 0
-    errors: int = 0
-    latency: dict[str, float] = field(default_factory=dict)
-    cpu_us: tuple[float, float] = (0.0, 0.0)
-    """The proxy's CPU per statement (user, system), measured around a run through it."""
-    busy: tuple[float, float] = (0.0, 0.0)
-    """Share of time busy during the run: MariaDB and sysbench's CPUs, the proxy's CPUs."""
-
-
-@dataclass(frozen=True)
-class Topology:
-    """Where the processes run. ``shared``: everything on every CPU. ``dedicated``: the
-    bastion on a CPU of its own (as a gateway is deployed: not on the database host, not
-    on the client's), MariaDB and sysbench on the others, for the direct path too."""
-
-    name: str
-    bastion: set[int] | None = None
-    rest: set[int] | None = None
-
-    def describe(self) -> str:
-        if self.bastion is None:
-            return f"shared: bastion, MariaDB and sysbench on all {len(os.sched_getaffinity(0))} CPUs"
-        return (f"dedicated: bastion on CPU {_cpus(self.bastion)}, MariaDB and sysbench on CPU {_cpus(self.rest)}")
-
-
-def _cpus(cpus: set[int] | None) -> str:
-    return ",".join(map(str, sorted(cpus or ())))
-
-
-def topologies(choice: str) -> list[Topology]:
-    cpus = sorted(os.sched_getaffinity(0))
-    shared = Topology("shared")
-    if len(cpus) < 2:
-        return [shared]
-    # One CPU for the bastion: a bastion process uses one core (more would sit idle).
-    dedicated = Topology("dedicated", {cpus[-1]}, set(cpus[:-1]))
-    return {"shared": [shared], "dedicated": [dedicated], "both": [shared, dedicated]}[choice]
-
-
-def pin(pid: int, cpus: set[int] | None) -> None:
-    """Pin every thread of ``pid`` (None: all CPUs again)."""
-    target = cpus or set(os.sched_getaffinity(0))
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            os.sched_setaffinity(int(task.name), target)
-        except OSError:
-            pass  # a thread that just ended
-
-
-def cpu_ticks(pid: int) -> tuple[int, int]:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]), int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-
-
-def sysbench(cwd: Path, ep: Endpoint, threads: int, seconds: int, cpus: set[int] | None = None) -> SysbenchResult:
-    pin = ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus else []
-    res = subprocess.run(
-        [*pin, "sysbench", "oltp_point_select", "--mysql-host=127.0.0.1", f"--mysql-port={ep.port}",
-         f"--mysql-user={ep.user}", f"--mysql-password={ep.password}", "--mysql-db=sbtest", "--mysql-ssl=on",
-         f"--tables={TABLES}", f"--table-size={TABLE_SIZE}", f"--threads={threads}", f"--time={seconds}",
-         "--db-ps-mode=auto", "--mysql-ignore-errors=none", "--histogram=on", "run"],
-        cwd=cwd, capture_output=True, text=True, timeout=seconds + 120)
-    if res.returncode != 0:
-        raise RuntimeError(f"sysbench via {ep.name} failed:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
-    out = SysbenchResult()
-    found = re.search(r"queries:\s+(\d+)\s+\(([\d.]+) per sec", res.stdout)
-    out.queries, out.qps = (int(found.group(1)), float(found.group(2))) if found else (0, 0.0)
-    found = re.search(r"ignored errors:\s+(\d+)", res.stdout)
-    out.errors = int(found.group(1)) if found else 0
-    found = re.search(r"avg:\s+([\d.]+)", res.stdout)
-    out.latency["avg"] = float(found.group(1)) if found else 0.0
-    buckets = [(float(v), int(n)) for v, n in re.findall(r"^\s*([\d.]+)\s+\|\**\s+(\d+)\s*$", res.stdout, re.M)]
-    total = sum(n for _, n in buckets)
-    for label, p in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
-        seen = 0
-        for value, n in buckets:
-            seen += n
-            if seen >= p * total:
-                out.latency[label] = value
-                break
-    return out
 
 
 def pymysql_stream(ep: Endpoint, sql: str) -> tuple[float, int, int]:
@@ -276,20 +180,6 @@ def point_selects(tls_dir: Path, eps: list[Endpoint], proxies: dict[str, int], d
         for pid in (*proxies.values(), db_pid):
             pin(pid, None)
     return runs
-
-
-def summarise(runs: list[SysbenchResult]) -> dict[str, Any]:
-    return {
-        "qps": statistics.median(r.qps for r in runs),
-        "qps_runs": [r.qps for r in runs],
-        "errors": sum(r.errors for r in runs),
-        **{f"latency_{k}_ms": statistics.median(r.latency.get(k, 0.0) for r in runs)
-           for k in ("avg", "p50", "p95", "p99")},
-        "proxy_cpu_us_user": statistics.median(r.cpu_us[0] for r in runs),
-        "proxy_cpu_us_system": statistics.median(r.cpu_us[1] for r in runs),
-        "busy_db_cpus": statistics.median(r.busy[0] for r in runs),
-        "busy_proxy_cpus": statistics.median(r.busy[1] for r in runs),
-    }
 
 
 def streams(eps: list[Endpoint]) -> dict[str, dict[str, float]]:

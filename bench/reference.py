@@ -12,7 +12,6 @@ bastion is measured against both.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -65,24 +64,3 @@ class TCPProxy:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-def cpu_times() -> dict[int, tuple[int, int]]:
-    """Per CPU: (busy, idle) jiffies since boot, from /proc/stat."""
-    out: dict[int, tuple[int, int]] = {}
-    for line in Path("/proc/stat").read_text().splitlines():
-        name, *values = line.split()
-        if name.startswith("cpu") and name != "cpu":
-            v = [int(x) for x in values]
-            idle = v[3] + v[4]  # idle + iowait
-            out[int(name[3:])] = (sum(v[:8]) - idle, idle)
-    return out
-
-
-def busy_share(before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]],
-               cpus: set[int] | None) -> float:
-    """Share of the time ``cpus`` (None: all) were busy between two ``cpu_times``."""
-    chosen = cpus if cpus is not None else set(os.sched_getaffinity(0))
-    busy = sum(after[c][0] - before[c][0] for c in chosen)
-    idle = sum(after[c][1] - before[c][1] for c in chosen)
-    return busy / (busy + idle) if busy + idle else 0.0
