@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,21 @@ def canonical(event: dict[str, Any]) -> bytes:
 
 def chain_hash(prev: str, event: dict[str, Any]) -> str:
     return hashlib.sha256(prev.encode() + canonical(event)).hexdigest()
+
+
+def record_line(seq: int, prev: str, event: dict[str, Any]) -> tuple[bytes, str]:
+    """The journal line of ``event`` and its hash. The event is serialised once: the line
+    is exactly ``json.dumps({"seq", "prev", "hash", "event"}, sort_keys=True, compact)``,
+    whose ``event`` member is the canonical JSON the hash covers."""
+    body = canonical(event)
+    digest = hashlib.sha256(prev.encode() + body).hexdigest()
+    return b'{"event":%s,"hash":"%s","prev":"%s","seq":%d}\n' % (body, digest.encode(), prev.encode(), seq), digest
+
+
+def event_dict(event: AuditEvent) -> dict[str, Any]:
+    """``dataclasses.asdict`` without its deep copy (the event is serialised at once)."""
+    return {"type": event.type, "session_id": event.session_id, "at": event.at, "data": dict(event.data),
+            "id": event.id, "schema": event.schema}
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -132,9 +147,7 @@ class Journal:
             if self._should_rotate(at):
                 self._rotate()
             seq = self.seq + 1
-            digest = chain_hash(self.prev, event)
-            line = json.dumps({"seq": seq, "prev": self.prev, "hash": digest, "event": event},
-                              sort_keys=True, separators=(",", ":"), default=str).encode() + b"\n"
+            line, digest = record_line(seq, self.prev, event)
             self._fh.write(line)
             self._fh.flush()
             if self.fsync and sync:
@@ -269,12 +282,12 @@ class JournalSink:
                 elif type_ in STARTS.values():
                     running.pop(key, None)
         for (sid, _), start in running.items():
-            self.journal.append(asdict(AuditEvent(
+            self.journal.append(event_dict(AuditEvent(
                 type=STARTS[start["type"]], session_id=sid, at=time.time(),
                 data={**start.get("data", {}), "verdict": "allow", "recovered": True, "started_at": start.get("at"),
                       "error": "outcome unknown: the bastion stopped while it ran (crash or kill)"})))
         for sid, start in sessions.items():
-            self.journal.append(asdict(AuditEvent(
+            self.journal.append(event_dict(AuditEvent(
                 type="session.end", session_id=sid, at=time.time(),
                 data={"reason": "bastion stopped without closing the session (crash or kill)",
                       "recovered": True, "started_at": start.get("at")})))
@@ -285,16 +298,16 @@ class JournalSink:
     def emit(self, event: AuditEvent) -> None:
         key = (event.session_id, str(event.data.get("event_id", "")))
         if event.type in STARTS:
-            self.journal.append(asdict(event))
+            self.journal.append(event_dict(event))
             if len(self._started) >= 100_000:  # outcomes lost with their session: forget the oldest
                 self._started.pop(next(iter(self._started)))
             self._started[key] = None
         elif event.type in STARTS.values() and key in self._started:
             # Its start is durable; the next synced append (every start is one) covers it.
             del self._started[key]
-            self.journal.append(asdict(event), sync=False)
+            self.journal.append(event_dict(event), sync=False)
         else:
-            self.journal.append(asdict(event))
+            self.journal.append(event_dict(event))
 
     def close(self) -> None:
         self.journal.close()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import time
 
+import pytest
+
 from bastion.audit import segments
-from bastion.audit.journal import GENESIS, Journal, prune, verify
+from bastion.audit.journal import GENESIS, Journal, chain_hash, event_dict, prune, record_line, verify
+from bastion.core.contracts import AuditEvent
 
 
 def event(i: int, at: float | None = None) -> dict:
@@ -139,3 +144,35 @@ def test_partial_line_being_written_is_not_consumed(tmp_path):
     records, pos, torn = segments.read_from(tmp_path, segments.Position(), 100)
     assert [r["seq"] for r in records] == [1, 2] and torn == 0
     assert segments.last_record(tmp_path / "journal.jsonl")["seq"] == 2
+
+
+EVENTS = [
+    AuditEvent("query", "s1", 1.5, {"statement": "SELECT 'é', \"q\"", "rows": 3, "masked": {"card": 1},
+                                     "would": ["r1", "r2"], "error": None}),
+    AuditEvent("session.start", "", 1700000000.123456, {"groups": ("dba", "ops"), "nested": {"b": 1, "a": [1.5]}}),
+    AuditEvent("command", "s2", 2.0, {"line": "printf '\\x00\\udcff'", "output": "\u2603\n"}, id="e1", schema=2),
+]
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_a_line_is_what_one_json_dump_of_the_record_would_be(event):
+    record = event_dict(event)
+    assert record == dataclasses.asdict(event)
+    line, digest = record_line(7, "ab" * 32, record)
+    expected = json.dumps({"seq": 7, "prev": "ab" * 32, "hash": chain_hash("ab" * 32, record), "event": record},
+                          sort_keys=True, separators=(",", ":"), default=str).encode() + b"\n"
+    assert line == expected and digest == chain_hash("ab" * 32, record)
+
+
+def test_an_unsynced_append_is_synced_by_close_and_before_rotation(tmp_path, monkeypatch):
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    journal = Journal(tmp_path, fsync=True, rotate_bytes=300)
+    journal.append({"type": "a", "data": {"x": "y" * 200}}, sync=False)
+    assert not synced
+    journal.append({"type": "b", "data": {}}, sync=False)  # rotates first: the segment is synced
+    assert synced
+    synced.clear()
+    journal.close()
+    assert synced
