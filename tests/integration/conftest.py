@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,6 +89,26 @@ def start_bastion(workdir: Path, config: dict[str, object]) -> BastionProc:
         raise RuntimeError(f"bastion did not start:\n{log.read_text()[-3000:]}")
     ready = json.loads(line)
     return BastionProc(proc, path, workdir, ready["ports"], log)
+
+
+def journal_events(directory: Path) -> list[dict[str, Any]]:
+    """Every complete audit event in a journal directory, in order (all segments)."""
+    from bastion.audit.segments import iter_all_segment, list_segments
+
+    return [r["event"] for segment in list_segments(directory) for r in iter_all_segment(segment.path)]
+
+
+def mysql_bastion_config(workdir: Path, mariadb: MariaDB) -> dict[str, Any]:
+    """A MySQL-only demo configuration for a bastion of a test's own, its upstream
+    credentials already in the vault; start it with :func:`start_bastion` (after changes)."""
+    ports = {"web": free_port(), "mysql": free_port()}
+    config = demo_config(workdir, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports, protocols={"mysql"},
+                         sp_base_url="http://127.0.0.1")
+    path = write_config(workdir / "bastion.yaml", config)
+    for account, (_u, password, _g) in UPSTREAM_ACCOUNTS.items():
+        subprocess.run([sys.executable, "-m", "bastion.cli", "credentials", "set", f"shop-db/{account}",
+                        "--config", str(path)], input=password.encode(), check=True, capture_output=True, cwd=ROOT)
+    return config
 
 
 def stop_bastion(b: BastionProc) -> int:

@@ -7,33 +7,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from pathlib import Path
-from typing import Any
 
 import pymysql
 import pytest
 
-from bastion.audit.segments import iter_all_segment, list_segments
-from bastion.demo.services import free_port
-from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config, write_config
-from tests.integration.conftest import start_bastion, stop_bastion, wait_for
+from tests.integration.conftest import journal_events, mysql_bastion_config, start_bastion, stop_bastion, wait_for
 from tests.integration.mysql.clients import pymysql_conn
-
-
-def journal(directory: Path) -> list[dict[str, Any]]:
-    return [r["event"] for segment in list_segments(directory) for r in iter_all_segment(segment.path)]
 
 
 @pytest.fixture()
 def setup(tmp_path, mariadb):
-    ports = {"web": free_port(), "mysql": free_port()}
-    config = demo_config(tmp_path, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports, protocols={"mysql"},
-                         sp_base_url="http://127.0.0.1")
-    path = write_config(tmp_path / "bastion.yaml", config)
-    for account, (_u, password, _g) in UPSTREAM_ACCOUNTS.items():
-        subprocess.run([sys.executable, "-m", "bastion.cli", "credentials", "set", f"shop-db/{account}",
-                        "--config", str(path)], input=password.encode(), check=True, capture_output=True)
-    return tmp_path, config
+    return tmp_path, mysql_bastion_config(tmp_path, mariadb)
 
 
 def test_a_statement_running_when_the_bastion_is_killed_is_on_record(setup):
@@ -44,28 +28,28 @@ def test_a_statement_running_when_the_bastion_is_killed_is_on_record(setup):
         conn = pymysql_conn(b, b.token("alice", "dba"))
         running = threading.Thread(target=lambda: _quietly(conn, "SELECT SLEEP(5) AS crash_marker"), daemon=True)
         running.start()
-        start = wait_for(lambda: [e for e in journal(journal_dir)
+        start = wait_for(lambda: [e for e in journal_events(journal_dir)
                                   if e["type"] == "query.start" and "crash_marker" in e["data"]["statement"]])
         b.proc.kill()  # no clean stop: nothing more can be written by this process
         b.proc.wait()
     finally:
         stop_bastion(b)
     event_id, session_id = start[0]["data"]["event_id"], start[0]["session_id"]
-    assert not [e for e in journal(journal_dir) if e["type"] == "query" and e["data"]["event_id"] == event_id]
+    assert not [e for e in journal_events(journal_dir) if e["type"] == "query" and e["data"]["event_id"] == event_id]
 
     again = start_bastion(workdir, config)
     try:
-        outcome = wait_for(lambda: [e for e in journal(journal_dir)
+        outcome = wait_for(lambda: [e for e in journal_events(journal_dir)
                                     if e["type"] == "query" and e["data"].get("event_id") == event_id])
         data = outcome[0]["data"]
         assert data["recovered"] is True and data["verdict"] == "allow" and "outcome unknown" in data["error"]
         assert data["statement"] == "SELECT SLEEP(5) AS crash_marker" and data["started_at"] == start[0]["at"]
-        ends = [e for e in journal(journal_dir) if e["type"] == "session.end" and e["session_id"] == session_id]
+        ends = [e for e in journal_events(journal_dir) if e["type"] == "session.end" and e["session_id"] == session_id]
         assert len(ends) == 1 and ends[0]["data"]["recovered"] is True
         # a second restart finds nothing left open
         stop_bastion(again)
         again = start_bastion(workdir, config)
-        assert len([e for e in journal(journal_dir) if e["data"].get("recovered")]) == 2
+        assert len([e for e in journal_events(journal_dir) if e["data"].get("recovered")]) == 2
     finally:
         stop_bastion(again)
     assert subprocess.run([sys.executable, "-m", "bastion.cli", "audit", "verify", "--config",

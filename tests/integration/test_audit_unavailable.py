@@ -5,31 +5,20 @@ session is refused, nothing more reaches MariaDB, and the process lives on."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import urllib.request
 
 import mysql.connector
 import pymysql
 import pytest
 
-from bastion.audit.segments import iter_all_segment, list_segments
-from bastion.demo.services import free_port
-from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config, write_config
-from tests.integration.conftest import start_bastion, stop_bastion
+from tests.integration.conftest import journal_events, mysql_bastion_config, start_bastion, stop_bastion
 from tests.integration.mysql.clients import direct_conn, pymysql_conn
 
 
 @pytest.fixture()
 def fragile(tmp_path, mariadb):
-    ports = {"web": free_port(), "mysql": free_port()}
-    config = demo_config(tmp_path, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports, protocols={"mysql"},
-                         sp_base_url="http://127.0.0.1")
+    config = mysql_bastion_config(tmp_path, mariadb)
     config["audit"] = {**config["audit"], "rotate_bytes": 4096}  # rotation re-creates the file soon
-    path = write_config(tmp_path / "bastion.yaml", config)
-    for account, (_u, password, _g) in UPSTREAM_ACCOUNTS.items():
-        subprocess.run([sys.executable, "-m", "bastion.cli", "credentials", "set", f"shop-db/{account}",
-                        "--config", str(path)], input=password.encode(), check=True, capture_output=True)
     mariadb.sql("DROP TABLE IF EXISTS shop.audit_down; CREATE TABLE shop.audit_down (id INT PRIMARY KEY);")
     b = start_bastion(tmp_path, config)
     journal_dir = tmp_path / "var" / "audit"
@@ -40,10 +29,6 @@ def fragile(tmp_path, mariadb):
         if moved.exists() and not journal_dir.exists():
             moved.rename(journal_dir)
         stop_bastion(b)
-
-
-def journal_events(directory) -> list[dict]:  # type: ignore[no-untyped-def]
-    return [r["event"] for segment in list_segments(directory) for r in iter_all_segment(segment.path)]
 
 
 def rows(mariadb) -> int:  # type: ignore[no-untyped-def]

@@ -8,28 +8,15 @@ import time
 import pymysql
 import pytest
 
-from bastion.demo.services import free_port
-from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config
-from tests.integration.conftest import start_bastion, stop_bastion
+from tests.integration.conftest import mysql_bastion_config, start_bastion, stop_bastion
 from tests.integration.mysql.clients import pymysql_conn
 
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory, mariadb):
-    import subprocess
-    import sys
-
-    from bastion.demo.setup import write_config
-
     workdir = tmp_path_factory.mktemp("limited")
-    ports = {"web": free_port(), "mysql": free_port()}
-    config = demo_config(workdir, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports, protocols={"mysql"},
-                         sp_base_url="http://127.0.0.1")
+    config = mysql_bastion_config(workdir, mariadb)
     config["listeners"]["mysql"].update(max_connections=3, handshake_timeout=1.0, idle_timeout=1.5)
-    path = write_config(workdir / "bastion.yaml", config)
-    for account, (_u, password, _g) in UPSTREAM_ACCOUNTS.items():
-        subprocess.run([sys.executable, "-m", "bastion.cli", "credentials", "set", f"shop-db/{account}",
-                        "--config", str(path)], input=password.encode(), check=True, capture_output=True)
     b = start_bastion(workdir, config)
     yield b
     assert stop_bastion(b) == 0
