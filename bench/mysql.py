@@ -220,6 +220,8 @@ def main() -> int:
     ap.add_argument("--topology", choices=["shared", "dedicated", "both"], default="both",
                     help="shared: all processes on all CPUs; dedicated: the bastion on a CPU of its own")
     ap.add_argument("--audit-fsync", choices=["on", "off"], default="on")
+    ap.add_argument("--busy-poll-us", type=int, default=0,
+                    help="listeners.mysql.options.busy_poll_us of the bastion (0: off, the default)")
     ap.add_argument("--policy", choices=["allow-all", "demo"], default="allow-all",
                     help="allow-all: access stage only; demo: the demo's guardrails and masking rules too")
     ap.add_argument("--no-streams", action="store_true", help="point-selects only")
@@ -239,7 +241,8 @@ def main() -> int:
     tls_dir = client_tls_dir(work)
     db = BenchMariaDB(work / "mariadb", tls_dir / "client-cert.pem")
     started = time.monotonic()
-    stack = start_stack(work, db=db, allow_all=args.policy == "allow-all", audit={"fsync": args.audit_fsync == "on"})
+    stack = start_stack(work, db=db, allow_all=args.policy == "allow-all", audit={"fsync": args.audit_fsync == "on"},
+                        mysql_options={"busy_poll_us": args.busy_poll_us})
     proxy = None if args.no_reference or not TCPProxy.available() else TCPProxy(work / "haproxy", db.port)
     try:
         assert stack.bastion is not None and db.proc is not None
@@ -271,7 +274,7 @@ def main() -> int:
         if args.json:
             args.json.write_text(json.dumps({
                 "threads": args.threads, "seconds": args.seconds, "rounds": args.rounds,
-                "audit_fsync": args.audit_fsync, "policy": args.policy,
+                "audit_fsync": args.audit_fsync, "policy": args.policy, "busy_poll_us": args.busy_poll_us,
                 "topologies": {t.name: t.describe() for t in topos}, "point_select": point, "streams": flows},
                 indent=2))
         if args.profile:
@@ -294,7 +297,8 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
     threads = ",".join(map(str, args.threads))
     print(f"\nMySQL: bastion vs direct — sysbench oltp_point_select, {threads} threads, "
           f"{args.rounds} x {args.seconds} s per path (medians), TLS everywhere, {args.policy} policy, "
-          f"audit.fsync {args.audit_fsync}; haproxy: a C TCP proxy in the bastion's place (TLS end to end)")
+          f"audit.fsync {args.audit_fsync}, busy_poll_us {args.busy_poll_us}; "
+          "haproxy: a C TCP proxy in the bastion's place (TLS end to end)")
     print(f"{'':44} {'direct':>9} {'bastion':>9} {'ratio':>6} {'haproxy':>9} {'ratio':>6}")
     for topo, n in cases:
         case = point[case_key(topo, n)]

@@ -106,9 +106,10 @@ class Stack:
 
 def start_stack(workdir: Path, *, allow_all: bool = True, db: MariaDB | None = None,
                 audit: dict[str, Any] | None = None, env: dict[str, str] | None = None,
-                cli: list[str] | None = None) -> Stack:
+                cli: list[str] | None = None, mysql_options: dict[str, Any] | None = None) -> Stack:
     """Start MariaDB (seeded like the demo; ``db`` may be a configured, unstarted one) and
-    one bastion in front of it; ``audit`` overrides keys of the config's ``audit`` section."""
+    one bastion in front of it; ``audit`` overrides keys of the config's ``audit`` section,
+    ``mysql_options`` sets ``listeners.mysql.options``."""
     db = db or MariaDB(workdir / "mariadb")
     stack = Stack(workdir, db)
     try:
@@ -116,6 +117,9 @@ def start_stack(workdir: Path, *, allow_all: bool = True, db: MariaDB | None = N
         seed_mariadb(db)
         config = mysql_config(workdir / "bastion", db, allow_all=allow_all)
         config["audit"] = {**config["audit"], **(audit or {})}
+        if mysql_options:
+            config["listeners"]["mysql"]["options"] = {**config["listeners"]["mysql"].get("options", {}),
+                                                       **mysql_options}
         (workdir / "bastion").mkdir(parents=True, exist_ok=True)
         path = write_config(workdir / "bastion" / "bastion.yaml", config)
         store_credentials(path)

@@ -22,7 +22,7 @@ import gevent
 from bastion.context import PluginContext
 from bastion.core.selector import parse_username
 from bastion.core.types import Connect, Session, Verdict
-from bastion.runtime import metrics
+from bastion.runtime import busypoll, metrics
 from bastion.runtime.tls import ensure_certificate, server_context
 from plugins.mysql import commands, executions, relay
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, ErrPacket, OkPacket, RemoteProtocolError
@@ -35,6 +35,8 @@ from plugins.mysql.upstream import Upstream, UpstreamError, dial
 log = logging.getLogger("bastion.mysql")
 
 TARGET_OPTIONS = {"users", "connect_timeout"}
+LISTENER_OPTIONS = {"server_version", "busy_poll_us"}
+MAX_BUSY_POLL_US = 10_000
 
 
 class MySQLPlugin:
@@ -48,6 +50,21 @@ class MySQLPlugin:
         if not isinstance(users, dict) or not all(isinstance(v, str) for v in users.values()):
             problems.append("users must map account names to upstream MySQL user names")
         return problems
+
+    def validate_listener(self, options: Mapping[str, Any]) -> list[str]:
+        problems = [f"unknown option {k!r} (expected one of: {', '.join(sorted(LISTENER_OPTIONS))})"
+                    for k in options if k not in LISTENER_OPTIONS]
+        if not isinstance(options.get("server_version", ""), str):
+            problems.append("server_version must be a string")
+        poll = options.get("busy_poll_us", 0)
+        if isinstance(poll, bool) or not isinstance(poll, int) or not 0 <= poll <= MAX_BUSY_POLL_US:
+            problems.append(f"busy_poll_us must be an integer from 0 (off) to {MAX_BUSY_POLL_US}")
+        return problems
+
+    def prepare(self, ctx: PluginContext) -> None:
+        """Called once by the runtime before the listener accepts."""
+        listener = ctx.listener("mysql")
+        busypoll.enable(int(listener.options.get("busy_poll_us", 0)) if listener is not None else 0)
 
     def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None:
         listener = ctx.listener("mysql")

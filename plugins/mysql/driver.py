@@ -19,6 +19,7 @@ from typing import Any
 
 from gevent import get_hub, getcurrent
 
+from bastion.runtime import busypoll
 from plugins.mysql.codec import PacketReader, frame
 
 RECV_SIZE = 64 * 1024
@@ -68,6 +69,7 @@ class _Readable:
             self._waiter = None
 
     def _ready(self) -> None:
+        busypoll.activity()
         waiter = self._waiter
         if waiter is None:
             self._watcher.stop()

@@ -1,0 +1,60 @@
+"""BusyPoll keeps the hub polling for its window after activity, then lets it sleep."""
+
+from __future__ import annotations
+
+import gevent
+import pytest
+
+from bastion.runtime import busypoll
+from bastion.runtime.busypoll import BusyPoll
+
+
+@pytest.fixture(autouse=True)
+def _off():
+    yield
+    busypoll.enable(0)
+
+
+def test_the_loop_polls_during_the_window_and_sleeps_after_it():
+    poll = BusyPoll(0.05)
+    assert not poll.spinning
+    poll.activity()
+    assert poll.spinning
+    gevent.sleep(0.02)  # the hub has nothing to do but poll
+    during = poll.ticks
+    assert during > 20 and poll.spinning
+    gevent.sleep(0.1)
+    assert not poll.spinning
+    after = poll.ticks
+    gevent.sleep(0.05)
+    assert poll.ticks == after  # asleep: no more polls
+
+
+def test_activity_extends_the_window():
+    poll = BusyPoll(0.03)
+    for _ in range(5):
+        poll.activity()
+        gevent.sleep(0.02)
+        assert poll.spinning
+    gevent.sleep(0.08)
+    assert not poll.spinning
+
+
+def test_other_greenlets_run_while_it_spins():
+    poll = BusyPoll(0.2)
+    poll.activity()
+    done = gevent.spawn(lambda: sum(range(1000)))
+    assert done.get(timeout=0.1) == 499500
+    poll.stop()
+
+
+def test_enable_is_off_by_default_and_idempotent():
+    assert busypoll.enable(0) is None
+    busypoll.activity()  # a no-op while off
+    first = busypoll.enable(500)
+    assert first is not None and busypoll.enable(500) is first
+    second = busypoll.enable(800)
+    assert second is not first and second is not None and second.window == pytest.approx(0.0008)
+    busypoll.activity()
+    assert second.spinning and not first.spinning
+    assert busypoll.enable(0) is None

@@ -1,0 +1,30 @@
+"""The MySQL listener's options are checked at start-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.mysql import MySQLPlugin
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({}, None),
+        ({"server_version": "8.0.36-bastion", "busy_poll_us": 200}, None),
+        ({"busy_poll_us": 0}, None),
+        ({"busy_poll_us": 10_000}, None),
+        ({"busy_poll_us": 10_001}, "busy_poll_us must be an integer"),
+        ({"busy_poll_us": -1}, "busy_poll_us must be an integer"),
+        ({"busy_poll_us": "200"}, "busy_poll_us must be an integer"),
+        ({"busy_poll_us": True}, "busy_poll_us must be an integer"),
+        ({"server_version": 8}, "server_version must be a string"),
+        ({"busy_poll": 200}, "unknown option 'busy_poll'"),
+    ],
+)
+def test_listener_options(options, problem):
+    problems = MySQLPlugin().validate_listener(options)
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems
