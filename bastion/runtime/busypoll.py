@@ -14,6 +14,7 @@ shares its CPUs with the database or other busy processes. Off unless configured
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import gevent
@@ -40,7 +41,8 @@ class BusyPoll:
 
     def activity(self) -> None:
         """Something was readable just now: keep polling for another ``window``."""
-        self.last = self._loop.now()
+        # time.monotonic, not the loop's cached time: that is stale when the hub slept.
+        self.last = time.monotonic()
         if not self._idle.active:
             self._idle.start(self._tick)
 
@@ -48,7 +50,7 @@ class BusyPoll:
         # Runs only when the loop has nothing else to do; while it stays started, libev
         # polls with a zero timeout instead of sleeping.
         self.ticks += 1
-        if self._loop.now() - self.last > self.window:
+        if time.monotonic() - self.last > self.window:
             self._idle.stop()
 
     def stop(self) -> None:
