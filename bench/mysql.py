@@ -16,6 +16,8 @@ direct one, and through the bastion both legs (client -> bastion, bastion -> Mar
   path too), plus the bastion's CPU time per statement (docs/performance.md). With
   ``haproxy`` installed, a third path puts a C TCP proxy in the bastion's place (TLS end
   to end): what it loses is the topology's price, paid by any proxy (bench/reference.py).
+* Session set-up rate (bench/sessions.py): client processes open TLS sessions back to
+  back (connect, ``SELECT 1``, quit); sessions per second on both paths.
 * Large results with PyMySQL ``SSCursor`` (streamed): 100k rows of 1 KiB, and 1M small
   rows; MB/s of row values and rows/s. The same SELECTs with the ``mariadb`` CLI
   (``--quick``, output discarded), a C client that is not itself the bottleneck.
@@ -54,11 +56,13 @@ from bastion.demo.services import MariaDB  # noqa: E402
 from bastion.demo.stack import Stack, start_stack  # noqa: E402
 from bastion.runtime.tls import ensure_certificate  # noqa: E402
 from bench.reference import TCPProxy  # noqa: E402
+from bench.sessions import session_rate  # noqa: E402
 from bench.sysbench import TABLE_SIZE, TABLES, Endpoint, SysbenchResult, summarise, sysbench  # noqa: E402
 from bench.topology import Topology, busy_share, cpu_ticks, cpu_times, pin, topologies  # noqa: E402
 
 WIDE_ROWS, WIDE_BYTES = 100_000, 1024
 NARROW_ROWS = 1_000_000
+SESSION_CLIENTS = 4
 TARGET = 0.6
 NO_VERIFY = {"check_hostname": False, "verify_mode": ssl.CERT_NONE}
 
@@ -204,6 +208,18 @@ def streams(eps: list[Endpoint]) -> dict[str, dict[str, float]]:
     return out
 
 
+def sessions(pid: int, direct: Endpoint, through: Endpoint, seconds: int) -> dict[str, float]:
+    """Sessions per second on both paths, and the bastion's CPU time per session."""
+    rates = {"direct": session_rate(direct.port, direct.user, direct.password, SESSION_CLIENTS, seconds)[0]}
+    before = cpu_ticks(pid)
+    rate, _ = session_rate(through.port, through.user, through.password, SESSION_CLIENTS, seconds)
+    after = cpu_ticks(pid)
+    rates["bastion"] = rate
+    ticks = after[0] + after[1] - before[0] - before[1]
+    rates["bastion_cpu_ms"] = ticks * 1000 / os.sysconf("SC_CLK_TCK") / max(rate * seconds, 1)
+    return rates
+
+
 def _thread_counts(text: str) -> list[int]:
     counts = [int(part) for part in text.split(",") if part.strip()]
     if not counts or min(counts) < 1:
@@ -224,7 +240,8 @@ def main() -> int:
                     help="listeners.mysql.options.busy_poll_us of the bastion (0: off, the default)")
     ap.add_argument("--policy", choices=["allow-all", "demo"], default="allow-all",
                     help="allow-all: access stage only; demo: the demo's guardrails and masking rules too")
-    ap.add_argument("--no-streams", action="store_true", help="point-selects only")
+    ap.add_argument("--no-streams", action="store_true", help="no large results")
+    ap.add_argument("--no-sessions", action="store_true", help="no session set-up rate")
     ap.add_argument("--no-reference", action="store_true",
                     help="skip the reference C TCP proxy (haproxy) on the point-select path")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
@@ -270,12 +287,19 @@ def main() -> int:
             runs = point_selects(tls_dir, eps, proxies, db.proc.pid, topo, threads, args)
             point[case_key(topo, threads)] = {name: summarise(r) for name, r in runs.items()}
         flows = {} if args.no_streams else streams([direct, through])
+        rates = {} if args.no_sessions else sessions(stack.bastion.proc.pid, direct, through, args.seconds)
         report(point, flows, cases, args)
+        if rates:
+            print(f"session set-up (TLS, connect, SELECT 1, quit; {SESSION_CLIENTS} client processes, shared CPUs): "
+                  f"direct {rates['direct']:.0f}/s, bastion {rates['bastion']:.0f}/s, "
+                  f"ratio {rates['bastion'] / rates['direct']:.2f}; "
+                  f"bastion CPU per session {rates['bastion_cpu_ms']:.2f} ms")
         if args.json:
             args.json.write_text(json.dumps({
                 "threads": args.threads, "seconds": args.seconds, "rounds": args.rounds,
                 "audit_fsync": args.audit_fsync, "policy": args.policy, "busy_poll_us": args.busy_poll_us,
-                "topologies": {t.name: t.describe() for t in topos}, "point_select": point, "streams": flows},
+                "topologies": {t.name: t.describe() for t in topos}, "point_select": point, "streams": flows,
+                "sessions_per_s": rates},
                 indent=2))
         if args.profile:
             profile(stack, tls_dir, through, args.threads[0], min(args.seconds, 10), args.profile)
