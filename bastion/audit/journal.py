@@ -27,12 +27,14 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bastion.audit import segments as seg
 from bastion.core.contracts import AuditEvent
+from bastion.runtime.metrics import AUDIT_FSYNCS, AUDIT_RECORDS
 
 if TYPE_CHECKING:
     from bastion.context import PluginContext
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("bastion.audit.journal")
 
 GENESIS = "0" * 64
+Offload = Callable[[Callable[[int], None], int], None]
+"""Runs ``fn(fd)`` (an fsync) and returns when it is done."""
 DAY = 86400
 
 
@@ -78,7 +82,9 @@ class Journal:
     """One journal per bastion node, in ``audit.journal_dir``. Thread- and greenlet-safe."""
 
     def __init__(self, directory: str | Path, fsync: bool = True, rotate_bytes: int = 0,
-                 rotate_daily: bool = False) -> None:
+                 rotate_daily: bool = False, offload: Offload | None = None) -> None:
+        """``offload(os.fsync, fd)`` runs an fsync where it does not stop the caller's
+        siblings (the gevent runtime passes its thread pool); by default it runs inline."""
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / seg.ACTIVE
@@ -86,6 +92,9 @@ class Journal:
         self.rotate_bytes = rotate_bytes
         self.rotate_daily = rotate_daily
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        """Held while an fsync runs; appends that want theirs queue here (group commit)."""
+        self._offload = offload or (lambda fn, fd: fn(fd))
         self.torn = self._recover()
         self.seq, self.prev, last_at = self._tail()
         first = seg.first_record(self.path)
@@ -93,6 +102,7 @@ class Journal:
         self._day = int(last_at // DAY) if self._active_first else -1
         self._fh = open(self.path, "ab")  # noqa: SIM115 - kept open for the process lifetime
         self._size = self._fh.tell()
+        self._synced = self.seq
 
     def _recover(self) -> bool:
         """Terminate a torn last line so the next record starts on a line of its own."""
@@ -131,11 +141,12 @@ class Journal:
         return self.rotate_daily and int(at // DAY) != self._day
 
     def _rotate(self) -> None:
-        self._sync()  # an append made with sync=False must not move into a segment unsynced
-        self._fh.close()
-        os.rename(self.path, self.dir / seg.segment_name(self._active_first))
-        self._fh = open(self.path, "ab")  # noqa: SIM115
-        _fsync_dir(self.dir)
+        with self._sync_lock:  # no fsync may run on the descriptor being closed
+            self._sync()  # an append made with sync=False must not move into a segment unsynced
+            self._fh.close()
+            os.rename(self.path, self.dir / seg.segment_name(self._active_first))
+            self._fh = open(self.path, "ab")  # noqa: SIM115
+            _fsync_dir(self.dir)
         self._size, self._active_first = 0, 0
 
     def append(self, event: dict[str, Any], sync: bool = True) -> int:
@@ -150,21 +161,37 @@ class Journal:
             line, digest = record_line(seq, self.prev, event)
             self._fh.write(line)
             self._fh.flush()
-            if self.fsync and sync:
-                os.fsync(self._fh.fileno())
-            self.seq, self.prev = seq, digest
+            self.seq, self.prev = seq, digest  # the line is in the file, synced or not
+            AUDIT_RECORDS.inc()
             self._size += len(line)
             self._day = int(at // DAY)
             if not self._active_first:
                 self._active_first = seq
-            return seq
+        if sync and self.fsync:
+            self._durable(seq)
+        return seq
+
+    def _durable(self, seq: int) -> None:
+        """Return once record ``seq`` is on disk. Group commit: one fsync covers every
+        record written before it started, so appends that queue while one runs (off the
+        hub, through ``offload``) share the next one instead of taking turns."""
+        with self._sync_lock:
+            if self._synced >= seq:
+                return
+            upto, fd = self.seq, self._fh.fileno()
+            self._offload(os.fsync, fd)
+            AUDIT_FSYNCS.inc()
+            self._synced = max(self._synced, upto)
 
     def _sync(self) -> None:
+        """fsync now (the caller holds ``_sync_lock``)."""
         if self.fsync and not self._fh.closed:
             os.fsync(self._fh.fileno())
+            AUDIT_FSYNCS.inc()
+            self._synced = self.seq
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._sync_lock:
             self._sync()
             self._fh.close()
 
@@ -244,6 +271,27 @@ def prune(directory: Path, retention_days: int, indexed_seq: int | None, now: fl
     return deleted
 
 
+def _hub_offload(ctx: PluginContext) -> Offload | None:
+    """Under the gevent runtime, fsync in the hub's thread pool while other sessions are
+    open: they go on meanwhile (and queue for the next fsync). With one session or none,
+    inline: nobody would run meanwhile, and the trip through the pool costs the statement
+    more than the fsync blocks (measured: about 0.1 ms a trip on the development VM).
+    Elsewhere (tools, tests) inline."""
+    from gevent import monkey
+
+    if not monkey.is_module_patched("threading"):
+        return None
+    import gevent
+
+    def offload(fn: Callable[[int], None], fd: int) -> None:
+        sessions = ctx.services.get("open_sessions")
+        if sessions is not None and sessions() <= 1:
+            fn(fd)
+        else:
+            gevent.get_hub().threadpool.apply(fn, (fd,))
+    return offload
+
+
 STARTS = {"query.start": "query", "command.start": "command"}
 """Records written before a statement or command runs, and the type of their outcome."""
 
@@ -258,7 +306,7 @@ class JournalSink:
     def __init__(self, ctx: PluginContext) -> None:
         cfg = ctx.settings.config.audit
         self.journal = Journal(cfg.journal_dir, fsync=cfg.fsync, rotate_bytes=cfg.rotate_bytes,
-                               rotate_daily=cfg.rotate_daily)
+                               rotate_daily=cfg.rotate_daily, offload=_hub_offload(ctx))
         self._started: dict[tuple[str, str], None] = {}
         """Statements and commands whose start record is durable and whose outcome is due."""
 

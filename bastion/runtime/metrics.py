@@ -15,3 +15,6 @@ AUDIT_INDEX_LAG = Gauge("bastion_audit_index_lag_events",
                         "Journal records not yet in the audit search index (updated by the indexer)")
 AUDIT_INDEX_FAILURES = Gauge("bastion_audit_index_failures",
                              "Consecutive failed indexing attempts (0 while the index is reachable)")
+AUDIT_RECORDS = Counter("bastion_audit_journal_records_total", "Records appended to the audit journal")
+AUDIT_FSYNCS = Counter("bastion_audit_journal_fsyncs_total",
+                       "fsyncs of the audit journal (one covers every record written before it: group commit)")

@@ -75,6 +75,7 @@ class Bastion:
                     prepare(self.ctx)
                 pool = _BoundedPool(lc.max_connections)
                 self.pools[name] = pool
+                self.ctx.services["open_sessions"] = lambda: sum(len(p) for p in self.pools.values())
                 server = StreamServer((lc.bind, lc.port), self._handler(name, plugin), spawn=pool)
             server.start()
             self.servers[name] = server

@@ -176,3 +176,35 @@ def test_an_unsynced_append_is_synced_by_close_and_before_rotation(tmp_path, mon
     synced.clear()
     journal.close()
     assert synced
+
+
+def test_group_commit_one_fsync_covers_every_record_written_before_it(tmp_path, monkeypatch):
+    import threading
+
+    synced: list[int] = []
+    real = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        time.sleep(0.002)  # a disk: long enough for other writers to queue behind it
+        synced.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    journal = Journal(tmp_path, fsync=True)
+    late: list[int] = []
+
+    def writer(k: int) -> None:
+        for i in range(25):
+            seq = journal.append({"type": "t", "data": {"k": k, "i": i}})
+            if journal._synced < seq:  # returned before its record was on disk
+                late.append(seq)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not late and journal.seq == 200
+    assert len(synced) < 200 * 0.8  # writers shared fsyncs
+    journal.close()
+    assert verify(tmp_path).ok
