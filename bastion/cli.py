@@ -141,6 +141,7 @@ def cmd_tokens_list(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from bastion.audit.journal import verify
+    from bastion.audit.segments import side_journals
     from bastion.runtime.bootstrap import load_checked
 
     settings, _ = load_checked(args.config)
@@ -148,11 +149,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if not directory.is_dir() or not any(directory.glob("journal*.jsonl")):
         print(f"{directory}: no journal yet")
         return 0
-    res = verify(directory)
-    torn = f", {res.torn} torn line(s) from crashes skipped" if res.torn else ""
-    print(f"{directory}: {'OK' if res.ok else 'BROKEN'} — {res.records} records in {res.segments} segment(s) "
-          f"checked{torn}{'; ' + res.problem if res.problem else ''}")
-    return 0 if res.ok else 1
+    broken = 0
+    for journal in [directory, *side_journals(directory)]:  # side journals: web processes of their own
+        res = verify(journal)
+        torn = f", {res.torn} torn line(s) from crashes skipped" if res.torn else ""
+        print(f"{journal}: {'OK' if res.ok else 'BROKEN'} — {res.records} records in {res.segments} segment(s) "
+              f"checked{torn}{'; ' + res.problem if res.problem else ''}")
+        broken += not res.ok
+    return 1 if broken else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

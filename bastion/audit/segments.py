@@ -101,6 +101,21 @@ def last_record(path: Path) -> dict[str, Any] | None:
     return None
 
 
+SIDE_PREFIX = "web-"
+"""Journals of web processes of their own (``wsgi.py``) live in ``<journal_dir>/web-<pid>``:
+two writers must never share one hash chain."""
+
+
+def side_journals(directory: Path) -> list[Path]:
+    """The side journals under ``directory`` that hold a record, by name."""
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return []
+    return [directory / name for name in names
+            if name.startswith(SIDE_PREFIX) and (directory / name).is_dir() and list_segments(directory / name)]
+
+
 def list_segments(directory: Path) -> list[Segment]:
     """Every segment in record order: rotated ones by name, then the active one if it holds a record."""
     rotated: list[Segment] = []

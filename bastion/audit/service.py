@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import gevent
 
-from bastion.audit.backends import BackendUnavailable, open_backend
+from bastion.audit.backends import BackendUnavailable, IndexBackend, open_backend
 from bastion.audit.indexer import Indexer
 from bastion.audit.journal import prune
+from bastion.audit.segments import side_journals
 from bastion.core.contracts import redact
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bastion.audit")
 PRUNE_EVERY = 3600.0
+SCAN_SIDES_EVERY = 5.0
+"""Seconds between looks for new side journals (a web process started since)."""
 
 
 def storage_redactor(ctx: PluginContext) -> Callable[[str], str]:
@@ -42,15 +45,17 @@ def storage_redactor(ctx: PluginContext) -> Callable[[str], str]:
     return redact_text
 
 
-def build_indexer(ctx: PluginContext, offload: bool = True) -> Indexer | None:
+def build_indexer(ctx: PluginContext, offload: bool = True, journal_dir: Path | None = None,
+                  backend: IndexBackend | None = None) -> Indexer | None:
+    """The indexer of the node's journal, or of ``journal_dir`` into an open ``backend``."""
     audit = ctx.settings.config.audit
-    backend = open_backend(audit.index, audit.journal_dir)
+    backend = backend or open_backend(audit.index, audit.journal_dir)
     if backend is None:
         return None
     cfg = audit.index
-    return Indexer(audit.journal_dir, backend, batch_size=cfg.batch_size, poll_interval=cfg.poll_interval,
-                   max_backoff=cfg.max_backoff, max_output_bytes=cfg.max_output_bytes,
-                   redact=storage_redactor(ctx), offload=offload)
+    return Indexer(journal_dir or audit.journal_dir, backend, batch_size=cfg.batch_size,
+                   poll_interval=cfg.poll_interval, max_backoff=cfg.max_backoff,
+                   max_output_bytes=cfg.max_output_bytes, redact=storage_redactor(ctx), offload=offload)
 
 
 class AuditService:
@@ -61,45 +66,69 @@ class AuditService:
         self.retention_days = ctx.settings.config.audit.retention_days
         self._indexing: gevent.Greenlet | None = None
         self._retaining: gevent.Greenlet | None = None
+        self._scanning: gevent.Greenlet | None = None
+        self.sides: dict[Path, tuple[Indexer, gevent.Greenlet]] = {}
+        """Indexers of the side journals (web processes of their own), into the same index."""
 
     def start(self) -> None:
         if self.indexer is not None:
             self._indexing = gevent.spawn(self.indexer.run)
+            self._scanning = gevent.spawn(self._scan_sides)
             log.info("audit indexer started", extra={"backend": self.indexer.backend.key})
         if self.retention_days > 0:
             self._retaining = gevent.spawn(self._retention)
 
+    def _scan_sides(self) -> None:
+        assert self.indexer is not None
+        while True:
+            for directory in side_journals(self.journal_dir):
+                if directory not in self.sides:
+                    side = build_indexer(self.ctx, journal_dir=directory, backend=self.indexer.backend)
+                    assert side is not None
+                    self.sides[directory] = (side, gevent.spawn(side.run))
+                    log.info("indexing side journal", extra={"journal": str(directory)})
+            gevent.sleep(SCAN_SIDES_EVERY)
+
     def _retention(self) -> None:
         while True:
-            indexed = self.indexer.state.position.seq if self.indexer is not None else None
-            try:
-                prune(self.journal_dir, self.retention_days, indexed)
-            except OSError:
-                log.exception("journal retention failed")
+            journals = [(self.journal_dir, self.indexer)] + [(d, ix) for d, (ix, _) in self.sides.items()]
+            for directory, indexer in journals:
+                try:
+                    prune(directory, self.retention_days, indexer.state.position.seq if indexer else None)
+                except OSError:
+                    log.exception("journal retention failed")
             gevent.sleep(PRUNE_EVERY)
 
     def stop(self, drain: float = 2.0) -> None:
         """Stop the loops; index what is left for up to ``drain`` seconds."""
-        if self._retaining is not None:
-            self._retaining.kill(block=True, timeout=2)
+        for loop in (self._retaining, self._scanning):
+            if loop is not None:
+                loop.kill(block=True, timeout=2)
         if self.indexer is None:
             return
-        self.indexer.stop()
-        if self._indexing is not None:
-            # never kill it mid-step: a write may be running in the thread pool
-            self._indexing.join(timeout=30)
         deadline = time.monotonic() + drain
-        try:
-            while time.monotonic() < deadline and self.indexer.step():
-                pass
-        except BackendUnavailable as exc:
-            log.info("audit index unavailable at shutdown (%s); the next start catches up", exc)
-        except Exception:  # noqa: BLE001 - shutting down: report and go on
-            log.exception("final indexing pass failed")
+        for indexer, running in [(self.indexer, self._indexing), *self.sides.values()]:
+            indexer.stop()
+            if running is not None:
+                # never kill it mid-step: a write may be running in the thread pool
+                running.join(timeout=30)
+            _drain(indexer, deadline)
+        for indexer, _ in self.sides.values():
+            indexer.state.close()  # the backend is the main indexer's, closed with it
         self.indexer.close()
 
     def status(self) -> dict[str, Any]:
         return self.indexer.status() if self.indexer is not None else {"backend": "none"}
+
+
+def _drain(indexer: Indexer, deadline: float) -> None:
+    try:
+        while time.monotonic() < deadline and indexer.step():
+            pass
+    except BackendUnavailable as exc:
+        log.info("audit index unavailable at shutdown (%s); the next start catches up", exc)
+    except Exception:  # noqa: BLE001 - shutting down: report and go on
+        log.exception("final indexing pass failed")
 
 
 def start(ctx: PluginContext) -> AuditService | None:

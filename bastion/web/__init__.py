@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, Response, abort, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from bastion.audit.segments import SIDE_PREFIX
 from bastion.context import PluginContext
 
 SESSION_COOKIE = "bastion_session"
@@ -35,9 +36,15 @@ def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
             raise RuntimeError("create_app needs a context or a config path (set BASTION_CONFIG)")
         settings, _ = load_checked(config_path)
         # A web process of its own (wsgi.py) must not append to the listeners' journal: two
-        # writers would break its hash chain. It keeps a journal of its own beside it.
+        # writers would break its hash chain. It keeps a journal of its own beside it (which
+        # `bastion serve` indexes and `bastion audit verify` checks); searches still read
+        # the one index, so a relative sqlite path stays relative to the main journal.
         own = settings.config.audit
-        web_audit = dataclasses.replace(own, journal_dir=str(Path(own.journal_dir) / f"web-{os.getpid()}"))
+        index = own.index
+        if index.backend == "sqlite" and not Path(index.database).is_absolute():
+            index = dataclasses.replace(index, database=str(Path(own.journal_dir) / index.database))
+        web_audit = dataclasses.replace(own, index=index,
+                                        journal_dir=str(Path(own.journal_dir) / f"{SIDE_PREFIX}{os.getpid()}"))
         settings = dataclasses.replace(settings, config=dataclasses.replace(settings.config, audit=web_audit))
         ctx = build_context(settings)
     else:
