@@ -61,17 +61,22 @@ class PluginContext:
     def listener(self, name: str) -> ListenerConfig | None:
         return self.settings.config.listeners.get(name)
 
-    def emit(self, event: AuditEvent) -> None:
-        """Send an audit event to every sink. A failing sink is logged and never raises
-        here; a failing *required* sink (the journal: ``required = True``) also sets
-        :attr:`audit_failure`, which makes :class:`AuditGate` deny every decision until a
-        later event is written again (fail closed: nothing new runs unrecorded)."""
+    def emit(self, event: AuditEvent) -> bool:
+        """Send an audit event to every sink; True if every *required* sink wrote it. A
+        failing sink is logged and never raises here; a failing required sink (the
+        journal: ``required = True``) also sets :attr:`audit_failure`, which makes
+        :class:`AuditGate` deny every decision until a later event is written again (fail
+        closed: nothing new runs unrecorded). Callers that must not go on unless *this*
+        event is on record use the result: the flag may already be cleared by another
+        session's write (a sink can yield to other greenlets)."""
+        written = True
         for sink in self.sinks:
             try:
                 sink.emit(event)
             except Exception as exc:  # noqa: BLE001
                 log.exception("audit sink %s failed on %s", getattr(sink, "name", sink), event.type)
                 if getattr(sink, "required", False):
+                    written = False
                     if self.audit_failure is None:
                         log.critical("audit trail unavailable: refusing every new session and statement")
                     self.audit_failure = f"{getattr(sink, 'name', sink)}: {type(exc).__name__}: {exc}"
@@ -79,6 +84,7 @@ class PluginContext:
                 if self.audit_failure is not None and getattr(sink, "required", False):
                     log.warning("audit trail writable again")
                     self.audit_failure = None
+        return written
 
 
 class AuditGate:
@@ -94,11 +100,13 @@ class AuditGate:
     def decide(self, event: Event) -> Decision | None:
         return self.refusal()
 
-    def refusal(self) -> Decision | None:
+    def refusal(self, unrecorded: bool = False) -> Decision | None:
         """The DENY while the audit trail is down, else None (for enforcement points that
-        do not go through the pipeline, e.g. executions of an already judged statement)."""
+        do not go through the pipeline, e.g. executions of an already judged statement).
+        ``unrecorded``: the caller's own record could not be written — a DENY whatever the
+        flag says now."""
         failure = self.ctx.audit_failure
-        if failure is None:
+        if failure is None and not unrecorded:
             return None
-        return Decision.deny(rule="audit-unavailable", reason=f"audit trail unavailable ({failure})",
+        return Decision.deny(rule="audit-unavailable", reason=f"audit trail unavailable ({failure or 'write failed'})",
                              message="the audit trail cannot be written; nothing runs until it is repaired")

@@ -73,9 +73,12 @@ def query(s: MySQLSession, seq: int, payload: bytes) -> None:
         kill_other(s, seq, sql, *kill)
         return
     decision, event = relay.judge(s, sql, "query")
-    masked = s.announce(event.id, sql, "query") if decision.verdict is Verdict.ALLOW else None
+    masked = None
+    if decision.verdict is Verdict.ALLOW:
+        masked = s.announce(event.id, sql, "query")
+        if masked is None:  # its start could not be recorded: it must not run
+            decision = AuditGate(s.ctx).refusal(unrecorded=True) or decision
     if masked is None:
-        decision = AuditGate(s.ctx).refusal() or decision
         relay.refuse(s, seq, decision, event.id)
         s.audit_statement(event.id, sql, "query", decision, started)
         return

@@ -82,8 +82,9 @@ class MySQLSession:
         """Mask sensitive values in text bound for the audit trail."""
         return redact(self.ctx.maskers, self.session, text)
 
-    def emit(self, type_: str, data: dict[str, Any]) -> None:
-        self.ctx.emit(AuditEvent(type=type_, session_id=self.session.id, at=time.time(), data=printable(data)))
+    def emit(self, type_: str, data: dict[str, Any]) -> bool:
+        """Record an audit event; True if the audit trail wrote it (PluginContext.emit)."""
+        return self.ctx.emit(AuditEvent(type=type_, session_id=self.session.id, at=time.time(), data=printable(data)))
 
     def audit_decision(self, event: Event, decision: Decision, audit: tuple[Decision, ...]) -> None:
         if decision.verdict is not Verdict.ALLOW or audit:
@@ -96,9 +97,9 @@ class MySQLSession:
         bastion dies before its reply. Returns the masked text (for the outcome record), or
         None if the audit trail could not write it: the statement must not run."""
         masked = self.redact(sql)
-        self.emit("query.start", {"event_id": event_id, "protocol": "mysql", "command": command,
-                                  "statement": masked[0], "schema": self.schema})
-        return masked if self.ctx.audit_failure is None else None
+        written = self.emit("query.start", {"event_id": event_id, "protocol": "mysql", "command": command,
+                                            "statement": masked[0], "schema": self.schema})
+        return masked if written else None
 
     def audit_statement(self, event_id: str, sql: str, command: str, decision: Decision,
                         started: float, result: Any = None, audit: tuple[Decision, ...] = (),

@@ -144,8 +144,8 @@ def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, numb
     if decision.verdict is Verdict.ALLOW:
         # Recorded before it runs: a command never runs without a durable record, even if
         # the bastion dies before it ends; if that record cannot be written, it does not run.
-        sess.emit("command.start", base)
-        decision = AuditGate(sess.ctx).refusal() or decision
+        if not sess.emit("command.start", base):
+            decision = AuditGate(sess.ctx).refusal(unrecorded=True) or decision
     if decision.verdict is not Verdict.ALLOW:
         text = denial_text("file transfer" if scp and isinstance(event, FileOp) else "command", decision, event)
         _refuse_channel(chan, text, DENIED_STATUS, req.pty is not None, scp_refusal(text) if scp else b"")

@@ -55,8 +55,9 @@ class SSHSession:
     def recording_path(self, channel: int) -> Path:
         return self.ctx.settings.state_dir / "recordings" / f"{self.session.id}-{channel}.cast"
 
-    def emit(self, type_: str, data: dict[str, Any]) -> None:
-        self.ctx.emit(AuditEvent(type=type_, session_id=self.session.id, at=time.time(), data=data))
+    def emit(self, type_: str, data: dict[str, Any]) -> bool:
+        """Record an audit event; True if the audit trail wrote it (PluginContext.emit)."""
+        return self.ctx.emit(AuditEvent(type=type_, session_id=self.session.id, at=time.time(), data=data))
 
     def decide(self, event: Event, *, can_hold: bool = True,
                cancelled: Callable[[], bool] | None = None) -> tuple[Decision, tuple[Decision, ...]]:

@@ -78,3 +78,21 @@ def test_only_required_sinks_close_the_gate(required):
     ctx = context(Sink("journal", required=True), sink)
     ctx.emit(event())
     assert (ctx.audit_failure is not None) is required
+
+
+@pytest.mark.parametrize(("required", "written"), [(False, True), (True, False)])
+def test_emit_says_whether_the_audit_trail_wrote_this_event(required, written):
+    sink = Sink("extra", required=required)
+    sink.broken = True
+    ctx = context(Sink("journal", required=True), sink)
+    assert ctx.emit(event()) is written
+    sink.broken = False
+    assert ctx.emit(event()) is True
+
+
+def test_an_unrecorded_start_is_refused_even_once_the_trail_recovered():
+    ctx = context(Sink("journal", required=True))
+    gate = AuditGate(ctx)
+    assert ctx.audit_failure is None and gate.refusal() is None
+    refusal = gate.refusal(unrecorded=True)  # another session's write cleared the flag meanwhile
+    assert refusal is not None and refusal.verdict is Verdict.DENY and refusal.rule == "audit-unavailable"
