@@ -100,13 +100,14 @@ class AuditGate:
     def decide(self, event: Event) -> Decision | None:
         return self.refusal()
 
-    def refusal(self, unrecorded: bool = False) -> Decision | None:
+    def refusal(self) -> Decision | None:
         """The DENY while the audit trail is down, else None (for enforcement points that
-        do not go through the pipeline, e.g. executions of an already judged statement).
-        ``unrecorded``: the caller's own record could not be written — a DENY whatever the
-        flag says now."""
-        failure = self.ctx.audit_failure
-        if failure is None and not unrecorded:
-            return None
-        return Decision.deny(rule="audit-unavailable", reason=f"audit trail unavailable ({failure or 'write failed'})",
+        do not go through the pipeline, e.g. executions of an already judged statement)."""
+        return self.unrecorded() if self.ctx.audit_failure is not None else None
+
+    def unrecorded(self) -> Decision:
+        """The DENY for an action whose own record could not be written, whatever the
+        flag says by now (another session's write may have cleared it meanwhile)."""
+        failure = self.ctx.audit_failure or "write failed"
+        return Decision.deny(rule="audit-unavailable", reason=f"audit trail unavailable ({failure})",
                              message="the audit trail cannot be written; nothing runs until it is repaired")

@@ -292,7 +292,8 @@ def _hub_offload(ctx: PluginContext) -> Offload | None:
     return offload
 
 
-STARTS = {"query.start": "query", "command.start": "command"}
+STARTS = {"query.start": "query", "command.start": "command", "forward.start": "forward",
+          "fileop.start": "fileop"}
 """Records written before a statement or command runs, and the type of their outcome."""
 
 

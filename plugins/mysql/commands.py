@@ -77,7 +77,7 @@ def query(s: MySQLSession, seq: int, payload: bytes) -> None:
     if decision.verdict is Verdict.ALLOW:
         masked = s.announce(event.id, sql, "query")
         if masked is None:  # its start could not be recorded: it must not run
-            decision = AuditGate(s.ctx).refusal(unrecorded=True) or decision
+            decision = AuditGate(s.ctx).unrecorded()
     if masked is None:
         relay.refuse(s, seq, decision, event.id)
         s.audit_statement(event.id, sql, "query", decision, started)

@@ -145,7 +145,7 @@ def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, numb
         # Recorded before it runs: a command never runs without a durable record, even if
         # the bastion dies before it ends; if that record cannot be written, it does not run.
         if not sess.emit("command.start", base):
-            decision = AuditGate(sess.ctx).refusal(unrecorded=True) or decision
+            decision = AuditGate(sess.ctx).unrecorded()
     if decision.verdict is not Verdict.ALLOW:
         text = denial_text("file transfer" if scp and isinstance(event, FileOp) else "command", decision, event)
         _refuse_channel(chan, text, DENIED_STATUS, req.pty is not None, scp_refusal(text) if scp else b"")
@@ -288,6 +288,11 @@ def run_forward(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest) -
     data: dict[str, Any] = {"event_id": event.id, "host": event.host, "port": event.port,
                             "origin": req.origin[0], **sess.verdict_data(req.decision)}
     sess.forwards += 1
+    if not sess.emit("forward.start", data):  # a tunnel is on record before it opens, or not at all
+        chan.close()
+        sess.emit("forward", {**data, **sess.verdict_data(AuditGate(sess.ctx).unrecorded()),
+                              "result": "refused"})
+        return
     try:
         up = sess.upstream.get().open_channel("direct-tcpip", req.dest, req.origin,
                                               timeout=sess.opts.upstream_timeout)

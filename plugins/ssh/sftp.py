@@ -21,6 +21,7 @@ from typing import Any
 import gevent.lock
 import paramiko
 
+from bastion.context import AuditGate
 from bastion.core.types import FileOp, Verdict
 from plugins.ssh import sftpcodec as sc
 from plugins.ssh.relay import CHUNK, ChannelGone, bridge_session, send_all
@@ -139,6 +140,11 @@ class SftpBridge:
                                       "target_path": req.target_path, **self.sess.verdict_data(decision, audit),
                                       "result": "denied"})
             return sc.build_status(req.id, sc.FX_PERMISSION_DENIED, denial_text(req.op, decision, event))
+        start = {"event_id": event.id, "op": req.op, "path": path, "target_path": req.target_path}
+        if not self.sess.emit("fileop.start", start):  # on record before the target sees it, or refused
+            refusal = AuditGate(self.sess.ctx).unrecorded()
+            self.sess.emit("fileop", {**start, **self.sess.verdict_data(refusal), "result": "denied"})
+            return sc.build_status(req.id, sc.FX_PERMISSION_DENIED, denial_text(req.op, refusal, event))
         self.pending[req.id] = _Pending("op", req, event.id, decision.rule, path)
         return None
 

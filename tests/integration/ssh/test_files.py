@@ -49,6 +49,10 @@ def test_scp_both_ways(ssh_env, tmp_path, legacy):
         read = [o for o in ops if o["op"] == "open-read"]
         assert written and written[0]["bytes_written"] == 300_000
         assert read and read[0]["bytes_read"] == 300_000
+        # each was on record (fileop.start) before the target saw the request
+        starts = {e["data"]["event_id"]: e["data"]["op"] for e in ssh_env.journal("fileop.start")
+                  if name in e["data"]["path"]}
+        assert starts.get(written[0]["event_id"]) == "open-write" and starts.get(read[0]["event_id"]) == "open-read"
 
 
 def test_sftp_batch(ssh_env, tmp_path):

@@ -28,6 +28,9 @@ def test_local_forward_allowed_and_denied(ssh_env, mariadb):
         assert sock is not None
         with sock:
             greeting = sock.recv(4096)  # MariaDB speaks first: its handshake packet
+            # the tunnel is on record while it is open
+            opened = [e["data"] for e in ssh_env.journal("forward.start") if e["data"]["port"] == mariadb.port]
+            assert opened and opened[-1]["verdict"] == "allow"
         assert b"MariaDB" in greeting
         with socket.create_connection(("127.0.0.1", denied), timeout=5) as sock:
             sock.settimeout(5)
@@ -41,6 +44,7 @@ def test_local_forward_allowed_and_denied(ssh_env, mariadb):
     ok = wait_for(lambda: [e for e in forwards(mariadb.port) if e.get("result") == "closed"])
     no = forwards(ssh_env.sshd.port)
     assert ok and ok[-1]["verdict"] == "allow" and ok[-1]["bytes_out"] >= len(greeting)
+    assert ok[-1]["event_id"] == opened[-1]["event_id"]
     assert no and no[-1]["verdict"] == "deny" and no[-1]["rule"] == "ssh:allow_forward"
 
 

@@ -94,5 +94,5 @@ def test_an_unrecorded_start_is_refused_even_once_the_trail_recovered():
     ctx = context(Sink("journal", required=True))
     gate = AuditGate(ctx)
     assert ctx.audit_failure is None and gate.refusal() is None
-    refusal = gate.refusal(unrecorded=True)  # another session's write cleared the flag meanwhile
+    refusal = gate.unrecorded()  # another session's write cleared the flag meanwhile
     assert refusal is not None and refusal.verdict is Verdict.DENY and refusal.rule == "audit-unavailable"

@@ -208,3 +208,32 @@ def test_group_commit_one_fsync_covers_every_record_written_before_it(tmp_path, 
     assert len(synced) < 200 * 0.8  # writers shared fsyncs
     journal.close()
     assert verify(tmp_path).ok
+
+
+def test_close_orphans_gives_every_unfinished_start_an_unknown_outcome(tmp_path):
+    from types import SimpleNamespace
+
+    from bastion.audit.journal import STARTS, JournalSink
+
+    audit = SimpleNamespace(journal_dir=str(tmp_path), fsync=False, rotate_bytes=0, rotate_daily=False)
+    ctx = SimpleNamespace(settings=SimpleNamespace(config=SimpleNamespace(audit=audit)), services={})
+    sink = JournalSink(ctx)  # type: ignore[arg-type]
+    sink.emit(AuditEvent("session.start", "s1", 1.0, {}))
+    for i, start in enumerate(STARTS):
+        sink.emit(AuditEvent(start, "s1", 2.0, {"event_id": f"open-{i}", "line": f"still running {i}"}))
+        sink.emit(AuditEvent(start, "s1", 2.0, {"event_id": f"done-{i}"}))
+        sink.emit(AuditEvent(STARTS[start], "s1", 3.0, {"event_id": f"done-{i}", "verdict": "allow"}))
+    sink.close()
+
+    again = JournalSink(ctx)  # type: ignore[arg-type]
+    again.close_orphans()
+    again.close_orphans()  # a second start finds nothing left open
+    again.close()
+    events = [r["event"] for s in segments.list_segments(tmp_path) for r in segments.iter_all_segment(s.path)]
+    recovered = [e for e in events if e["data"].get("recovered")]
+    assert sorted((e["type"], e["data"].get("event_id")) for e in recovered) == sorted(
+        [(STARTS[start], f"open-{i}") for i, start in enumerate(STARTS)] + [("session.end", None)])
+    for e in recovered:
+        if e["type"] != "session.end":
+            assert "outcome unknown" in e["data"]["error"] and e["data"]["line"].startswith("still running")
+    assert verify(tmp_path).ok
