@@ -10,6 +10,7 @@ next start.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -67,7 +68,7 @@ class AuditService:
         self._indexing: gevent.Greenlet | None = None
         self._retaining: gevent.Greenlet | None = None
         self._scanning: gevent.Greenlet | None = None
-        self.sides: dict[Path, tuple[Indexer, gevent.Greenlet]] = {}
+        self.sides: dict[Path, tuple[Indexer, gevent.Greenlet | None]] = {}
         """Indexers of the side journals (web processes of their own), into the same index."""
 
     def start(self) -> None:
@@ -87,7 +88,24 @@ class AuditService:
                     assert side is not None
                     self.sides[directory] = (side, gevent.spawn(side.run))
                     log.info("indexing side journal", extra={"journal": str(directory)})
+                else:
+                    self._park_or_resume(directory)
             gevent.sleep(SCAN_SIDES_EVERY)
+
+    def _park_or_resume(self, directory: Path) -> None:
+        """Stop polling a side journal whose writer is gone once it is all indexed (web
+        processes come and go; their journals stay); resume if it grows again (a new
+        process with the same pid)."""
+        side, running = self.sides[directory]
+        status = side.status()
+        if running is not None and status["lag"] == 0 and not side.failures and _writer_gone(directory):
+            side.stop()
+            running.join(timeout=30)
+            self.sides[directory] = (side, None)
+            log.info("side journal indexed and its writer gone: parked", extra={"journal": str(directory)})
+        elif running is None and status["lag"] > 0:
+            self.sides[directory] = (side, gevent.spawn(side.run))
+            log.info("side journal grew again: indexing", extra={"journal": str(directory)})
 
     def _retention(self) -> None:
         while True:
@@ -119,6 +137,19 @@ class AuditService:
 
     def status(self) -> dict[str, Any]:
         return self.indexer.status() if self.indexer is not None else {"backend": "none"}
+
+
+def _writer_gone(directory: Path) -> bool:
+    """The process a side journal is named after (``web-<pid>``) no longer exists."""
+    try:
+        os.kill(int(directory.name.rsplit("-", 1)[1]), 0)
+    except (ValueError, IndexError):
+        return False  # not named after a pid: keep polling
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
 
 
 def _drain(indexer: Indexer, deadline: float) -> None:

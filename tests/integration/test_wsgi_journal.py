@@ -8,11 +8,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bastion.audit.journal import Journal
 from bastion.audit.query import Search
 from bastion.audit.search import AuditSearch
 from bastion.config.load import load_settings
@@ -80,6 +82,16 @@ def test_the_web_process_journal_is_indexed_searched_and_verified(deployment, tm
                          capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"web-{web.pid}: OK" in res.stdout and "audit: OK" in res.stdout
+
+    # The web process goes away: its journal, all indexed, is no longer polled ...
+    web.terminate()
+    web.wait(timeout=10)
+    assert wait_for(lambda: "writer gone: parked" in b.log_text(), timeout=30), b.log_text()[-2000:]
+    # ... until it grows again (a new web process that got the same pid).
+    Journal(side, fsync=False).append({"type": "token.revoked", "session_id": "", "at": time.time(), "id": "",
+                                       "schema": 1, "data": {"user": "alice", "token_id": "pid-reused"}})
+    revoked = wait_for(lambda: found("token.revoked"), timeout=30)
+    assert revoked and "grew again" in b.log_text()
 
 
 def _web_search_database(config: Path, pid: int) -> Path:
