@@ -10,6 +10,7 @@ what the client negotiated, minus everything the bastion never negotiates (D4).
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 from dataclasses import dataclass
@@ -124,9 +125,31 @@ def _want_tls(target: Target, server_caps: int) -> bool:
     raise UpstreamError(f"target {target.name} does not offer TLS but tls.mode is {mode}")
 
 
+_CONTEXTS: dict[tuple[bool, str | None, float], ssl.SSLContext] = {}
+
+
 def _client_context(target: Target) -> ssl.SSLContext:
-    if target.tls.mode == "verify-full":
-        ctx = ssl.create_default_context(cafile=target.tls.ca_file)
+    """One context per verification setting, kept: building one parses the CA store (the
+    system one took 18 ms on the development VM), on the hub, for every session. The host
+    name is checked per connection (``server_hostname``); a CA file that changed on disk
+    gets a new context."""
+    verify = target.tls.mode == "verify-full"
+    ca_file = target.tls.ca_file if verify else None
+    try:
+        stamp = os.stat(ca_file).st_mtime if ca_file else 0.0
+    except OSError:
+        stamp = -1.0  # missing: building the context below fails with the clear error
+    key = (verify, ca_file, stamp)
+    ctx = _CONTEXTS.get(key)
+    if ctx is None:
+        ctx = _new_context(verify, ca_file)
+        _CONTEXTS[key] = ctx
+    return ctx
+
+
+def _new_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    if verify:
+        ctx = ssl.create_default_context(cafile=ca_file)
         ctx.check_hostname = True
         return ctx
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
