@@ -6,16 +6,11 @@ import signal
 import socket
 import time
 
-from bastion.demo.services import free_port
-from bastion.demo.setup import demo_config
-from tests.integration.conftest import start_bastion
+from tests.integration.conftest import mysql_bastion_config, start_bastion
 
 
 def test_sigterm_stops_cleanly(tmp_path, mariadb):
-    ports = {"web": free_port(), "mysql": free_port(), "ssh": free_port()}
-    config = demo_config(tmp_path, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports,
-                         protocols={"mysql"}, sp_base_url="http://127.0.0.1")
-    b = start_bastion(tmp_path, config)
+    b = start_bastion(tmp_path, mysql_bastion_config(tmp_path, mariadb))
     # an open client connection (greeting received) must not block shutdown beyond the grace period
     conn = socket.create_connection(("127.0.0.1", b.ports["mysql"]), timeout=5)
     assert conn.recv(4)
@@ -32,10 +27,7 @@ def test_sigterm_stops_cleanly(tmp_path, mariadb):
 
 def test_a_second_sigterm_does_not_race_the_first(tmp_path, mariadb):
     """systemd and a user, or `timeout` forwarding its own signal: two SIGTERMs run one stop."""
-    ports = {"web": free_port(), "mysql": free_port(), "ssh": free_port()}
-    config = demo_config(tmp_path, db=mariadb, sshd=None, idp_metadata_url=None, ports=ports,
-                         protocols={"mysql"}, sp_base_url="http://127.0.0.1")
-    b = start_bastion(tmp_path, config)
+    b = start_bastion(tmp_path, mysql_bastion_config(tmp_path, mariadb))
     conn = socket.create_connection(("127.0.0.1", b.ports["mysql"]), timeout=5)
     assert conn.recv(4)  # an open connection keeps the first stop in its grace period
     b.proc.send_signal(signal.SIGTERM)

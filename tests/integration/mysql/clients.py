@@ -23,6 +23,17 @@ def session_events(b: BastionProc, thread_id: int, type_: str) -> list[dict[str,
     return [e for e in journal if e["type"] == type_ and e["session_id"] in ids]
 
 
+def upstream_thread(conn: Any) -> int:
+    """The upstream thread id behind a DB-API connection through the bastion (its
+    ``SELECT CONNECTION_ID()``), to find its session with :func:`session_events`."""
+    cur = conn.cursor()
+    try:
+        cur.execute("SELECT CONNECTION_ID()")
+        return int(cur.fetchone()[0])
+    finally:
+        cur.close()
+
+
 def pymysql_conn(b: BastionProc, token: str, user: str = "shop-db", database: str = "shop", **kw: Any):  # type: ignore[no-untyped-def]
     return pymysql.connect(host="127.0.0.1", port=b.ports["mysql"], user=user, password=token, database=database,
                            ssl=NO_VERIFY, connect_timeout=10, **kw)

@@ -74,12 +74,18 @@ def test_a_large_packet_arrives_in_several_reads(pair: tuple[PacketConn, socket.
     assert conn.read(None) == (1, b"after")
 
 
-def test_a_killed_reader_leaves_the_connection_usable(pair: tuple[PacketConn, socket.socket]) -> None:
-    conn, peer = pair
+def _waiting_reader(conn: PacketConn, peer: socket.socket) -> gevent.Greenlet:
+    """A greenlet blocked in ``conn.read`` on the armed watcher (a first read drained the socket)."""
     peer.sendall(_packet(b"x"))
     conn.read(None)
     reader = gevent.spawn(conn.read, None)
     gevent.sleep(0.02)
+    return reader
+
+
+def test_a_killed_reader_leaves_the_connection_usable(pair: tuple[PacketConn, socket.socket]) -> None:
+    conn, peer = pair
+    reader = _waiting_reader(conn, peer)
     reader.kill()
     peer.sendall(_packet(b"y", 1))
     with gevent.Timeout(2):
@@ -88,10 +94,7 @@ def test_a_killed_reader_leaves_the_connection_usable(pair: tuple[PacketConn, so
 
 def test_two_readers_of_one_connection_are_refused(pair: tuple[PacketConn, socket.socket]) -> None:
     conn, peer = pair
-    peer.sendall(_packet(b"x"))
-    conn.read(None)
-    first = gevent.spawn(conn.read, None)
-    gevent.sleep(0.02)
+    first = _waiting_reader(conn, peer)
     with pytest.raises(RuntimeError, match="two greenlets"):
         conn.read(None)
     peer.sendall(_packet(b"y", 1))

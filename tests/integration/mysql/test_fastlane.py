@@ -11,7 +11,7 @@ import mysql.connector
 import pytest
 
 from tests.integration.conftest import wait_for
-from tests.integration.mysql.clients import direct_conn, session_events
+from tests.integration.mysql.clients import direct_conn, session_events, upstream_thread
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 
@@ -72,10 +72,7 @@ def test_prepared_results_equal_direct(bastion, mariadb, use_pure):
         for sql, params in CASES:
             for _ in range(3):  # the first execution plans, the next ones take the lane
                 assert run_prepared(through, sql, params) == run_prepared(direct, sql, params), sql
-        cur = through.cursor()
-        cur.execute("SELECT CONNECTION_ID()")
-        (thread_id,) = cur.fetchone()
-        cur.close()
+        thread_id = upstream_thread(through)
     finally:
         through.close()
         direct.close()

@@ -8,7 +8,7 @@ import hashlib
 import mysql.connector
 import pytest
 
-from tests.integration.mysql.clients import cli, direct_conn, pymysql_conn, session_events
+from tests.integration.mysql.clients import cli, direct_conn, pymysql_conn, session_events, upstream_thread
 
 CARD = "4111 1111 1111 1111"
 
@@ -159,10 +159,7 @@ def test_repeated_executions_count_each_masked_value_once(bastion, bob):
             cur.execute(sql, (1,))
             assert cur.fetchall() == [(1, "**** **** **** 1111")]
         cur.close()  # COM_STMT_CLOSE: what is pending goes into the audit trail
-        check = conn.cursor()
-        check.execute("SELECT CONNECTION_ID()")
-        (thread_id,) = check.fetchone()
-        check.close()
+        thread_id = upstream_thread(conn)
     finally:
         conn.close()
     from tests.integration.conftest import wait_for
