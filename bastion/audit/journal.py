@@ -51,8 +51,12 @@ def canonical(event: dict[str, Any]) -> bytes:
     return json.dumps(event, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
+def _digest(prev: str, body: bytes) -> str:
+    return hashlib.sha256(prev.encode() + body).hexdigest()
+
+
 def chain_hash(prev: str, event: dict[str, Any]) -> str:
-    return hashlib.sha256(prev.encode() + canonical(event)).hexdigest()
+    return _digest(prev, canonical(event))
 
 
 def record_line(seq: int, prev: str, event: dict[str, Any]) -> tuple[bytes, str]:
@@ -60,7 +64,7 @@ def record_line(seq: int, prev: str, event: dict[str, Any]) -> tuple[bytes, str]
     is exactly ``json.dumps({"seq", "prev", "hash", "event"}, sort_keys=True, compact)``,
     whose ``event`` member is the canonical JSON the hash covers."""
     body = canonical(event)
-    digest = hashlib.sha256(prev.encode() + body).hexdigest()
+    digest = _digest(prev, body)
     return b'{"event":%s,"hash":"%s","prev":"%s","seq":%d}\n' % (body, digest.encode(), prev.encode(), seq), digest
 
 
@@ -68,6 +72,10 @@ def event_dict(event: AuditEvent) -> dict[str, Any]:
     """``dataclasses.asdict`` without its deep copy (the event is serialised at once)."""
     return {"type": event.type, "session_id": event.session_id, "at": event.at, "data": dict(event.data),
             "id": event.id, "schema": event.schema}
+
+
+def _inline(fn: Callable[[int], None], fd: int) -> None:
+    fn(fd)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -94,7 +102,7 @@ class Journal:
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
         """Held while an fsync runs; appends that want theirs queue here (group commit)."""
-        self._offload = offload or (lambda fn, fd: fn(fd))
+        self._offload = offload or _inline
         self.torn = self._recover()
         self.seq, self.prev, last_at = self._tail()
         first = seg.first_record(self.path)
@@ -176,19 +184,17 @@ class Journal:
         record written before it started, so appends that queue while one runs (off the
         hub, through ``offload``) share the next one instead of taking turns."""
         with self._sync_lock:
-            if self._synced >= seq:
-                return
-            upto, fd = self.seq, self._fh.fileno()
-            self._offload(os.fsync, fd)
+            if self._synced < seq:
+                self._sync(self._offload)
+
+    def _sync(self, run: Offload | None = None) -> None:
+        """fsync every record written so far, through ``run`` (default: inline); the
+        caller holds ``_sync_lock``."""
+        if self.fsync and not self._fh.closed:
+            upto = self.seq
+            (run or _inline)(os.fsync, self._fh.fileno())
             AUDIT_FSYNCS.inc()
             self._synced = max(self._synced, upto)
-
-    def _sync(self) -> None:
-        """fsync now (the caller holds ``_sync_lock``)."""
-        if self.fsync and not self._fh.closed:
-            os.fsync(self._fh.fileno())
-            AUDIT_FSYNCS.inc()
-            self._synced = self.seq
 
     def close(self) -> None:
         with self._lock, self._sync_lock:

@@ -75,12 +75,13 @@ class Bastion:
                     prepare(self.ctx)
                 pool = _BoundedPool(lc.max_connections)
                 self.pools[name] = pool
-                self.ctx.services["open_sessions"] = lambda: sum(len(p) for p in self.pools.values())
                 server = StreamServer((lc.bind, lc.port), self._handler(name, plugin), spawn=pool)
             server.start()
             self.servers[name] = server
             ports[name] = server.server_port
             log.info("listening", extra={"listener": name, "bind": lc.bind, "port": server.server_port})
+        # the journal asks it whether an fsync may stop everyone (bastion.audit.journal)
+        self.ctx.services["open_sessions"] = lambda: sum(len(p) for p in self.pools.values())
         from bastion.audit import service as audit_service
 
         self.audit = audit_service.start(self.ctx)

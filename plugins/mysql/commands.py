@@ -157,7 +157,7 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
 def _audit_down(s: MySQLSession, seq: int, prepared: relay.Prepared) -> bool:
     """EXECUTE and FETCH were judged at PREPARE, so the pipeline's audit gate is not asked
     again: the same gate's refusal here (an ERR naming the PREPARE's event)."""
-    if s.ctx.audit_failure is None:
+    if s.ctx.audit_failure is None:  # every execution passes here: one attribute read
         return False
     refusal = AuditGate(s.ctx).refusal()
     if refusal is None:
