@@ -27,6 +27,8 @@ from bastion.demo.services import SSHD, MariaDB, ServiceError, free_port
 from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config, seed_mariadb, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
+SSH_USER = os.environ.get("BASTION_TEST_SSH_USER", "bastiontest")
+"""The sshd fixture's OS account (another name lets two test runs share a machine)."""
 
 
 def service_failed(what: str, exc: Exception) -> None:
@@ -153,12 +155,12 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):  # type:
 
 @pytest.fixture(scope="session")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHD]:
-    """A private OpenSSH sshd (OS user ``bastiontest``, random password, ed25519 client key)."""
+    """A private OpenSSH sshd (OS user ``SSH_USER``, random password, ed25519 client key)."""
     # Not under pytest's 0700 basetemp: sshd reads authorized_keys (and the shell enters the
     # home directory) as the test user, who must be able to traverse every parent directory.
     del tmp_path_factory
     workdir = Path(tempfile.mkdtemp(prefix="bastion-sshd-"))
-    server = SSHD(workdir, "bastiontest", secrets.token_urlsafe(12))
+    server = SSHD(workdir, SSH_USER, secrets.token_urlsafe(12))
     try:
         server.start()
     except (ServiceError, OSError, subprocess.CalledProcessError) as exc:

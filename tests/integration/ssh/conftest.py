@@ -52,7 +52,8 @@ def ssh_config(workdir: Path, sshd: SSHD, mariadb: MariaDB, port: int, **listene
 
     def target(name: str, known: Path, **options: Any) -> dict[str, Any]:
         return {"name": name, "protocol": "ssh", "host": "127.0.0.1", "port": sshd.port, "tags": ["test"],
-                "accounts": ["bastiontest"], "options": {"known_hosts": str(known), **options}}
+                "accounts": ["bastiontest"],
+                "options": {"known_hosts": str(known), "users": {"bastiontest": sshd.user}, **options}}
 
     policies = workdir / "policies.yaml"
     policies.write_text(yaml.safe_dump({"access": [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import SSH_USER, wait_for
 
 
 @pytest.mark.parametrize(("command", "code"), [("true", 0), ("exit 3", 3), ("false", 1)])
@@ -63,7 +63,7 @@ def test_a_command_is_on_record_before_it_runs(ssh_env):
 
 def test_upstream_password_credential(ssh_env):
     res = ssh_env.ssh("ssh-pw", "whoami")
-    assert res.returncode == 0 and res.stdout == b"bastiontest\n", res.stderr
+    assert res.returncode == 0 and res.stdout == f"{SSH_USER}\n".encode(), res.stderr
 
 
 def test_user_prefix_must_match_key_owner(ssh_env):

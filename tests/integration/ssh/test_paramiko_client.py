@@ -8,7 +8,7 @@ import paramiko
 import pytest
 
 from bastion.core.types import Identity
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import SSH_USER, wait_for
 
 
 def _client(ssh_env, user: str = "ssh-host") -> paramiko.Transport:  # type: ignore[no-untyped-def]
@@ -53,7 +53,7 @@ def test_token_as_keyboard_interactive_answer(ssh_env):
     transport = _client(ssh_env)
     try:
         transport.auth_interactive("alice:ssh-host", lambda title, instructions, prompts: [token])
-        assert _run(transport, "whoami") == (0, b"bastiontest\n")
+        assert _run(transport, "whoami") == (0, f"{SSH_USER}\n".encode())
     finally:
         transport.close()
 

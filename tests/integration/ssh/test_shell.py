@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bastion.core.types import Identity
 from bastion.state.store import login_links
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import SSH_USER, wait_for
 from tests.integration.ssh.terminal import Terminal
 
 PROMPT = b"$ "
@@ -91,7 +91,7 @@ def test_login_link_opens_a_session(ssh_env):
         alice = Identity(subject="alice", email="alice@example.org", groups=frozenset({"ops"}), idp="saml")
         assert ssh_env.links().approve(code, alice)
         term.write(b"\r")
-        term.expect(b"linked-as-bastiontest")
+        term.expect(f"linked-as-{SSH_USER}".encode())
         assert term.wait() == 0
     finally:
         term.close()
