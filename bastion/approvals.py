@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from bastion.core.contracts import redact
+from bastion.core.masks import Masks
 from bastion.core.types import Decision, Event, Identity, Query
 from bastion.state.store import approvals
 
@@ -127,7 +127,7 @@ class ApprovalBroker:
     def _create(self, event: Event, decision: Decision, kind: str, text: str, fp: str) -> Approval:
         session = event.session
         now = time.time()
-        shown, _ = redact(self.ctx.maskers, session, text)
+        shown, _ = Masks(self.ctx.maskers, session).redact(text)
         row = {
             "id": "REQ-" + secrets.token_hex(4).upper(), "session_id": session.id,
             "requester": session.identity.subject, "target": session.target.name, "kind": kind,

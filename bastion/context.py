@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bastion.config.load import Settings
 from bastion.config.model import ListenerConfig
@@ -16,6 +16,9 @@ from bastion.state.directory import LoginLinks, SSHKeys, UserDirectory
 from bastion.state.store import StateStore
 from bastion.state.tokens import TokenStore
 from bastion.state.vault import Vault
+
+if TYPE_CHECKING:
+    from bastion.approvals import ApprovalBroker
 
 log = logging.getLogger("bastion.audit")
 
@@ -29,8 +32,14 @@ class PluginContext:
     pipeline: Pipeline = field(default_factory=lambda: Pipeline([]))
     sinks: Sequence[Sink] = ()
     maskers: Sequence[Masker] = ()
-    services: dict[str, Any] = field(default_factory=dict)
-    """Late-bound shared services (approval broker, TLS contexts…)."""
+    approvals: ApprovalBroker | None = None
+    """Holds REVIEW requests until approvers decide (None: a REVIEW is denied)."""
+    open_sessions: Callable[[], int] | None = None
+    """How many connections the listeners serve now (set by the runtime once it listens)."""
+    audit_service: Any = None
+    """The running audit service (indexer, retention) of ``bastion serve``."""
+    audit_search: Any = None
+    """The dashboard's search over the audit index (built on first use by the web app)."""
     audit_failure: str | None = None
     """Why the last event could not be written by a required sink (None: all is well)."""
 
@@ -74,14 +83,14 @@ class PluginContext:
             try:
                 sink.emit(event)
             except Exception as exc:  # noqa: BLE001
-                log.exception("audit sink %s failed on %s", getattr(sink, "name", sink), event.type)
-                if getattr(sink, "required", False):
+                log.exception("audit sink %s failed on %s", sink.name, event.type)
+                if sink.required:
                     written = False
                     if self.audit_failure is None:
                         log.critical("audit trail unavailable: refusing every new session and statement")
-                    self.audit_failure = f"{getattr(sink, 'name', sink)}: {type(exc).__name__}: {exc}"
+                    self.audit_failure = f"{sink.name}: {type(exc).__name__}: {exc}"
             else:
-                if self.audit_failure is not None and getattr(sink, "required", False):
+                if self.audit_failure is not None and sink.required:
                     log.warning("audit trail writable again")
                     self.audit_failure = None
         return written
@@ -101,8 +110,8 @@ class AuditGate:
         return self.refusal()
 
     def refusal(self) -> Decision | None:
-        """The DENY while the audit trail is down, else None (for enforcement points that
-        do not go through the pipeline, e.g. executions of an already judged statement)."""
+        """The DENY while the audit trail is down, else None (for requests admitted earlier,
+        e.g. executions of an already judged statement: ``Guard.readmit``)."""
         return self.unrecorded() if self.ctx.audit_failure is not None else None
 
     def unrecorded(self) -> Decision:

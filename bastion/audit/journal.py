@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bastion.audit import segments as seg
+from bastion.core import records
 from bastion.core.contracts import AuditEvent
 from bastion.runtime.metrics import AUDIT_FSYNCS, AUDIT_RECORDS
 
@@ -290,7 +291,7 @@ def _hub_offload(ctx: PluginContext) -> Offload | None:
     import gevent
 
     def offload(fn: Callable[[int], None], fd: int) -> None:
-        sessions = ctx.services.get("open_sessions")
+        sessions = ctx.open_sessions
         if sessions is not None and sessions() <= 1:
             fn(fd)
         else:
@@ -298,9 +299,8 @@ def _hub_offload(ctx: PluginContext) -> Offload | None:
     return offload
 
 
-STARTS = {"query.start": "query", "command.start": "command", "forward.start": "forward",
-          "fileop.start": "fileop"}
-"""Records written before a statement or command runs, and the type of their outcome."""
+STARTS = records.STARTS
+"""Records written before a request runs, and the type of their outcome."""
 
 
 class JournalSink:

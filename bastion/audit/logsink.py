@@ -15,6 +15,8 @@ log = logging.getLogger("bastion.audit.events")
 
 class LogSink:
     name = "log"
+    required = False
+    """A copy for log shippers; the journal is the source of truth."""
 
     def __init__(self, ctx: PluginContext) -> None:
         del ctx
@@ -22,6 +24,9 @@ class LogSink:
     def emit(self, event: AuditEvent) -> None:
         log.info("%s", event.type, extra={"audit": {"type": event.type, "session_id": event.session_id,
                                                      "at": event.at, "data": dict(event.data)}})
+
+    def close_orphans(self) -> None:
+        return None
 
     def close(self) -> None:
         return None

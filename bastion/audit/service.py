@@ -22,7 +22,7 @@ from bastion.audit.backends import BackendUnavailable, IndexBackend, open_backen
 from bastion.audit.indexer import Indexer
 from bastion.audit.journal import prune
 from bastion.audit.segments import side_journals
-from bastion.core.contracts import redact
+from bastion.core.masks import Masks
 
 if TYPE_CHECKING:
     from bastion.context import PluginContext
@@ -41,8 +41,10 @@ def storage_redactor(ctx: PluginContext) -> Callable[[str], str]:
                    target=Target(name="indexer", protocol="", host="", port=0), account="",
                    client_addr="", started_at=0.0)
 
+    masks = Masks(ctx.maskers, stub)
+
     def redact_text(text: str) -> str:
-        return redact(ctx.maskers, stub, text)[0]
+        return masks.redact(text)[0]
     return redact_text
 
 
@@ -163,11 +165,11 @@ def _drain(indexer: Indexer, deadline: float) -> None:
 
 
 def start(ctx: PluginContext) -> AuditService | None:
-    """Start the audit service for ``bastion serve`` (also stored as ``ctx.services["audit"]``)."""
+    """Start the audit service for ``bastion serve`` (also kept as ``ctx.audit_service``)."""
     indexer = build_indexer(ctx)
     if indexer is None and ctx.settings.config.audit.retention_days <= 0:
         return None
     service = AuditService(ctx, indexer)
     service.start()
-    ctx.services["audit"] = service
+    ctx.audit_service = service
     return service

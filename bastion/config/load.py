@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from bastion.config.model import BastionConfig, TargetConfig
+from bastion.config.model import BastionConfig
 from bastion.config.schema import ConfigError, Issues, build
 from policies.files import PolicySet, load_policy_file
 
@@ -119,7 +119,3 @@ def _check_consistency(config: BastionConfig, issues: Issues, known_protocols: s
             issues.add(f"listeners.{n}.port", f"port {port} is also used by listener {clash[0]!r}")
     if config.tls.cert_file and not config.tls.key_file:
         issues.add("tls.key_file", "cert_file is set but key_file is missing")
-
-
-def target_names(config: BastionConfig) -> dict[str, TargetConfig]:
-    return {t.name: t for t in config.targets}

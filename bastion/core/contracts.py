@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from bastion.core.types import Decision, Event, Session
 
-if TYPE_CHECKING:
-    from bastion.context import PluginContext
+# Factories and plugins receive the runtime's plugin context (bastion.context.PluginContext).
+# The core names it only as ``Any``: it must not depend on the state store or the config.
+Context = Any
 
 
 @runtime_checkable
@@ -40,7 +41,7 @@ class PolicyStage(Protocol):
     def decide(self, event: Event) -> Decision | None: ...
 
 
-PolicyFactory = Callable[["PluginContext"], PolicyStage]
+PolicyFactory = Callable[[Context], PolicyStage]
 """A ``bastion.policies`` entry point: called once at start-up with the plugin context."""
 
 
@@ -96,18 +97,7 @@ class Masker(Protocol):
         ...
 
 
-MaskerFactory = Callable[["PluginContext"], Masker]
-
-
-def redact(maskers: Sequence[Masker], session: Session, text: str) -> tuple[str, dict[str, int]]:
-    """``text`` with every masker's storage masking applied, and the counts per recognizer:
-    what the journal, index, recordings and approval requests may hold."""
-    counts: dict[str, int] = {}
-    for masker in maskers:
-        text, found = masker.mask_text(session, text)
-        for key, n in found.items():
-            counts[key] = counts.get(key, 0) + n
-    return text, counts
+MaskerFactory = Callable[[Context], Masker]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,28 +116,38 @@ class AuditEvent:
 @runtime_checkable
 class Sink(Protocol):
     """Receives audit events. ``emit`` must not block the data path for long; it raises
-    when it could not take the event. A sink with a true ``required`` attribute (the
-    journal) is the audit's source of truth: while it fails, the runtime denies every
-    new session and statement (``bastion.context.AuditGate``)."""
+    when it could not take the event.
+
+    ``required``: the sink is the audit's source of truth (the journal); while it fails,
+    the runtime denies every new session and request (``bastion.context.AuditGate``), and
+    a request whose start record it did not write never runs (``bastion.guard.Guard``).
+    ``close_orphans`` runs once at start-up, before any listener accepts: it records the
+    end of whatever a killed predecessor left open (sessions, requests that were running).
+    """
 
     name: str
+    required: bool
 
     def emit(self, event: AuditEvent) -> None: ...
+
+    def close_orphans(self) -> None: ...
 
     def close(self) -> None: ...
 
 
-SinkFactory = Callable[["PluginContext"], Sink]
+SinkFactory = Callable[[Context], Sink]
 
 
 @runtime_checkable
 class ProtocolPlugin(Protocol):
     """A protocol the bastion terminates (``mysql``, ``ssh``).
 
-    ``validate_target`` checks a target's protocol options at start-up and returns
-    error messages (empty when valid). ``serve`` is called by the runtime in the
-    connection's own greenlet with the accepted socket; it owns the connection until it
-    returns and must never raise for client misbehaviour (log, close, return).
+    ``validate_target`` and ``validate_listener`` check a target's and the listener's
+    protocol options at start-up and return error messages (empty when valid).
+    ``prepare`` runs once before the listener accepts (host keys, TLS contexts). ``serve``
+    is called by the runtime in the connection's own greenlet with the accepted socket;
+    it owns the connection until it returns and must never raise for client misbehaviour
+    (log, close, return). Every request it judges goes through ``bastion.guard.Guard``.
     """
 
     name: str
@@ -155,4 +155,8 @@ class ProtocolPlugin(Protocol):
 
     def validate_target(self, options: Mapping[str, Any]) -> list[str]: ...
 
-    def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None: ...
+    def validate_listener(self, options: Mapping[str, Any]) -> list[str]: ...
+
+    def prepare(self, ctx: Context) -> None: ...
+
+    def serve(self, sock: Any, address: tuple[str, int], ctx: Context) -> None: ...

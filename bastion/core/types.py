@@ -146,11 +146,21 @@ class Forward(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Disconnect(Event):
-    """The session ended."""
+class Kill(Event):
+    """``KILL [QUERY] n`` (or COM_PROCESS_KILL) of one of the user's own bastion connections."""
 
-    reason: str = ""
-    kind = "disconnect"
+    connection_id: int
+    query_only: bool = False
+    kind = "kill"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Channel(Event):
+    """An interactive shell or a subsystem (``sftp``) about to open on the target."""
+
+    request: str
+    """``shell`` or ``subsystem:<name>``."""
+    kind = "channel"
 
 
 # --------------------------------------------------------------------------- decisions

@@ -32,9 +32,8 @@ def load_checked(path: str) -> tuple[Settings, dict[str, registry.Loaded]]:
         for problem in plugin.validate_target(target.options):
             errors.append(f"{settings.path}: targets[{i}].options: {problem}")
     for name, listener in settings.config.listeners.items():
-        # optional hook: plugins that read listener options validate them at start-up too
-        check = getattr(protocols[name].value, "validate_listener", None) if name in protocols else None
-        for problem in check(listener.options) if check else []:
+        problems = protocols[name].value.validate_listener(listener.options) if name in protocols else []
+        for problem in problems:
             errors.append(f"{settings.path}: listeners.{name}.options: {problem}")
     stages = registry.load("bastion.policies")
     for i, name in enumerate(settings.config.policies.stages):
@@ -72,7 +71,7 @@ def build_context(settings: Settings) -> PluginContext:
     ctx.sinks = [registry.build("bastion.sinks", sink_eps[n].value, n, ctx) for n in settings.config.audit.sinks]
     masker_eps = registry.load("bastion.maskers")
     ctx.maskers = [registry.build("bastion.maskers", ep.value, n, ctx) for n, ep in masker_eps.items()]
-    ctx.services["approvals"] = _broker(ctx)
+    ctx.approvals = _broker(ctx)
     return ctx
 
 

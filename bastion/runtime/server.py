@@ -56,9 +56,7 @@ class Bastion:
         """Bind and start every enabled listener; returns listener name -> bound port."""
         ports: dict[str, int] = {}
         for sink in self.ctx.sinks:  # sessions a killed predecessor left open end now, before new ones
-            close_orphans = getattr(sink, "close_orphans", None)
-            if close_orphans is not None:
-                close_orphans()
+            sink.close_orphans()
         for name, lc in self.ctx.settings.config.listeners.items():
             if not lc.enabled:
                 continue
@@ -70,9 +68,7 @@ class Bastion:
                                                                spawn=Pool(lc.max_connections))
             else:
                 plugin = self.protocols[name].value
-                prepare = getattr(plugin, "prepare", None)
-                if prepare is not None:  # optional hook: one-time setup (e.g. SSH host keys) before accepting
-                    prepare(self.ctx)
+                plugin.prepare(self.ctx)  # one-time setup (host keys, TLS context) before accepting
                 pool = _BoundedPool(lc.max_connections)
                 self.pools[name] = pool
                 server = StreamServer((lc.bind, lc.port), self._handler(name, plugin), spawn=pool)
@@ -81,7 +77,7 @@ class Bastion:
             ports[name] = server.server_port
             log.info("listening", extra={"listener": name, "bind": lc.bind, "port": server.server_port})
         # the journal asks it whether an fsync may stop everyone (bastion.audit.journal)
-        self.ctx.services["open_sessions"] = lambda: sum(len(p) for p in self.pools.values())
+        self.ctx.open_sessions = lambda: sum(len(p) for p in self.pools.values())
         from bastion.audit import service as audit_service
 
         self.audit = audit_service.start(self.ctx)
@@ -126,7 +122,7 @@ class Bastion:
             try:
                 sink.close()
             except Exception:  # noqa: BLE001
-                log.exception("closing sink %s failed", getattr(sink, "name", sink))
+                log.exception("closing sink %s failed", sink.name)
         if self.audit is not None:
             self.audit.stop()  # after the sinks: the last events get indexed too
         self.ctx.store.dispose()

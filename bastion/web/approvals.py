@@ -24,7 +24,7 @@ View = WerkzeugResponse | str | tuple[str, int]
 
 
 def broker() -> ApprovalBroker:
-    found = ctx().services.get("approvals")
+    found = ctx().approvals
     if not isinstance(found, ApprovalBroker):
         abort(503, description="The approval service is not running.")
     return found

@@ -34,13 +34,13 @@ def audit_time(seconds: float) -> str:
 
 def searcher() -> AuditSearch:
     """The process's AuditSearch (built on first use; 503 when ``audit.index.backend: none``)."""
-    services = ctx().services
-    found = services.get("audit_search")
+    context = ctx()
+    found: AuditSearch | None = context.audit_search
     if found is None:
-        found = AuditSearch.from_config(ctx().settings.config.audit)
+        found = AuditSearch.from_config(context.settings.config.audit)
         if found is None:
             abort(503, description="No audit index is configured (audit.index.backend: none).")
-        services["audit_search"] = found
+        context.audit_search = found
     return found
 
 

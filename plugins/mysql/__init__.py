@@ -9,7 +9,6 @@ phase (``relay``/``commands``) until the client leaves.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import socket
 import ssl
@@ -21,62 +20,58 @@ import gevent
 
 from bastion.context import PluginContext
 from bastion.core.selector import parse_username
-from bastion.core.types import Connect, Session, Verdict
-from bastion.runtime import busypoll, metrics
+from bastion.core.types import Session
+from bastion.runtime import busypoll
 from bastion.runtime.tls import ensure_certificate, server_context
-from plugins.mysql import commands, executions, relay
+from bastion.session import audit_refused, authorize
+from plugins.mysql import commands, executions
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, ErrPacket, OkPacket, RemoteProtocolError
-from plugins.mysql.driver import ConnectionClosed, PacketConn
-from plugins.mysql.kills import REGISTRY, Registered
-from plugins.mysql.server import DEFAULT_VERSION, ClientHello, LoginRefused, err, greet
+from plugins.mysql.connections import REGISTRY, Registered
+from plugins.mysql.options import MySQLOptions, listener_problems, target_problems
+from plugins.mysql.packetconn import ConnectionClosed, PacketConn
+from plugins.mysql.response import SessionKilled
+from plugins.mysql.server import ClientHello, LoginRefused, err, greet
 from plugins.mysql.session import MySQLSession
 from plugins.mysql.upstream import Upstream, UpstreamError, dial
 
 log = logging.getLogger("bastion.mysql")
-
-TARGET_OPTIONS = {"users", "connect_timeout"}
-LISTENER_OPTIONS = {"server_version", "busy_poll_us"}
-MAX_BUSY_POLL_US = 10_000
 
 
 class MySQLPlugin:
     name = "mysql"
     default_port = 3307
 
+    def __init__(self) -> None:
+        self.tls: ssl.SSLContext | None = None
+        """The client leg's TLS context (made by :meth:`prepare`)."""
+
     def validate_target(self, options: Mapping[str, Any]) -> list[str]:
-        problems = [f"unknown option {k!r} (expected one of: {', '.join(sorted(TARGET_OPTIONS))})"
-                    for k in options if k not in TARGET_OPTIONS]
-        users = options.get("users", {})
-        if not isinstance(users, dict) or not all(isinstance(v, str) for v in users.values()):
-            problems.append("users must map account names to upstream MySQL user names")
-        return problems
+        return target_problems(options)
 
     def validate_listener(self, options: Mapping[str, Any]) -> list[str]:
-        problems = [f"unknown option {k!r} (expected one of: {', '.join(sorted(LISTENER_OPTIONS))})"
-                    for k in options if k not in LISTENER_OPTIONS]
-        if not isinstance(options.get("server_version", ""), str):
-            problems.append("server_version must be a string")
-        poll = options.get("busy_poll_us", 0)
-        if isinstance(poll, bool) or not isinstance(poll, int) or not 0 <= poll <= MAX_BUSY_POLL_US:
-            problems.append(f"busy_poll_us must be an integer from 0 (off) to {MAX_BUSY_POLL_US}")
-        return problems
+        return listener_problems(options)
 
     def prepare(self, ctx: PluginContext) -> None:
-        """Called once by the runtime before the listener accepts."""
-        listener = ctx.listener("mysql")
-        busypoll.enable(int(listener.options.get("busy_poll_us", 0)) if listener is not None else 0)
+        """Called once by the runtime before the listener accepts: TLS context, busy polling."""
+        cfg = ctx.settings.config
+        self.tls = server_context(*ensure_certificate(cfg.tls, ctx.settings.state_dir))
+        busypoll.enable(MySQLOptions.from_listener(ctx.listener("mysql")).busy_poll_us)
 
     def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None:
         listener = ctx.listener("mysql")
         if listener is None:
             return
+        if self.tls is None:
+            self.prepare(ctx)
+        assert self.tls is not None
+        opts = MySQLOptions.from_listener(listener)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = PacketConn(sock, name=f"client {address[0]}:{address[1]}")
         mysql_session: MySQLSession | None = None
         try:
-            with gevent.Timeout(listener.handshake_timeout, LoginRefused(
+            with gevent.Timeout(opts.handshake_timeout, LoginRefused(
                     err(1159, "08S01", "bastion: handshake timed out"), 2, "handshake timeout")):
-                mysql_session = _login(client, address, ctx)
+                mysql_session = _login(client, address, ctx, opts, self.tls)
         except LoginRefused as refused:
             _refuse(client, refused, address, ctx)
             return
@@ -86,20 +81,9 @@ class MySQLPlugin:
         _run(mysql_session)
 
 
-def _tls_context(ctx: PluginContext) -> ssl.SSLContext:
-    tls = ctx.services.get("mysql_tls")
-    if tls is None:
-        cfg = ctx.settings.config
-        tls = server_context(*ensure_certificate(cfg.tls, ctx.settings.state_dir))
-        ctx.services["mysql_tls"] = tls
-    return tls
-
-
-def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext) -> MySQLSession:
-    listener = ctx.listener("mysql")
-    assert listener is not None
-    version = str(listener.options.get("server_version", DEFAULT_VERSION))
-    hello = greet(client, _tls_context(ctx), version, listener.handshake_timeout)
+def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext, opts: MySQLOptions,
+           tls: ssl.SSLContext) -> MySQLSession:
+    hello = greet(client, tls, opts.server_version, opts.handshake_timeout)
     session = _authorize(hello, address, ctx)
     try:
         upstream = dial(ctx, session.target, session.account, client_caps=hello.caps,
@@ -116,10 +100,8 @@ def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext) -> 
         raise LoginRefused(err(2003, "HY000", f"bastion: cannot reach target {session.target.name}"),
                            hello.seq, f"upstream: {exc}") from exc
     client.send(OkPacket(0, 0, upstream.status, 0).build(hello.caps), hello.seq)
-    s = MySQLSession(ctx=ctx, listener=listener, session=session, client=client, upstream=upstream,
-                     caps=hello.caps, connection_id=hello.connection_id, schema=hello.response.database or "")
-    metrics.AUTH.labels(protocol="mysql", result="ok").inc()
-    return s
+    return MySQLSession(ctx=ctx, opts=opts, session=session, client=client, upstream=upstream, caps=hello.caps,
+                        connection_id=hello.connection_id, schema=hello.response.database or "")
 
 
 def _authorize(hello: ClientHello, address: tuple[str, int], ctx: PluginContext) -> Session:
@@ -144,23 +126,16 @@ def _authorize(hello: ClientHello, address: tuple[str, int], ctx: PluginContext)
         protocol_info={"role": selector.role, "token_id": info.id, "tls": hello.tls_version,
                        "program": attrs.get("program_name", attrs.get("_client_name", "")),
                        "client_version": attrs.get("_client_version", ""), "connection_id": str(hello.connection_id)})
-    event = Connect(session=session)
-    outcome = ctx.pipeline.decide(event)
-    if outcome.verdict is not Verdict.ALLOW or not outcome.decision.account:
-        raise refuse(f"denied by {outcome.decision.rule}",
-                     f"access to {target.name} denied ({outcome.decision.message or outcome.decision.reason}; "
-                     f"ref {event.id})")
-    return dataclasses.replace(session, account=outcome.decision.account)
+    granted, decision, event = authorize(ctx, session)
+    if granted is None:
+        raise refuse(f"denied by {decision.rule}",
+                     f"access to {target.name} denied ({decision.message or decision.reason}; ref {event.id})")
+    return granted
 
 
 def _refuse(client: PacketConn, refused: LoginRefused, address: tuple[str, int], ctx: PluginContext) -> None:
-    metrics.AUTH.labels(protocol="mysql", result="refused").inc()
     log.info("login refused: %s", refused.reason, extra={"client": address[0]})
-    from bastion.core.contracts import AuditEvent
-
-    ctx.emit(AuditEvent(type="auth", session_id="", at=time.time(),
-                        data={"protocol": "mysql", "result": "refused", "reason": refused.reason,
-                              "client_addr": f"{address[0]}:{address[1]}"}))
+    audit_refused(ctx, "mysql", f"{address[0]}:{address[1]}", reason=refused.reason)
     try:
         client.send(refused.err.build(CLIENT_PROTOCOL_41), refused.seq)
     except (ConnectionClosed, OSError):
@@ -171,11 +146,11 @@ def _run(s: MySQLSession) -> None:
     session = s.session
     REGISTRY.add(s.connection_id, Registered(session.identity.subject, session.target.name, session.account,
                                              s.upstream.thread_id))
-    s.emit("session.start", _start_data(s))
+    s.begin()
     ended = "error"
     try:
         ended = commands.command_loop(s)
-    except relay.SessionKilled as exc:
+    except SessionKilled as exc:
         ended = f"killed: {exc}"
         log.warning("session killed: %s", exc, extra={"session_id": session.id})
         _try_send(s.client, ErrPacket(1927, "08S01", f"bastion: session ended: {exc}").build(s.caps))
@@ -190,17 +165,7 @@ def _run(s: MySQLSession) -> None:
         s.upstream.conn.close()
         s.client.close()
         executions.flush_all(s)
-        s.emit("session.end", {"reason": ended, "commands": s.commands, "fast_lane": s.fast_lane,
-                               "bytes_in": s.client.bytes_in, "bytes_out": s.client.bytes_out,
-                               "duration_s": round(time.time() - session.started_at, 3)})
-
-
-def _start_data(s: MySQLSession) -> dict[str, Any]:
-    session = s.session
-    return {"protocol": "mysql", "user": session.identity.subject, "email": session.identity.email,
-            "groups": sorted(session.identity.groups), "target": session.target.name, "account": session.account,
-            "client_addr": session.client_addr, "reason": session.reason, **dict(session.protocol_info),
-            "upstream_thread": s.upstream.thread_id, "upstream_tls": s.upstream.tls}
+        s.end(ended, s.end_data())
 
 
 def _try_send(conn: PacketConn, payload: bytes) -> None:

@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bastion.context import AuditGate
-from bastion.core.types import Verdict
+from bastion.core import records
+from bastion.guard import Admission
 from bastion.runtime.idle import IdleTimeout, IdleWatch
-from plugins.mysql import executions, fastlane, relay
+from plugins.mysql import executions, small_response
 from plugins.mysql.codec import (
     COM_BINLOG_DUMP,
     COM_BINLOG_DUMP_GTID,
@@ -42,8 +42,12 @@ from plugins.mysql.codec import (
     parse_stmt_fetch,
     parse_stmt_id,
 )
-from plugins.mysql.driver import ConnectionClosed
-from plugins.mysql.kills import parse_kill
+from plugins.mysql.connections import parse_kill
+from plugins.mysql.kill import kill_other
+from plugins.mysql.packetconn import ConnectionClosed
+from plugins.mysql.policy import admit, refuse, refuse_decision, safe_decode, send_error
+from plugins.mysql.response import forward, relay_response, send_control, send_request
+from plugins.mysql.session import Prepared, Result
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
@@ -56,75 +60,54 @@ LAST_PREPARED = 0xFFFFFFFF
 """MariaDB lets EXECUTE name "the statement prepared last" with id -1."""
 
 
-def forward(s: MySQLSession, payload: bytes, command: int, prepared: relay.Prepared | None = None) -> relay.Result:
-    s.upstream.conn.send(payload, 0)
-    if prepared is None:
-        return relay.relay_response(s, command)
-    return relay.relay_response(s, command, prepared.types, prepared.columns, prepared.plans)
-
-
 def query(s: MySQLSession, seq: int, payload: bytes) -> None:
-    started = time.time()
-    sql = relay.safe_decode(payload[1:])
+    sql = safe_decode(payload[1:])
     kill = parse_kill(sql)
     if kill is not None:
-        from plugins.mysql.killing import kill_other
-
         kill_other(s, seq, sql, *kill)
         return
-    decision, event = relay.judge(s, sql, "query")
-    masked = None
-    if decision.verdict is Verdict.ALLOW:
-        masked = s.announce(event.id, sql, "query")
-        if masked is None:  # its start could not be recorded: it must not run
-            decision = AuditGate(s.ctx).unrecorded()
-    if masked is None:
-        relay.refuse(s, seq, decision, event.id)
-        s.audit_statement(event.id, sql, "query", decision, started)
+    ruling = admit(s, sql, "query")
+    if not isinstance(ruling, Admission):
+        refuse(s, seq, ruling)
         return
-    result = forward(s, payload, COM_QUERY)
+    result = forward(s, ruling, payload, COM_QUERY)
     _track_schema(s, sql, result)
-    s.audit_statement(event.id, sql, "query", decision, started, result, masked=masked)
+    s.guard.finish(ruling, result.record())
 
 
-def _track_schema(s: MySQLSession, sql: str, result: relay.Result) -> None:
+def _track_schema(s: MySQLSession, sql: str, result: Result) -> None:
     words = sql.strip().rstrip(";").split()
     if not result.error and len(words) == 2 and words[0].upper() == "USE":
         s.schema = words[1].strip("`")
 
 
 def init_db(s: MySQLSession, seq: int, payload: bytes) -> None:
-    started = time.time()
-    schema = relay.safe_decode(payload[1:])
-    sql = "USE `" + schema.replace("`", "``") + "`"
-    decision, event = relay.judge(s, sql, "init_db")
-    if decision.verdict is not Verdict.ALLOW:
-        relay.refuse(s, seq, decision, event.id)
-    else:
-        result = forward(s, payload, COM_INIT_DB)
-        if not result.error:
-            s.schema = schema
-    s.audit_statement(event.id, sql, "init_db", decision, started)
+    schema = safe_decode(payload[1:])
+    ruling = admit(s, "USE `" + schema.replace("`", "``") + "`", "init_db")
+    if not isinstance(ruling, Admission):
+        refuse(s, seq, ruling)
+        return
+    result = forward(s, ruling, payload, COM_INIT_DB)
+    if not result.error:
+        s.schema = schema
+    s.guard.finish(ruling, result.record())
 
 
 def prepare(s: MySQLSession, seq: int, payload: bytes) -> None:
-    started = time.time()
-    sql = relay.safe_decode(payload[1:])
-    decision, event = relay.judge(s, sql, "prepare")
+    sql = safe_decode(payload[1:])
+    ruling = admit(s, sql, "prepare")
     # Like MariaDB after a failed PREPARE: EXECUTE of "the last prepared" (id -1) now names
-    # nothing, so it cannot reach an older statement in place of the denied one.
+    # nothing, so it cannot reach an older statement in place of the refused one.
     s.last_prepared = None
-    if decision.verdict is not Verdict.ALLOW:
-        relay.refuse(s, seq, decision, event.id)
-        s.audit_statement(event.id, sql, "prepare", decision, started)
+    if not isinstance(ruling, Admission):
+        refuse(s, seq, ruling)
         return
-    result = forward(s, payload, COM_STMT_PREPARE)
+    result = forward(s, ruling, payload, COM_STMT_PREPARE)
     if result.prepared_id is not None:
-        s.statements[result.prepared_id] = relay.Prepared(
-            sql=sql, event_id=event.id, types=[c.type for c in result.prepared_columns],
-            columns=result.prepared_columns)
+        s.statements[result.prepared_id] = Prepared(
+            admission=ruling, types=[c.type for c in result.prepared_columns], columns=result.prepared_columns)
         s.last_prepared = result.prepared_id
-    s.audit_statement(event.id, sql, "prepare", decision, started, result)
+    s.guard.finish(ruling, result.record())
 
 
 def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
@@ -134,42 +117,34 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
         stmt_id = s.last_prepared
     prepared = s.statements.get(stmt_id)
     if prepared is None:
-        # Never prepared through the bastion, or its PREPARE was denied: nothing to run.
-        relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to EXECUTE")
+        # Never prepared through the bastion, or its PREPARE was refused: nothing to run.
+        send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to EXECUTE")
         return
-    if _audit_down(s, seq, prepared):
+    if _refused_again(s, seq, prepared):
         return
-    s.upstream.conn.send(payload, 0)
-    small = None if prepared.plans.maskers else fastlane.relay_small(s, prepared)
+    send_request(s, prepared.admission, payload)
+    small = None if prepared.plans.maskers else small_response.relay_small(s, prepared)
     if small is not None:
         s.fast_lane += 1
-        tally = _tally(prepared)
+        tally = prepared.pending()
         if tally.add_plain(small[0], small[1], started):
-            s.emit("execute", tally.take(stmt_id))
+            s.emit(records.EXECUTE, tally.take(stmt_id))
         return
-    result = relay.relay_response(s, COM_STMT_EXECUTE, prepared.types, prepared.columns, prepared.plans)
+    result = relay_response(s, COM_STMT_EXECUTE, prepared.types, prepared.columns, prepared.plans)
     if result.prepared_columns:
         prepared.types = [c.type for c in result.prepared_columns]
         prepared.columns = result.prepared_columns
-    executions.record(s, stmt_id, _tally(prepared), result, started)
+    executions.record(s, stmt_id, prepared.pending(), result, started)
 
 
-def _audit_down(s: MySQLSession, seq: int, prepared: relay.Prepared) -> bool:
-    """EXECUTE and FETCH were judged at PREPARE, so the pipeline's audit gate is not asked
-    again: the same gate's refusal here (an ERR naming the PREPARE's event)."""
-    if s.ctx.audit_failure is None:  # every execution passes here: one attribute read
-        return False
-    refusal = AuditGate(s.ctx).refusal()
+def _refused_again(s: MySQLSession, seq: int, prepared: Prepared) -> bool:
+    """Executions ride on their PREPARE's admission; the guard only asks the audit gate
+    again (an ERR naming the PREPARE's event while the audit trail is down)."""
+    refusal = s.guard.readmit(prepared.admission)
     if refusal is None:
         return False
-    relay.refuse(s, seq, refusal, prepared.event_id)
+    refuse_decision(s, seq, refusal, prepared.event_id)
     return True
-
-
-def _tally(prepared: relay.Prepared) -> executions.Tally:
-    if prepared.tally is None:
-        prepared.tally = executions.Tally(prepared.event_id)
-    return prepared.tally
 
 
 def fetch(s: MySQLSession, seq: int, payload: bytes) -> None:
@@ -177,12 +152,12 @@ def fetch(s: MySQLSession, seq: int, payload: bytes) -> None:
     stmt_id, _rows = parse_stmt_fetch(payload)
     prepared = s.statements.get(stmt_id)
     if prepared is None:
-        relay.send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to FETCH")
+        send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to FETCH")
         return
-    if _audit_down(s, seq, prepared):
+    if _refused_again(s, seq, prepared):
         return
-    result = forward(s, payload, COM_STMT_FETCH, prepared)
-    executions.record(s, stmt_id, _tally(prepared), result, started, fetch=True)
+    result = forward(s, prepared.admission, payload, COM_STMT_FETCH, prepared)
+    executions.record(s, stmt_id, prepared.pending(), result, started, fetch=True)
 
 
 def stmt_no_response(s: MySQLSession, seq: int, payload: bytes) -> None:
@@ -191,25 +166,31 @@ def stmt_no_response(s: MySQLSession, seq: int, payload: bytes) -> None:
         return  # the client expects no answer; dropping is the only safe reply
     if payload[0] == COM_STMT_CLOSE:
         executions.flush(s, stmt_id, s.statements.pop(stmt_id).tally)
-    s.upstream.conn.send(payload, 0)
+    send_control(s, payload)
 
 
 def stmt_reset(s: MySQLSession, seq: int, payload: bytes) -> None:
     stmt_id = parse_stmt_id(payload)
     if stmt_id not in s.statements:
-        relay.send_error(s, seq, 1243, "HY000", "unknown prepared statement handler given to RESET")
+        send_error(s, seq, 1243, "HY000", "unknown prepared statement handler given to RESET")
         return
     executions.flush(s, stmt_id, s.statements[stmt_id].tally)
-    forward(s, payload, COM_STMT_RESET)
+    control(s, payload)
+
+
+def control(s: MySQLSession, payload: bytes) -> Result:
+    """Relay a protocol command that runs no statement, and its response."""
+    send_control(s, payload)
+    return relay_response(s, payload[0])
 
 
 def passthrough(s: MySQLSession, seq: int, payload: bytes) -> None:
-    forward(s, payload, payload[0])
+    control(s, payload)
 
 
 def reset_connection(s: MySQLSession, seq: int, payload: bytes) -> None:
     executions.flush_all(s)
-    result = forward(s, payload, COM_RESET_CONNECTION)
+    result = control(s, payload)
     if not result.error:
         s.statements.clear()
         s.last_prepared = None
@@ -218,28 +199,26 @@ def reset_connection(s: MySQLSession, seq: int, payload: bytes) -> None:
 
 def set_option(s: MySQLSession, seq: int, payload: bytes) -> None:
     if payload[1:3] == b"\x00\x00":  # MYSQL_OPTION_MULTI_STATEMENTS_ON
-        relay.send_error(s, seq, 1235, "42000", "multi-statements are not allowed through the bastion")
-        s.emit("refused", {"command": "set_option", "reason": "multi-statements on"})
+        send_error(s, seq, 1235, "42000", "multi-statements are not allowed through the bastion")
+        s.emit(records.REFUSED, {"command": "set_option", "reason": "multi-statements on"})
         return
-    forward(s, payload, COM_SET_OPTION)
+    control(s, payload)
 
 
 def process_kill(s: MySQLSession, seq: int, payload: bytes) -> None:
-    from plugins.mysql.killing import kill_other
-
     target_id = int.from_bytes(payload[1:5], "little")
     kill_other(s, seq, f"KILL CONNECTION {target_id}", False, target_id)
 
 
 def refused(reason: str, code: int = 1227, state: str = "42000") -> Handler:
     def handler(s: MySQLSession, seq: int, payload: bytes) -> None:
-        relay.send_error(s, seq, code, state, reason)
-        s.emit("refused", {"command": f"0x{payload[0]:02x}", "reason": reason})
+        send_error(s, seq, code, state, reason)
+        s.emit(records.REFUSED, {"command": f"0x{payload[0]:02x}", "reason": reason})
     return handler
 
 
 def unknown(s: MySQLSession, seq: int, payload: bytes) -> None:
-    relay.send_error(s, seq, 1047, "08S01", f"unknown command 0x{payload[0]:02x}")
+    send_error(s, seq, 1047, "08S01", f"unknown command 0x{payload[0]:02x}")
 
 
 HANDLERS: dict[int, Handler] = {
@@ -274,7 +253,7 @@ HANDLERS: dict[int, Handler] = {
 
 def command_loop(s: MySQLSession) -> str:
     """Serve commands until the client quits or the connection breaks; returns why it ended."""
-    watch = IdleWatch(s.listener.idle_timeout)
+    watch = IdleWatch(s.opts.idle_timeout)
     try:
         while True:
             watch.waiting()

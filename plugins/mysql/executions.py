@@ -20,9 +20,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bastion.core import records
+
 if TYPE_CHECKING:
-    from plugins.mysql.relay import Result
-    from plugins.mysql.session import MySQLSession
+    from plugins.mysql.session import MySQLSession, Result
 
 FLUSH_SECONDS = 1.0
 
@@ -98,14 +99,14 @@ class Tally:
 
 def record(s: MySQLSession, stmt_id: int, tally: Tally, result: Result, started: float, fetch: bool = False) -> None:
     if tally.add(result, started, fetch):
-        s.emit("execute", tally.take(stmt_id))
+        s.emit(records.EXECUTE, tally.take(stmt_id))
 
 
 def flush(s: MySQLSession, stmt_id: int, tally: Tally | None) -> None:
     if tally is not None and tally.pending:
-        s.emit("execute", tally.take(stmt_id))
+        s.emit(records.EXECUTE, tally.take(stmt_id))
 
 
 def flush_all(s: MySQLSession) -> None:
     for stmt_id, prepared in list(s.statements.items()):
-        flush(s, stmt_id, getattr(prepared, "tally", None))
+        flush(s, stmt_id, prepared.tally)

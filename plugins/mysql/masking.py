@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bastion.core.contracts import ColumnInfo, RowMasker
+from bastion.core.masks import MaskFn
 from plugins.mysql.codec import TEXT_LIKE_TYPES, ColumnDef
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
-
-MaskFn = Callable[[bytes], bytes]
-
 
 BINARY_CHARSET = 63
 """Columns in the binary charset (BLOB, VARBINARY) hold bytes, not text: rewriting them
@@ -26,23 +23,11 @@ def column_infos(columns: list[ColumnDef]) -> list[ColumnInfo]:
 
 
 def plan_masking(s: MySQLSession, columns: list[ColumnDef], plans: list[RowMasker]) -> dict[int, MaskFn]:
-    """Column index -> masking function for this result set; appends each plan to ``plans``
-    so the caller can collect the per-recognizer counts when the response ends."""
-    if not s.ctx.maskers:
+    """Column index -> masking function for this result set (the session's composed
+    maskers); each plan is appended to ``plans`` so the caller can collect the counts."""
+    if not s.masks.maskers:
         return {}
-    infos = column_infos(columns)
-    merged: dict[int, MaskFn] = {}
-    for masker in s.ctx.maskers:
-        plan = masker.plan(s.session, infos)
-        if not plan:
-            continue
-        plans.append(plan)
-        for index, fn in plan.maskers.items():
-            if not infos[index].is_text:
-                continue  # numeric/temporal values cannot change in place (protocols.md §3)
-            previous = merged.get(index)
-            merged[index] = fn if previous is None else _chain(previous, fn)
-    return merged
+    return s.masks.plan(column_infos(columns), plans)
 
 
 class PlanCache:
@@ -52,7 +37,7 @@ class PlanCache:
     definitions, both fixed for a cached entry. The plans' counters are shared by every
     response that uses them, so :func:`collect` empties them as it reads them.
 
-    ``plain_wire`` serves the fast lane (plugins.mysql.fastlane): the definitions' wire
+    ``plain_wire`` serves the small-response lane (plugins.mysql.small_response): the definitions' wire
     bytes when the cached plan masks nothing, so a response can be matched without
     parsing its definitions."""
 
@@ -75,10 +60,6 @@ class PlanCache:
             if not any(plan is seen for seen in plans):
                 plans.append(plan)
         return self.maskers
-
-
-def _chain(first: MaskFn, second: MaskFn) -> MaskFn:
-    return lambda value: second(first(value))
 
 
 def collect(plans: list[RowMasker]) -> dict[str, int]:

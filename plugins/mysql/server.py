@@ -28,12 +28,9 @@ from plugins.mysql.codec import (
     is_ssl_request,
     parse_ssl_request,
 )
-from plugins.mysql.driver import PacketConn
+from plugins.mysql.packetconn import PacketConn
 
 PLUGIN = "caching_sha2_password"
-DEFAULT_VERSION = "5.5.5-10.11.0-MariaDB-bastion"
-"""Looks like MariaDB 10.11 (the ``5.5.5-`` prefix is MariaDB's own convention) so
-client libraries pick MariaDB-compatible behaviour; configurable per listener."""
 
 CLEAR_PLUGIN = "mysql_clear_password"
 CLEAR_PASSWORD_CLIENTS = frozenset({"MySQL Connector/J"})

@@ -1,76 +1,97 @@
-"""Per-connection state of a MySQL session and its audit trail."""
+"""Per-connection state of a MySQL session: the session itself, its prepared statements,
+and the summary of one response."""
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from bastion.config.model import ListenerConfig
-from bastion.context import PluginContext
-from bastion.core.contracts import AuditEvent, redact
-from bastion.core.types import Decision, Event, Session, Verdict
-from plugins.mysql.driver import PacketConn
+from bastion.core.types import Decision, Event, Verdict
+from bastion.guard import Admission
+from bastion.session import BaseSession
+from plugins.mysql.codec import ColumnDef
+from plugins.mysql.connections import REGISTRY
+from plugins.mysql.executions import Tally
+from plugins.mysql.masking import PlanCache
+from plugins.mysql.options import MySQLOptions
+from plugins.mysql.packetconn import PacketConn
 from plugins.mysql.upstream import Upstream
-
-log = logging.getLogger("bastion.mysql")
-
-
-def printable(value: Any) -> Any:
-    """Audit data as valid Unicode. Wire text is decoded with ``surrogateescape``, so bytes
-    that were not UTF-8 (a client's garbage, a latin1 literal) are lone surrogates, which
-    JSON-to-SQLite/OpenSearch sinks reject; they become ``\\xNN`` escapes here."""
-    if isinstance(value, str):
-        if value.isascii():
-            return value
-        try:
-            value.encode("utf-8")
-            return value
-        except UnicodeEncodeError:
-            try:
-                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-            except UnicodeEncodeError:
-                return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {printable(k): printable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [printable(v) for v in value]
-    return value
 
 
 @dataclass
-class MySQLSession:
-    ctx: PluginContext
-    listener: ListenerConfig
-    session: Session
+class Prepared:
+    """A statement the client prepared; its PREPARE's admission covers its executions."""
+
+    admission: Admission
+    types: list[int] = field(default_factory=list)
+    columns: list[ColumnDef] = field(default_factory=list)
+    tally: Tally | None = None
+    """Executions not yet in the audit trail (plugins.mysql.executions)."""
+    plans: PlanCache = field(default_factory=PlanCache)
+    """The masking plan of its results, shared by the general path and the small-response lane."""
+
+    @property
+    def event_id(self) -> str:
+        return self.admission.event.id
+
+    def pending(self) -> Tally:
+        """The tally of executions not yet recorded (made on first use)."""
+        if self.tally is None:
+            self.tally = Tally(self.event_id)
+        return self.tally
+
+
+@dataclass
+class Result:
+    """Summary of one response, for the audit record."""
+
+    rows: int = 0
+    bytes: int = 0
+    columns: list[str] = field(default_factory=list)
+    results: int = 0
+    affected: int = 0
+    error: str = ""
+    status: int = 0
+    masked: dict[str, int] = field(default_factory=dict)
+    prepared_id: int | None = None
+    prepared_columns: list[ColumnDef] = field(default_factory=list)
+
+    def record(self) -> dict[str, Any]:
+        """The fields of a ``query`` outcome record."""
+        return {"rows": self.rows, "bytes": self.bytes, "columns": self.columns, "results": self.results,
+                "affected": self.affected, "error": self.error, "masked": dict(self.masked)}
+
+
+@dataclass(kw_only=True)
+class MySQLSession(BaseSession):
+    """One client connection in its command phase."""
+
+    opts: MySQLOptions
     client: PacketConn
     upstream: Upstream
     caps: int
     """Capabilities in effect on the client leg."""
     connection_id: int
+    """The id the client saw in the greeting (KILL and Ctrl-C name it)."""
     schema: str = ""
     no_backslash_escapes: bool = False
     ansi_quotes: bool = False
     in_transaction: bool = False
-    statements: dict[int, Any] = field(default_factory=dict)
-    """stmt_id -> relay.Prepared for statements whose PREPARE was allowed."""
+    statements: dict[int, Prepared] = field(default_factory=dict)
+    """stmt_id -> statements whose PREPARE was admitted."""
     last_prepared: int | None = None
     commands: int = 0
     fast_lane: int = 0
-    """Responses relayed whole by plugins.mysql.fastlane."""
+    """Responses relayed whole by plugins.mysql.small_response."""
 
-    def hold(self, event: Event, decision: Decision) -> Decision:
-        """Resolve a REVIEW: wait for approvers if an approval broker runs, else deny."""
-        broker = self.ctx.services.get("approvals")
-        if broker is None:
-            return Decision.deny(rule=decision.rule, reason="review required but no approval service runs",
-                                 message="this statement needs an approval, which is not available here")
-        from plugins.mysql.kills import REGISTRY
+    text_field: ClassVar[str] = "statement"
 
+    def hold(self, event: Event, decision: Decision, cancelled: Any = None) -> Decision:
+        """A REVIEW waits for approvers; ``KILL`` of this connection (the CLI's Ctrl-C)
+        cancels the wait, and an approval for a client that left meanwhile is void."""
         REGISTRY.holding(self.connection_id, True)
         try:
-            result: Decision = broker.hold(event, decision, cancelled=lambda: REGISTRY.cancelled(self.connection_id))
+            result = super().hold(event, decision, lambda: REGISTRY.cancelled(self.connection_id))
         finally:
             REGISTRY.holding(self.connection_id, False)
         if result.verdict is Verdict.ALLOW and self.client.peer_gone():
@@ -78,42 +99,9 @@ class MySQLSession:
             return Decision.deny(rule=decision.rule, reason="client left before the approval arrived")
         return result
 
-    def redact(self, text: str) -> tuple[str, dict[str, int]]:
-        """Mask sensitive values in text bound for the audit trail."""
-        return redact(self.ctx.maskers, self.session, text)
+    def start_data(self) -> dict[str, Any]:
+        return {**super().start_data(), "upstream_thread": self.upstream.thread_id, "upstream_tls": self.upstream.tls}
 
-    def emit(self, type_: str, data: dict[str, Any]) -> bool:
-        """Record an audit event; True if the audit trail wrote it (PluginContext.emit)."""
-        return self.ctx.emit(AuditEvent(type=type_, session_id=self.session.id, at=time.time(), data=printable(data)))
-
-    def audit_decision(self, event: Event, decision: Decision, audit: tuple[Decision, ...]) -> None:
-        if decision.verdict is not Verdict.ALLOW or audit:
-            log.info("statement %s", decision.verdict.name.lower(),
-                     extra={"session_id": self.session.id, "event_id": event.id, "rule": decision.rule})
-
-    def announce(self, event_id: str, sql: str, command: str) -> tuple[str, dict[str, int]] | None:
-        """Record that an allowed statement is about to run (``query.start``) before it is
-        sent upstream, so a statement never runs without a durable record even if the
-        bastion dies before its reply. Returns the masked text (for the outcome record), or
-        None if the audit trail could not write it: the statement must not run."""
-        masked = self.redact(sql)
-        written = self.emit("query.start", {"event_id": event_id, "protocol": "mysql", "command": command,
-                                            "statement": masked[0], "schema": self.schema})
-        return masked if written else None
-
-    def audit_statement(self, event_id: str, sql: str, command: str, decision: Decision,
-                        started: float, result: Any = None, audit: tuple[Decision, ...] = (),
-                        masked: tuple[str, dict[str, int]] | None = None) -> None:
-        text, found = masked or self.redact(sql)
-        data: dict[str, Any] = {
-            "event_id": event_id, "protocol": "mysql", "command": command, "statement": text,
-            "schema": self.schema, "verdict": decision.verdict.name.lower(), "rule": decision.rule,
-            "reason": decision.reason, "duration_ms": round((time.time() - started) * 1000, 3),
-            "would": [d.rule for d in audit],
-        }
-        if found:
-            data["statement_masked"] = found
-        if result is not None:
-            data.update(rows=result.rows, bytes=result.bytes, columns=result.columns, results=result.results,
-                        affected=result.affected, error=result.error, masked=dict(result.masked))
-        self.emit("query", data)
+    def end_data(self) -> dict[str, Any]:
+        return {"commands": self.commands, "fast_lane": self.fast_lane, "bytes_in": self.client.bytes_in,
+                "bytes_out": self.client.bytes_out}

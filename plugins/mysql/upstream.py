@@ -38,7 +38,7 @@ from plugins.mysql.codec import (
     parse_auth_switch,
     strip_forbidden_caps,
 )
-from plugins.mysql.driver import PacketConn
+from plugins.mysql.packetconn import PacketConn
 
 if TYPE_CHECKING:
     from bastion.context import PluginContext

@@ -20,10 +20,9 @@ import gevent
 import paramiko
 
 from bastion.context import PluginContext
-from bastion.core.contracts import AuditEvent
 from bastion.core.types import Session
-from bastion.runtime import metrics
-from plugins.ssh import driver
+from bastion.session import audit_refused
+from plugins.ssh import channels
 from plugins.ssh.hostkeys import ensure_host_keys
 from plugins.ssh.options import SSHOptions, listener_problems, target_problems
 from plugins.ssh.server import BastionServer
@@ -43,16 +42,19 @@ class SSHPlugin:
     def validate_listener(self, options: Mapping[str, Any]) -> list[str]:
         return listener_problems(options)
 
+    def __init__(self) -> None:
+        self.host_keys: list[paramiko.PKey] | None = None
+        """The bastion's host keys (made or loaded by :meth:`prepare`)."""
+
     def prepare(self, ctx: PluginContext) -> None:
         """Called once by the runtime before the listener accepts: host keys and their fingerprints."""
-        ctx.services["ssh_host_keys"] = ensure_host_keys(ctx.settings.state_dir)
+        self.host_keys = list(ensure_host_keys(ctx.settings.state_dir))
 
     def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None:
         opts = SSHOptions.from_listener(ctx.listener("ssh"))
-        keys = ctx.services.get("ssh_host_keys")
-        if keys is None:
+        if self.host_keys is None:
             self.prepare(ctx)
-            keys = ctx.services["ssh_host_keys"]
+        keys = self.host_keys or []
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport = paramiko.Transport(sock)
         transport.banner_timeout = opts.handshake_timeout
@@ -61,7 +63,7 @@ class SSHPlugin:
         for key in keys:
             transport.add_server_key(key)
         iface = BastionServer(ctx, opts, address, transport, lambda s: _new_session(ctx, opts, s),
-                              driver.judge_forward)
+                              channels.judge_forward)
         try:
             transport.start_server(server=iface)
         except (paramiko.SSHException, EOFError, OSError) as exc:
@@ -79,8 +81,7 @@ class SSHPlugin:
 def _new_session(ctx: PluginContext, opts: SSHOptions, session: Session) -> SSHSession:
     sess = SSHSession(ctx=ctx, opts=opts, session=session)
     sess.upstream = UpstreamLink(sess)
-    metrics.AUTH.labels(protocol="ssh", result="ok").inc()
-    sess.emit("session.start", sess.start_data())
+    sess.begin()
     return sess
 
 
@@ -106,7 +107,7 @@ def _run(transport: paramiko.Transport, iface: BastionServer, opts: SSHOptions, 
                 else:
                     sess.touch()
                     req.channel = chan
-                    greenlets.append(gevent.spawn(driver.handle, sess, chan, req))
+                    greenlets.append(gevent.spawn(channels.handle, sess, chan, req))
             greenlets = [g for g in greenlets if not g.dead]
             for chanid in [c for c, r in iface.requests.items() if r.done]:
                 del iface.requests[chanid]
@@ -123,7 +124,7 @@ def _run(transport: paramiko.Transport, iface: BastionServer, opts: SSHOptions, 
             sess.upstream.close()
             gevent.joinall(greenlets, timeout=2)
             gevent.killall(greenlets, timeout=2)
-            sess.emit("session.end", sess.end_data(ended))
+            sess.end(ended, sess.end_data())
 
 
 def _expired(sess: SSHSession, opts: SSHOptions) -> str:
@@ -154,11 +155,8 @@ def _notify(iface: BastionServer, message: str) -> None:
 def _audit_refused(ctx: PluginContext, iface: BastionServer, address: tuple[str, int]) -> None:
     if not iface.failures:
         return
-    metrics.AUTH.labels(protocol="ssh", result="refused").inc()
-    ctx.emit(AuditEvent(type="auth", session_id="", at=time.time(),
-                        data={"protocol": "ssh", "result": "refused", "client_addr": f"{address[0]}:{address[1]}",
-                              "reasons": iface.failures[-10:],
-                              "client_version": str(iface.transport.remote_version)}))
+    audit_refused(ctx, "ssh", f"{address[0]}:{address[1]}", reasons=iface.failures[-10:],
+                  client_version=str(iface.transport.remote_version))
 
 
 plugin = SSHPlugin()

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from plugins.ssh.carry import Carry
+from bastion.core.carry import Carry
 
 FLUSH_SECONDS = 1.0
 

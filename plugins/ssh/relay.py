@@ -21,7 +21,7 @@ import gevent
 import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 
-from plugins.ssh.carry import HOLD_SECONDS, LiveStream
+from bastion.core.carry import HOLD_SECONDS, LiveStream
 from plugins.ssh.upstream import exit_signal
 
 log = logging.getLogger("bastion.ssh")

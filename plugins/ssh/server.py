@@ -32,7 +32,9 @@ import gevent.event
 import paramiko
 
 from bastion.core.selector import Selector, parse_username
-from bastion.core.types import Connect, Decision, Forward, Identity, Session, Verdict
+from bastion.core.types import Decision, Identity, Session, Verdict
+from bastion.guard import Admission
+from bastion.session import authorize
 from bastion.state.directory import ssh_fingerprint
 from plugins.ssh.options import SSHOptions
 
@@ -75,8 +77,8 @@ class ChannelRequest:
     subsystem: str = ""
     dest: tuple[str, int] = ("", 0)
     origin: tuple[str, int] = ("", 0)
-    forward: Forward | None = None
-    decision: Decision | None = None
+    admission: Admission | None = None
+    """A forward's admission (forwards are admitted before their channel is accepted)."""
     ready: gevent.event.Event = field(default_factory=gevent.event.Event)
     on_resize: Callable[[int, int, int, int], None] | None = None
     channel: paramiko.Channel | None = None
@@ -212,12 +214,11 @@ class BastionServer(paramiko.ServerInterface):
                           client_addr=self.client_addr, started_at=time.time(), reason=reason,
                           protocol_info={"role": selector.role, "auth": method,
                                          "client_version": str(self.transport.remote_version), **extra})
-        event = Connect(session=session)
-        outcome = self.ctx.pipeline.decide(event)
-        if outcome.verdict is not Verdict.ALLOW or not outcome.decision.account:
+        granted, decision, event = authorize(self.ctx, session)
+        if granted is None:
             return self._refuse(f"{identity.subject}: access to {target.name} denied by "
-                                f"{outcome.decision.rule} (ref {event.id})")
-        return dataclasses.replace(session, account=outcome.decision.account)
+                                f"{decision.rule} (ref {event.id})")
+        return granted
 
     def _refuse(self, reason: str) -> Session | None:
         """Record why an attempt failed; always None (so callers can ``return self._refuse(…)``)."""
@@ -257,8 +258,7 @@ class BastionServer(paramiko.ServerInterface):
             return PROHIBITED
         req = ChannelRequest(chanid, "direct-tcpip", dest=(str(destination[0]), int(destination[1])),
                              origin=(str(origin[0]), int(origin[1])))
-        req.decision = self._judge_forward(sess, req)
-        if req.decision.verdict is not Verdict.ALLOW:
+        if self._judge_forward(sess, req).verdict is not Verdict.ALLOW:
             return PROHIBITED
         self.requests[chanid] = req
         return paramiko.OPEN_SUCCEEDED

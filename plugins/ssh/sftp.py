@@ -2,7 +2,7 @@
 
 Client → target: packets are split and classified (:mod:`sftpcodec`); every open,
 opendir, remove, rename, mkdir, rmdir, setstat, symlink and link becomes a ``FileOp``
-judged by the pipeline before it is forwarded. A refused request is answered locally
+admitted by the session's guard before it is forwarded. A refused request is answered locally
 with ``SSH_FX_PERMISSION_DENIED`` and never reaches the target; runs of allowed packets
 are forwarded as one slice. Reads and writes go through only on handles the target
 issued for an allowed open.
@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import gevent.lock
 import paramiko
 
-from bastion.context import AuditGate
-from bastion.core.types import FileOp, Verdict
+from bastion.core import records
+from bastion.core.types import FileOp
+from bastion.guard import Admission
 from plugins.ssh import sftpcodec as sc
-from plugins.ssh.relay import CHUNK, ChannelGone, bridge_session, send_all
+from plugins.ssh.relay import CHUNK, ChannelGone, ExitInfo, bridge_session, send_all
 from plugins.ssh.session import SSHSession, denial_text
 
 log = logging.getLogger("bastion.ssh")
@@ -32,12 +32,10 @@ log = logging.getLogger("bastion.ssh")
 
 @dataclass
 class _Open:
-    """A handle the target issued for an allowed open/opendir."""
+    """A handle the target issued for an admitted open/opendir."""
 
+    admission: Admission
     op: str
-    path: str
-    event_id: str
-    rule: str
     read: int = 0
     written: int = 0
 
@@ -49,9 +47,8 @@ class _Pending:
     kind: str
     """``op`` (judged request), ``read``, ``close``."""
     request: sc.Request
-    event_id: str = ""
-    rule: str = ""
-    path: str = ""
+    admission: Admission | None = None
+    """The admission of a judged request (kind ``op``)."""
 
 
 class SftpBridge:
@@ -63,13 +60,12 @@ class SftpBridge:
         self.live = sess.live_masker()
         """Live masking of text read from files (masking rules in scope), or None."""
 
-    def run(self) -> None:
+    def run(self) -> ExitInfo:
+        """Bridge until either side ends; every handle left open is recorded."""
         info = bridge_session(self.client, self.up, to_upstream=self._from_client, to_client=self._from_target)
-        self.sess.count(info.bytes_in, info.bytes_out)
         for handle in list(self.handles):
             self._audit_open(self.handles.pop(handle), "not closed")
-        self.sess.emit("channel.end", {"type": "sftp", "exit_status": info.status, "bytes_in": info.bytes_in,
-                                       "bytes_out": info.bytes_out})
+        return info
 
     # ------------------------------------------------------------------ client → target
 
@@ -131,21 +127,15 @@ class SftpBridge:
             self.pending[req.id] = _Pending("close", req)
         if not req.op:
             return None
-        path = self.handles[req.handle].path if req.handle else req.path
+        path = self.handles[req.handle].admission.data["path"] if req.handle else req.path
         event = FileOp(session=self.sess.session, op=req.op, path=path, target_path=req.target_path)
-        decision, audit = self.sess.decide(event, cancelled=lambda: self.client.closed)
         self.sess.file_ops += 1
-        if decision.verdict is not Verdict.ALLOW:
-            self.sess.emit("fileop", {"event_id": event.id, "op": req.op, "path": path,
-                                      "target_path": req.target_path, **self.sess.verdict_data(decision, audit),
-                                      "result": "denied"})
-            return sc.build_status(req.id, sc.FX_PERMISSION_DENIED, denial_text(req.op, decision, event))
-        start = {"event_id": event.id, "op": req.op, "path": path, "target_path": req.target_path}
-        if not self.sess.emit("fileop.start", start):  # on record before the target sees it, or refused
-            refusal = AuditGate(self.sess.ctx).unrecorded()
-            self.sess.emit("fileop", {**start, **self.sess.verdict_data(refusal), "result": "denied"})
-            return sc.build_status(req.id, sc.FX_PERMISSION_DENIED, denial_text(req.op, refusal, event))
-        self.pending[req.id] = _Pending("op", req, event.id, decision.rule, path)
+        ruling = self.sess.guard.admit(event, records.FILEOP, {"op": req.op, "path": path,
+                                                                "target_path": req.target_path},
+                                       cancelled=lambda: self.client.closed, refused={"result": "denied"})
+        if not isinstance(ruling, Admission):
+            return sc.build_status(req.id, sc.FX_PERMISSION_DENIED, denial_text(req.op, ruling))
+        self.pending[req.id] = _Pending("op", req, ruling)
         return None
 
     # ------------------------------------------------------------------ target → client
@@ -211,21 +201,17 @@ class SftpBridge:
             entry = self.handles.pop(req.handle, None)
             if entry is not None:
                 self._audit_open(entry, sc.STATUS_NAMES.get(reply.status, str(reply.status)))
-        elif reply.type == sc.HANDLE and req.type in (sc.OPEN, sc.OPENDIR):
-            self.handles[reply.handle] = _Open(req.op, pending.path, pending.event_id, pending.rule)
+        elif reply.type == sc.HANDLE and req.type in (sc.OPEN, sc.OPENDIR) and pending.admission is not None:
+            self.handles[reply.handle] = _Open(pending.admission, req.op)
         else:
             result = sc.STATUS_NAMES.get(reply.status, str(reply.status)) if reply.type == sc.STATUS else "ok"
             self._audit(pending, result)
         return False
 
     def _audit(self, pending: _Pending, result: str) -> None:
-        req = pending.request
-        data: dict[str, Any] = {"event_id": pending.event_id, "op": req.op, "path": pending.path,
-                                "target_path": req.target_path, "verdict": "allow", "rule": pending.rule,
-                                "result": result}
-        self.sess.emit("fileop", data)
+        if pending.admission is not None:
+            self.sess.guard.finish(pending.admission, {"result": result})
 
     def _audit_open(self, entry: _Open, result: str) -> None:
-        self.sess.emit("fileop", {"event_id": entry.event_id, "op": entry.op, "path": entry.path,
-                                  "verdict": "allow", "rule": entry.rule, "bytes_read": entry.read,
-                                  "bytes_written": entry.written, "result": result})
+        self.sess.guard.finish(entry.admission, {"bytes_read": entry.read, "bytes_written": entry.written,
+                                                 "result": result})

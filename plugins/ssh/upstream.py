@@ -21,7 +21,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from paramiko.common import MSG_CHANNEL_REQUEST, cMSG_CHANNEL_REQUEST
 
+from bastion.core import records
 from bastion.core.types import Target
+from bastion.guard import Admission
 from bastion.state.directory import ssh_fingerprint
 from bastion.state.vault import VaultError
 
@@ -198,7 +200,7 @@ class UpstreamLink:
         self.lock = gevent.lock.Semaphore()
         self.transport: UpstreamTransport | None = None
 
-    def get(self) -> UpstreamTransport:
+    def _get(self) -> UpstreamTransport:
         with self.lock:
             if self.transport is None or not self.transport.is_active():
                 s = self.sess.session
@@ -207,21 +209,34 @@ class UpstreamLink:
                                              self.sess.opts.keepalive)
                 except UpstreamError as exc:
                     log.warning("upstream refused: %s", exc.reason, extra={"session_id": s.id})
-                    self.sess.emit("upstream", {"result": "refused", "target": s.target.name,
+                    self.sess.emit(records.UPSTREAM, {"result": "refused", "target": s.target.name,
                                                 "account": s.account, "reason": exc.reason})
                     raise
-                self.sess.emit("upstream", {"result": "connected", "target": s.target.name, "account": s.account,
+                self.sess.emit(records.UPSTREAM, {"result": "connected", "target": s.target.name, "account": s.account,
                                             "server_version": str(self.transport.remote_version),
                                             "cipher": str(self.transport.remote_cipher)})
             return self.transport
 
-    def open_session(self) -> paramiko.Channel:
+    def open_session(self, admission: Admission) -> paramiko.Channel:
+        """A session channel on the target for an admitted exec, shell or subsystem."""
+        _check(admission)
         try:
-            return self.get().open_session(timeout=self.sess.opts.upstream_timeout)
+            return self._get().open_session(timeout=self.sess.opts.upstream_timeout)
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise UpstreamError(f"the target {self.sess.session.target.name} refused a new channel",
                                 f"open_session: {exc!r}") from exc
 
+    def open_forward(self, admission: Admission, dest: tuple[str, int], origin: tuple[str, int]) -> paramiko.Channel:
+        """A ``direct-tcpip`` channel from the target to ``dest`` for an admitted forward;
+        raises UpstreamError or paramiko's errors."""
+        _check(admission)
+        return self._get().open_channel("direct-tcpip", dest, origin, timeout=self.sess.opts.upstream_timeout)
+
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+def _check(admission: Admission) -> None:
+    if not isinstance(admission, Admission):  # a Refusal must never open anything, whatever the caller did
+        raise TypeError("a request reaches the target only with an Admission")

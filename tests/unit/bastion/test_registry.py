@@ -15,6 +15,12 @@ class GoodProtocol:
     def validate_target(self, options):
         return []
 
+    def validate_listener(self, options):
+        return []
+
+    def prepare(self, ctx):
+        return None
+
     def serve(self, sock, address, ctx):
         return None
 

@@ -216,7 +216,7 @@ def test_close_orphans_gives_every_unfinished_start_an_unknown_outcome(tmp_path)
     from bastion.audit.journal import STARTS, JournalSink
 
     audit = SimpleNamespace(journal_dir=str(tmp_path), fsync=False, rotate_bytes=0, rotate_daily=False)
-    ctx = SimpleNamespace(settings=SimpleNamespace(config=SimpleNamespace(audit=audit)), services={})
+    ctx = SimpleNamespace(settings=SimpleNamespace(config=SimpleNamespace(audit=audit)), open_sessions=None)
     sink = JournalSink(ctx)  # type: ignore[arg-type]
     sink.emit(AuditEvent("session.start", "s1", 1.0, {}))
     for i, start in enumerate(STARTS):

@@ -42,7 +42,7 @@ def audit_web(web, tmp_path):
     emit("recording", "s2", channel=7, path=str(casts / "s2-7.cast"), format="asciicast-v2", duration_s=0.1)
     backend = SQLiteBackend(tmp_path / "audit" / "audit.db")
     Indexer(tmp_path / "audit", backend).catch_up()
-    web.ctx.services["audit_search"] = AuditSearch(backend)
+    web.ctx.audit_search = AuditSearch(backend)
     return web
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from plugins.ssh.commands import CommandDetector
+from plugins.ssh.shell_lines import CommandDetector
 from plugins.ssh.recording import CastWriter, mask
 
 

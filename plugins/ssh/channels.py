@@ -1,9 +1,10 @@
 """Channel handlers: each accepted channel runs in its own greenlet.
 
 The verdict always comes first: an exec command (and the file transfer of a legacy
-``scp``) is judged before the upstream connection is even opened, a forward before the
-channel is accepted. Only then is the target reached (one upstream transport per
-client connection, opened on first use) and the channel bridged by :mod:`relay`.
+``scp``), a shell or a subsystem is admitted by the session's guard before the upstream
+connection is even opened, a forward before the channel is accepted. Only with the
+admission is the target reached (one upstream transport per client connection, opened
+on first use) and the channel bridged by :mod:`relay`.
 Shell channels are recorded as asciicasts and their typed command lines reconstructed
 for the audit (never enforced); exec output is captured up to a limit.
 """
@@ -12,14 +13,13 @@ from __future__ import annotations
 
 import codecs
 import logging
-import time
 from typing import Any
 
 import paramiko
 
-from bastion.context import AuditGate
-from bastion.core.types import Command, Decision, Event, FileOp, Forward, Verdict
-from plugins.ssh.commands import CommandDetector
+from bastion.core import records
+from bastion.core.types import Channel, Command, Decision, Event, FileOp, Forward, Verdict
+from bastion.guard import Admission
 from plugins.ssh.options import forward_allowed
 from plugins.ssh.recording import CastWriter
 from plugins.ssh.relay import ExitInfo, bridge_session, bridge_stream
@@ -27,6 +27,7 @@ from plugins.ssh.scp import parse_scp, scp_refusal
 from plugins.ssh.server import ChannelRequest
 from plugins.ssh.session import DEFAULT_RULE, SSHSession, denial_text
 from plugins.ssh.sftp import SftpBridge
+from plugins.ssh.shell_lines import CommandDetector
 from plugins.ssh.upstream import UpstreamError, request_pty
 
 log = logging.getLogger("bastion.ssh")
@@ -37,22 +38,26 @@ UPSTREAM_FAILED_STATUS = 255
 
 
 def judge_forward(sess: SSHSession, req: ChannelRequest) -> Decision:
-    """Verdict for ``ssh -L``: rules first; when no rule speaks, only ``allow_forward`` destinations."""
+    """Admit ``ssh -L`` (it cannot wait for an approval: it runs inside the protocol's
+    callback). Rules first; when no rule speaks, only ``allow_forward`` destinations."""
     host, port = req.dest
     event = Forward(session=sess.session, host=host, port=port)
-    decision, audit = sess.decide(event, can_hold=False)
-    if decision.verdict is Verdict.ALLOW and decision.rule == DEFAULT_RULE:
+
+    def allow_forward(decision: Decision) -> Decision:
+        if decision.verdict is not Verdict.ALLOW or decision.rule != DEFAULT_RULE:
+            return decision
         patterns = list(sess.opts.allow_forward) + list(sess.session.target.options.get("allow_forward", []))
-        if not forward_allowed(patterns, host, port):
-            sess.denied += 1
-            decision = Decision.deny(rule="ssh:allow_forward", reason="destination not in allow_forward",
-                                     message=f"forwarding to {host}:{port} is not allowed")
-    req.forward = event
-    if decision.verdict is not Verdict.ALLOW:
-        sess.forwards += 1
-        sess.emit("forward", {"event_id": event.id, "host": host, "port": port, "origin": f"{req.origin[0]}",
-                              **sess.verdict_data(decision, audit)})
-    return decision
+        if forward_allowed(patterns, host, port):
+            return decision
+        return Decision.deny(rule="ssh:allow_forward", reason="destination not in allow_forward",
+                             message=f"forwarding to {host}:{port} is not allowed")
+
+    sess.forwards += 1
+    ruling = sess.guard.admit(event, records.FORWARD, {"host": host, "port": port, "origin": req.origin[0]},
+                              can_hold=False, refine=allow_forward)
+    if isinstance(ruling, Admission):
+        req.admission = ruling
+    return ruling.decision
 
 
 def handle(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest) -> None:
@@ -70,7 +75,7 @@ def handle(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest) -> Non
         elif req.request == "shell":
             run_shell(sess, chan, req, number)
         else:
-            run_sftp(sess, chan, req)
+            run_sftp(sess, chan, req, number)
     except Exception:  # noqa: BLE001 - one broken channel must not end the session
         log.exception("channel handler failed", extra={"session_id": sess.session.id})
         chan.close()
@@ -91,9 +96,10 @@ def _refuse_channel(chan: paramiko.Channel, message: str, status: int, pty: bool
     chan.close()
 
 
-def _open_upstream(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest) -> paramiko.Channel | None:
+def _open_upstream(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest,
+                   admission: Admission) -> paramiko.Channel | None:
     try:
-        up = sess.upstream.open_session()
+        up = sess.upstream.open_session(admission)
         if req.pty is not None:
             p = req.pty
             request_pty(up, p.term, p.width, p.height, p.width_px, p.height_px, p.modes)
@@ -132,30 +138,19 @@ def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, numb
     scp = parse_scp(line)
     events: list[Event] = [FileOp(session=sess.session, op=scp.op, path=scp.path)] if scp else []
     events.append(Command(session=sess.session, line=line))
-    decision, event = Decision.allow(), events[-1]
-    audit: tuple[Decision, ...] = ()
-    for event in events:
-        decision, audit = sess.decide(event, cancelled=lambda: chan.closed)
-        if decision.verdict is not Verdict.ALLOW:
-            break
     sess.commands += 1
-    base: dict[str, Any] = {"event_id": event.id, "mode": "exec", "line": sess.redact(line), "channel": number,
+    data: dict[str, Any] = {"mode": "exec", "channel": number,
                             **({"scp": {"op": scp.op, "path": scp.path, "recursive": scp.recursive}} if scp else {})}
-    if decision.verdict is Verdict.ALLOW:
-        # Recorded before it runs: a command never runs without a durable record, even if
-        # the bastion dies before it ends; if that record cannot be written, it does not run.
-        if not sess.emit("command.start", base):
-            decision = AuditGate(sess.ctx).unrecorded()
-    if decision.verdict is not Verdict.ALLOW:
-        text = denial_text("file transfer" if scp and isinstance(event, FileOp) else "command", decision, event)
+    ruling = sess.guard.admit(events, records.COMMAND, data, text=line, cancelled=lambda: chan.closed,
+                              refused={"exit_status": DENIED_STATUS})
+    if not isinstance(ruling, Admission):
+        text = denial_text("file transfer" if scp and isinstance(ruling.event, FileOp) else "command", ruling)
         _refuse_channel(chan, text, DENIED_STATUS, req.pty is not None, scp_refusal(text) if scp else b"")
-        sess.emit("command", {**base, **sess.verdict_data(decision, audit), "exit_status": DENIED_STATUS})
         return
-    up = _open_upstream(sess, chan, req)
+    up = _open_upstream(sess, chan, req, ruling)
     if up is None:
-        sess.emit("command", {**base, **sess.verdict_data(decision, audit), "result": "upstream unavailable"})
+        sess.guard.finish(ruling, {"result": "upstream unavailable"})
         return
-    started = time.monotonic()
     capture = _Capture(sess.opts.exec_capture_bytes)
     cast = _cast(sess, req, number, line) if req.pty is not None else None
 
@@ -174,9 +169,19 @@ def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, numb
                           live=sess.live_streams())
     if cast is not None:
         _close_cast(sess, cast, number)
-    sess.emit("command", {**base, **sess.verdict_data(decision, audit), **_exit_data(sess, info),
-                          "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                          "output": sess.redact(capture.text()), "output_truncated": capture.size >= capture.limit})
+    sess.guard.finish(ruling, {**_exit_data(sess, info), "output": sess.redact(capture.text()),
+                               "output_truncated": capture.size >= capture.limit})
+
+
+def _admit_channel(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, request: str,
+                   data: dict[str, Any]) -> Admission | None:
+    """Admit a shell or subsystem channel; a refused one is closed with the reason."""
+    ruling = sess.guard.admit(Channel(session=sess.session, request=request), records.CHANNEL_END, data,
+                              cancelled=lambda: chan.closed)
+    if isinstance(ruling, Admission):
+        return ruling
+    _refuse_channel(chan, denial_text(request, ruling), DENIED_STATUS, req.pty is not None)
+    return None
 
 
 def _exit_data(sess: SSHSession, info: ExitInfo) -> dict[str, Any]:
@@ -202,14 +207,20 @@ def _cast(sess: SSHSession, req: ChannelRequest, number: int, command: str = "")
 def _close_cast(sess: SSHSession, cast: CastWriter, number: int) -> None:
     duration = cast.close()
     sess.recordings.append(str(cast.path))
-    sess.emit("recording", {"channel": number, "path": str(cast.path), "format": "asciicast-v2",
+    sess.emit(records.RECORDING, {"channel": number, "path": str(cast.path), "format": "asciicast-v2",
                             "duration_s": round(duration, 3), "events": cast.events,
                             "output_bytes": cast.output_bytes})
 
 
 def run_shell(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, number: int) -> None:
-    up = _open_upstream(sess, chan, req)
+    admission = _admit_channel(sess, chan, req, "shell", {
+        "channel": number, "type": "shell", "pty": req.pty is not None,
+        "term": req.pty.term.decode("ascii", "replace") if req.pty else "", "env": sorted(req.env)})
+    if admission is None:
+        return
+    up = _open_upstream(sess, chan, req, admission)
     if up is None:
+        sess.guard.finish(admission, {"result": "upstream unavailable"})
         return
     cast = _cast(sess, req, number)
     detector = CommandDetector(*_size(req))
@@ -249,14 +260,11 @@ def run_shell(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, num
 
     req.on_resize = on_resize
     up.invoke_shell()
-    sess.emit("channel", {"channel": number, "type": "shell", "pty": req.pty is not None,
-                          "term": req.pty.term.decode("ascii", "replace") if req.pty else "",
-                          "env": sorted(req.env)})
     info = bridge_session(chan, up, on_input=on_input, on_output=on_output, on_stderr=cast.output,
                           live=sess.live_streams())
     req.on_resize = None
     _close_cast(sess, cast, number)
-    sess.emit("channel.end", {"channel": number, "type": "shell", **_exit_data(sess, info)})
+    sess.guard.finish(admission, _exit_data(sess, info))
 
 
 def _audit_shell_command(sess: SSHSession, line: str, number: int) -> None:
@@ -265,42 +273,38 @@ def _audit_shell_command(sess: SSHSession, line: str, number: int) -> None:
     event = Command(session=sess.session, line=line, mode="shell")
     outcome = sess.ctx.pipeline.decide(event)
     sess.commands += 1
-    sess.emit("command", {"event_id": event.id, "mode": "shell", "line": sess.redact(line), "channel": number,
+    sess.emit(records.COMMAND, {"event_id": event.id, "mode": "shell", "line": sess.redact(line), "channel": number,
                           "audit_only": True, "would": outcome.decision.verdict.name.lower(),
                           "rule": outcome.decision.rule})
 
 
-def run_sftp(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest) -> None:
-    up = _open_upstream(sess, chan, req)
+def run_sftp(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, number: int) -> None:
+    admission = _admit_channel(sess, chan, req, "subsystem:sftp", {"channel": number, "type": "sftp"})
+    if admission is None:
+        return
+    up = _open_upstream(sess, chan, req, admission)
     if up is None:
+        sess.guard.finish(admission, {"result": "upstream unavailable"})
         return
     try:
         up.invoke_subsystem("sftp")
     except (paramiko.SSHException, EOFError, OSError):
         _refuse_channel(chan, "bastion: the target has no sftp subsystem", UPSTREAM_FAILED_STATUS, False)
+        sess.guard.finish(admission, {"result": "no sftp subsystem"})
         return
-    SftpBridge(sess, chan, up).run()
+    info = SftpBridge(sess, chan, up).run()
+    sess.guard.finish(admission, _exit_data(sess, info))
 
 
 def run_forward(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest) -> None:
-    assert req.forward is not None and req.decision is not None
-    event, started = req.forward, time.monotonic()
-    data: dict[str, Any] = {"event_id": event.id, "host": event.host, "port": event.port,
-                            "origin": req.origin[0], **sess.verdict_data(req.decision)}
-    sess.forwards += 1
-    if not sess.emit("forward.start", data):  # a tunnel is on record before it opens, or not at all
-        chan.close()
-        sess.emit("forward", {**data, **sess.verdict_data(AuditGate(sess.ctx).unrecorded()),
-                              "result": "refused"})
-        return
+    admission = req.admission
+    assert admission is not None  # only admitted forwards get a channel (server.check_channel_direct_tcpip_request)
     try:
-        up = sess.upstream.get().open_channel("direct-tcpip", req.dest, req.origin,
-                                              timeout=sess.opts.upstream_timeout)
+        up = sess.upstream.open_forward(admission, req.dest, req.origin)
     except (UpstreamError, paramiko.SSHException, EOFError, OSError) as exc:
         chan.close()
-        sess.emit("forward", {**data, "result": "failed", "error": getattr(exc, "message", "") or repr(exc)})
+        sess.guard.finish(admission, {"result": "failed", "error": getattr(exc, "message", "") or repr(exc)})
         return
     bytes_in, bytes_out = bridge_stream(chan, up, sess.touch)
     sess.count(bytes_in, bytes_out)
-    sess.emit("forward", {**data, "result": "closed", "bytes_in": bytes_in, "bytes_out": bytes_out,
-                          "duration_s": round(time.monotonic() - started, 3)})
+    sess.guard.finish(admission, {"result": "closed", "bytes_in": bytes_in, "bytes_out": bytes_out})

@@ -1,4 +1,4 @@
-"""The relay's fast lane: a small response, whole after one read, forwarded as received.
+"""The small-response lane: a small response, whole after one read, forwarded as received.
 
 A point-select through the general relay (``relay.relay_response``) costs a tracker, a
 parse and a re-frame per packet: more CPU than the bytes' round trip itself. Most
@@ -31,10 +31,9 @@ from plugins.mysql.codec import (
     scan_result,
     status_of_terminator,
 )
-from plugins.mysql.relay import Prepared
 
 if TYPE_CHECKING:
-    from plugins.mysql.session import MySQLSession
+    from plugins.mysql.session import MySQLSession, Prepared
 
 MAX_ROWS = 64
 """Larger results stream through the general path (which forwards rows as they arrive)."""

@@ -1,26 +1,32 @@
-"""Command phase: judge each client command, forward it, stream the response back.
+"""Command phase, responses: stream the upstream's answer to the client.
 
 Theory of operation. The client and the upstream run the same command/response cycle,
 so the relay forwards the client's packet with the same sequence ids and relays the
 upstream's response packet by packet, unchanged except for masked row values (which
-never adds or removes packets, so sequence ids stay valid). Every statement becomes a
-``Query`` event judged by the pipeline *before* anything is sent upstream; a denied
-statement is answered locally with an ERR (seq = client seq + 1) and the connection
-stays usable. A ``ResponseTracker`` tells where the response ends, where column
-definitions complete (the row masker is planned once there) and which packets are rows.
+never adds or removes packets, so sequence ids stay valid) and masked error messages (an
+ERR is one packet: its length may change, its sequence id does not). A
+``ResponseTracker`` tells where the response ends, where column definitions complete
+(the row masker is planned once there) and which packets are rows.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bastion.core.contracts import RowMasker
-from bastion.core.types import Decision, Query, Verdict
+from bastion.guard import Admission
 from plugins.mysql.codec import (
+    COM_FIELD_LIST,
+    COM_PING,
+    COM_RESET_CONNECTION,
+    COM_SET_OPTION,
+    COM_STATISTICS,
+    COM_STMT_CLOSE,
     COM_STMT_FETCH,
+    COM_STMT_RESET,
+    COM_STMT_SEND_LONG_DATA,
     SERVER_MORE_RESULTS_EXISTS,
     SERVER_STATUS_IN_TRANS,
     SERVER_STATUS_NO_BACKSLASH_ESCAPES,
@@ -40,46 +46,43 @@ from plugins.mysql.codec import (
     rewrite_text_row,
 )
 from plugins.mysql.masking import PlanCache, collect, plan_masking
+from plugins.mysql.session import Result
 
 if TYPE_CHECKING:
-    from plugins.mysql.executions import Tally
-    from plugins.mysql.session import MySQLSession
+    from plugins.mysql.session import MySQLSession, Prepared
 
 log = logging.getLogger("bastion.mysql")
+
+CONTROL_COMMANDS = frozenset({COM_FIELD_LIST, COM_PING, COM_STATISTICS, COM_STMT_SEND_LONG_DATA, COM_STMT_CLOSE,
+                              COM_STMT_RESET, COM_RESET_CONNECTION, COM_SET_OPTION})
+"""Protocol commands that run no statement: relayed without an admission."""
+
+
+def send_request(s: MySQLSession, admission: Admission, payload: bytes) -> None:
+    """Send a judged request upstream: only an admitted one can be sent."""
+    if not isinstance(admission, Admission):  # a Refusal must never reach here, whatever the caller did
+        raise TypeError("a request reaches the target only with an Admission")
+    s.upstream.conn.send(payload, 0)
+
+
+def send_control(s: MySQLSession, payload: bytes) -> None:
+    """Send a protocol command that runs no statement (:data:`CONTROL_COMMANDS`)."""
+    if payload[0] not in CONTROL_COMMANDS:
+        raise ValueError(f"command 0x{payload[0]:02x} is a request: it needs an admission")
+    s.upstream.conn.send(payload, 0)
+
+
+def forward(s: MySQLSession, admission: Admission, payload: bytes, command: int,
+            prepared: Prepared | None = None) -> Result:
+    """Send an admitted request and relay its response."""
+    send_request(s, admission, payload)
+    if prepared is None:
+        return relay_response(s, command)
+    return relay_response(s, command, prepared.types, prepared.columns, prepared.plans)
 
 
 class SessionKilled(Exception):
     """The session must end now (protocol violation or LOCAL INFILE from upstream)."""
-
-
-@dataclass
-class Prepared:
-    """A statement the client prepared (the SQL was judged at PREPARE)."""
-
-    sql: str
-    event_id: str
-    types: list[int] = field(default_factory=list)
-    columns: list[ColumnDef] = field(default_factory=list)
-    tally: Tally | None = None
-    """Executions not yet in the audit trail (plugins.mysql.executions)."""
-    plans: PlanCache = field(default_factory=PlanCache)
-    """The masking plan of its results, shared by the general path and the fast lane."""
-
-
-@dataclass
-class Result:
-    """Summary of one response, for the audit event."""
-
-    rows: int = 0
-    bytes: int = 0
-    columns: list[str] = field(default_factory=list)
-    results: int = 0
-    affected: int = 0
-    error: str = ""
-    status: int = 0
-    masked: dict[str, int] = field(default_factory=dict)
-    prepared_id: int | None = None
-    prepared_columns: list[ColumnDef] = field(default_factory=list)
 
 
 def relay_response(s: MySQLSession, command: int, types: list[int] | None = None,
@@ -142,8 +145,10 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
         elif isinstance(item, ColumnsEndItem):
             result.status = item.status  # a cursor was opened: the response ends here
         elif isinstance(item, ErrItem):
-            # server messages quote values ("Duplicate entry '4111…'"): mask before the audit sees them
-            result.error = s.redact(f"{item.err.code} {item.err.message}")[0]
+            # server messages quote values ("Duplicate entry '4111…'"): masked for the
+            # record, and for the user as live output is
+            result.error = s.redact(f"{item.err.code} {item.err.message}")
+            payload = _mask_err(s, item.err, payload)
         elif isinstance(item, PrepareOkItem):
             result.prepared_id = item.prepare_ok.stmt_id
             ncols = item.prepare_ok.num_columns
@@ -168,31 +173,10 @@ def _status(s: MySQLSession, item: OkItem | ResultEndItem, result: Result) -> No
     s.in_transaction = bool(status & SERVER_STATUS_IN_TRANS)
 
 
-def judge(s: MySQLSession, sql: str, command: str) -> tuple[Decision, Query]:
-    """Run the pipeline on one statement (REVIEW is resolved into ALLOW or DENY here)."""
-    event = Query(session=s.session, sql=sql, database=s.schema, command=command,
-                  no_backslash_escapes=s.no_backslash_escapes, ansi_quotes=s.ansi_quotes)
-    outcome = s.ctx.pipeline.decide(event)
-    decision = outcome.decision
-    if decision.verdict is Verdict.REVIEW:
-        decision = s.hold(event, decision)
-    s.audit_decision(event, decision, outcome.audit)
-    return decision, event
-
-
-def refuse(s: MySQLSession, seq: int, decision: Decision, event_id: str) -> None:
-    """Answer a blocked statement locally; nothing was sent upstream."""
-    text = f"bastion: statement blocked by policy {decision.rule or 'default'} (ref {event_id})"
-    if decision.message:
-        text += f": {decision.message}"
-    code, state = (1142, "42000") if decision.verdict is Verdict.DENY else (1205, "HY000")
-    s.client.send(ErrPacket(code, state, text).build(s.caps), seq + 1)
-
-
-def send_error(s: MySQLSession, seq: int, code: int, state: str, message: str) -> None:
-    s.client.send(ErrPacket(code, state, f"bastion: {message}").build(s.caps), seq + 1)
-
-
-def safe_decode(data: bytes) -> str:
-    return data.decode("utf-8", errors="surrogateescape")
-
+def _mask_err(s: MySQLSession, err: ErrPacket, payload: bytes) -> bytes:
+    if not s.masks.masks_live:
+        return payload
+    message = s.masks.live(err.message)
+    if message == err.message:
+        return payload
+    return ErrPacket(err.code, err.sqlstate, message).build(s.caps)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugins.ssh.carry import HOLD_MAX, Carry, LiveStream
+from bastion.core.carry import HOLD_MAX, Carry, LiveStream
 from policies.masking import BUILTIN, full, mask_text, partial
 
 ALL = list(BUILTIN.values())

@@ -15,7 +15,7 @@ import pytest
 from gevent import socket
 
 from plugins.mysql.codec import frame
-from plugins.mysql.driver import ConnectionClosed, PacketConn
+from plugins.mysql.packetconn import ConnectionClosed, PacketConn
 
 
 def _pair() -> tuple[socket.socket, socket.socket]:

@@ -1,0 +1,134 @@
+"""What every protocol's session shares: access decision, audit records, masking, holds.
+
+A protocol plugin keeps only its wire protocol. Its session class derives from
+:class:`BaseSession`, which owns the session's :class:`~bastion.guard.Guard` (every
+judged request goes through it), its :class:`~bastion.core.masks.Masks` (storage
+redaction, live masking, result-column plans), the approval hold, and the
+``session.start``/``session.end`` records. :func:`authorize` and :func:`audit_refused`
+are the connection-phase halves both plugins call before a session exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from bastion.context import PluginContext
+from bastion.core import records
+from bastion.core.contracts import AuditEvent
+from bastion.core.masks import Masks
+from bastion.core.types import Connect, Decision, Event, Session, Verdict
+from bastion.guard import Guard
+from bastion.runtime import metrics
+
+log = logging.getLogger("bastion.session")
+
+
+def printable(value: Any) -> Any:
+    """Audit data as valid Unicode. Wire text is decoded with ``surrogateescape``, so bytes
+    that were not UTF-8 (a client's garbage, a latin1 literal) are lone surrogates, which
+    JSON-to-SQLite/OpenSearch sinks reject; they become ``\\xNN`` escapes here."""
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            try:
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(v) for v in value]
+    return value
+
+
+def authorize(ctx: PluginContext, session: Session) -> tuple[Session | None, Decision, Event]:
+    """The pipeline's ``Connect`` decision: the session with its upstream account, or None
+    (refused: no rule grants the target, or a stage denied)."""
+    event = Connect(session=session)
+    decision = ctx.pipeline.decide(event).decision
+    if decision.verdict is not Verdict.ALLOW or not decision.account:
+        return None, decision, event
+    return dataclasses.replace(session, account=decision.account), decision, event
+
+
+def audit_refused(ctx: PluginContext, protocol: str, client_addr: str, **data: Any) -> None:
+    """Record a refused login (there is no session to attach it to)."""
+    metrics.AUTH.labels(protocol=protocol, result="refused").inc()
+    ctx.emit(AuditEvent(type=records.AUTH, session_id="", at=time.time(),
+                        data=printable({"protocol": protocol, "result": "refused", "client_addr": client_addr,
+                                        **data})))
+
+
+@dataclass(kw_only=True)
+class BaseSession:
+    """One authenticated connection through the bastion."""
+
+    ctx: PluginContext
+    session: Session
+    denied: int = 0
+    """Requests refused in this session."""
+    masks: Masks = field(init=False)
+    guard: Guard = field(init=False)
+
+    text_field: ClassVar[str] = "statement"
+    """The record field holding a request's (redacted) text."""
+
+    def __post_init__(self) -> None:
+        self.masks = Masks(self.ctx.maskers, self.session)
+        self.guard = Guard(self)
+
+    # ------------------------------------------------------------------ audit records
+
+    def emit(self, type_: str, data: dict[str, Any]) -> bool:
+        """Record an audit event; True if the audit trail wrote it (PluginContext.emit)."""
+        return self.ctx.emit(AuditEvent(type=type_, session_id=self.session.id, at=time.time(),
+                                        data=printable(data)))
+
+    def redact(self, text: str) -> str:
+        """``text`` as the audit trail may hold it."""
+        return self.masks.redact(text)[0]
+
+    def redact_request(self, text: str) -> dict[str, Any]:
+        """The record fields for a request's text: masked, with what was masked counted."""
+        masked, found = self.masks.redact(text)
+        fields: dict[str, Any] = {self.text_field: masked}
+        if found:
+            fields[f"{self.text_field}_masked"] = found
+        return fields
+
+    def start_data(self) -> dict[str, Any]:
+        """The ``session.start`` record (plugins add their own fields)."""
+        s = self.session
+        return {"protocol": s.target.protocol, "user": s.identity.subject, "email": s.identity.email,
+                "groups": sorted(s.identity.groups), "target": s.target.name, "account": s.account,
+                "client_addr": s.client_addr, "reason": s.reason, **dict(s.protocol_info)}
+
+    def begin(self) -> None:
+        metrics.AUTH.labels(protocol=self.session.target.protocol, result="ok").inc()
+        self.emit(records.SESSION_START, self.start_data())
+
+    def end(self, reason: str, data: dict[str, Any]) -> None:
+        """Record the end of the session (``data``: the plugin's counters)."""
+        self.emit(records.SESSION_END, {"reason": reason, "denied": self.denied, **data,
+                                        "duration_s": round(time.time() - self.session.started_at, 3)})
+
+    # ------------------------------------------------------------------ approvals
+
+    def hold(self, event: Event, decision: Decision, cancelled: Callable[[], bool] | None) -> Decision:
+        """Resolve a REVIEW: wait for approvers (only this greenlet waits), else deny.
+        ``cancelled`` tells the broker the user gave up waiting."""
+        broker = self.ctx.approvals
+        if broker is None:
+            return Decision.deny(rule=decision.rule, reason="review required but no approval service runs",
+                                 message="this needs an approval, which is not available here")
+        log.info("%s held for review", event.kind, extra={"session_id": self.session.id, "event_id": event.id})
+        return broker.hold(event, decision, cancelled=cancelled)

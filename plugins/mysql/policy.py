@@ -1,0 +1,50 @@
+"""Statements admitted through the session's guard, and the answers to refused ones.
+
+Every statement (COM_QUERY, COM_STMT_PREPARE, COM_INIT_DB) becomes a ``Query`` event
+admitted by :class:`~bastion.guard.Guard` before anything is sent upstream: judged by
+the pipeline under the session's quoting modes, held for approvers when a rule says so,
+and on record before it runs. A refused statement is answered locally with an ERR
+(sequence id = the client's last + 1) and the connection stays usable.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bastion.core import records
+from bastion.core.types import Decision, Query, Verdict
+from bastion.guard import Admission, Refusal
+from plugins.mysql.codec import ErrPacket
+
+if TYPE_CHECKING:
+    from plugins.mysql.session import MySQLSession
+
+
+def admit(s: MySQLSession, sql: str, command: str) -> Admission | Refusal:
+    """Admit one statement (``command``: ``query``, ``prepare``, ``init_db``)."""
+    event = Query(session=s.session, sql=sql, database=s.schema, command=command,
+                  no_backslash_escapes=s.no_backslash_escapes, ansi_quotes=s.ansi_quotes)
+    return s.guard.admit(event, records.QUERY, {"protocol": "mysql", "command": command, "schema": s.schema},
+                         text=sql)
+
+
+def refuse(s: MySQLSession, seq: int, refusal: Refusal) -> None:
+    """Answer a refused statement locally; nothing was sent upstream."""
+    refuse_decision(s, seq, refusal.decision, refusal.event.id)
+
+
+def refuse_decision(s: MySQLSession, seq: int, decision: Decision, ref: str) -> None:
+    """The ERR for a refusal ``decision`` about the request whose event is ``ref``."""
+    text = f"bastion: statement blocked by policy {decision.rule or 'default'} (ref {ref})"
+    if decision.message:
+        text += f": {decision.message}"
+    code, state = (1142, "42000") if decision.verdict is Verdict.DENY else (1205, "HY000")
+    s.client.send(ErrPacket(code, state, text).build(s.caps), seq + 1)
+
+
+def send_error(s: MySQLSession, seq: int, code: int, state: str, message: str) -> None:
+    s.client.send(ErrPacket(code, state, f"bastion: {message}").build(s.caps), seq + 1)
+
+
+def safe_decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="surrogateescape")
