@@ -2,7 +2,8 @@
 
 ``/healthz`` and ``/metrics`` stay unauthenticated (they reveal no secrets); everything
 else needs a portal session (SAML) or, for ``/api/v1``, a bastion token. Session,
-CSRF and header policy: :mod:`bastion.web.security`; SAML: :mod:`bastion.web.sso`.
+CSRF and header policy: :mod:`bastion.web.security`; SAML: :mod:`bastion.web.saml_sp` (the service
+provider) and :mod:`bastion.web.saml_views` (its endpoints).
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
         ctx = build_context(settings)
     else:
         _ensure_tls_certificate(ctx)
-    from bastion.web import admin, api, approvals, audit, health, links, portal, saml, security
+    from bastion.web import admin, api, approvals, audit, health, links, portal, saml_views, security
     from bastion.web.auth import session_principal
-    from bastion.web.sso import SAMLService
+    from bastion.web.saml_sp import SAMLService
 
     cfg = ctx.settings.config
     secure = bool(cfg.saml and cfg.saml.base_url.startswith("https://"))
@@ -92,7 +93,7 @@ def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
     app.jinja_env.filters["when"] = _when
     app.jinja_env.filters["duration"] = _duration
     app.register_error_handler(HTTPException, _http_error)
-    for blueprint in (health.bp, saml.bp, portal.bp, admin.bp, links.bp, api.bp, approvals.bp, audit.bp):
+    for blueprint in (health.bp, saml_views.bp, portal.bp, admin.bp, links.bp, api.bp, approvals.bp, audit.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -28,7 +28,7 @@ from plugins.mysql import commands, executions
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, ErrPacket, OkPacket, RemoteProtocolError
 from plugins.mysql.connections import REGISTRY, Registered
 from plugins.mysql.options import MySQLOptions, listener_problems, target_problems
-from plugins.mysql.packetconn import ConnectionClosed, PacketConn
+from plugins.mysql.packetconn import Conn, ConnectionClosed, PacketConn
 from plugins.mysql.response import SessionKilled
 from plugins.mysql.server import ClientHello, LoginRefused, err, greet
 from plugins.mysql.session import MySQLSession
@@ -168,7 +168,7 @@ def _run(s: MySQLSession) -> None:
         s.end(ended, s.end_data())
 
 
-def _try_send(conn: PacketConn, payload: bytes) -> None:
+def _try_send(conn: Conn, payload: bytes) -> None:
     try:
         conn.send(payload, 1)
     except (ConnectionClosed, OSError):

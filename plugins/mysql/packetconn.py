@@ -15,7 +15,7 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-from typing import Any
+from typing import Any, Protocol
 
 from gevent import get_hub, getcurrent
 
@@ -38,6 +38,34 @@ _PLAIN_VIEW = memoryview(_PLAIN_BUF)
 
 class ConnectionClosed(Exception):
     """The peer closed the connection (or it broke) while we expected a packet."""
+
+
+class Conn(Protocol):
+    """The I/O boundary of the command phase: what ``commands``, ``response`` and
+    ``small_response`` use of a connection. :class:`PacketConn` is the real one; the unit
+    tests drive the command phase with an in-memory one."""
+
+    reader: PacketReader
+    bytes_in: int
+    bytes_out: int
+
+    def read(self, timeout: float | None = None) -> tuple[int, bytes]: ...
+
+    def fill(self, timeout: float | None = None) -> None: ...
+
+    def send(self, payload: bytes, seq: int) -> int: ...
+
+    def queue(self, payload: bytes, seq: int) -> int: ...
+
+    def queue_raw(self, data: bytes) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def peer_gone(self) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 class _Readable:
@@ -229,9 +257,6 @@ class PacketConn:
         except ConnectionClosed:
             return True
         return self._tls_closed
-
-    def has_buffered_packet(self) -> bool:
-        return self.reader.pending() >= 4
 
     def queue(self, payload: bytes, seq: int) -> int:
         """Frame ``payload`` for sending at the next flush; returns the next seq.

@@ -14,7 +14,7 @@ from plugins.mysql.connections import REGISTRY
 from plugins.mysql.executions import Tally
 from plugins.mysql.masking import PlanCache
 from plugins.mysql.options import MySQLOptions
-from plugins.mysql.packetconn import PacketConn
+from plugins.mysql.packetconn import Conn
 from plugins.mysql.upstream import Upstream
 
 
@@ -67,7 +67,7 @@ class MySQLSession(BaseSession):
     """One client connection in its command phase."""
 
     opts: MySQLOptions
-    client: PacketConn
+    client: Conn
     upstream: Upstream
     caps: int
     """Capabilities in effect on the client leg."""

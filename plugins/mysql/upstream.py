@@ -38,7 +38,7 @@ from plugins.mysql.codec import (
     parse_auth_switch,
     strip_forbidden_caps,
 )
-from plugins.mysql.packetconn import PacketConn
+from plugins.mysql.packetconn import Conn, PacketConn
 
 if TYPE_CHECKING:
     from bastion.context import PluginContext
@@ -56,7 +56,7 @@ class UpstreamError(Exception):
 
 @dataclass
 class Upstream:
-    conn: PacketConn
+    conn: Conn
     greeting: HandshakeV10
     caps: int
     """Capabilities in effect on the upstream leg."""

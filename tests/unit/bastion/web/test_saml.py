@@ -337,7 +337,7 @@ def test_unreachable_metadata_url_gives_503_then_recovers(make_web: Any, monkeyp
                                                           test_idp: TestIdP, caplog: pytest.LogCaptureFixture) -> None:
     from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
-    from bastion.web import sso
+    from bastion.web import saml_sp
 
     calls: list[str] = []
 
@@ -345,7 +345,7 @@ def test_unreachable_metadata_url_gives_503_then_recovers(make_web: Any, monkeyp
         calls.append("fetch")
         raise OSError("connection refused")
 
-    monkeypatch.setattr(sso.SAMLService, "_fetch", unreachable)
+    monkeypatch.setattr(saml_sp.SAMLService, "_fetch", unreachable)
     web = make_web({"idp_metadata_file": None, "idp_metadata_url": "http://idp.invalid/metadata"})
     assert calls == ["fetch"]
     assert any("IdP metadata unavailable at start-up" in r.getMessage() for r in caplog.records)
@@ -353,9 +353,9 @@ def test_unreachable_metadata_url_gives_503_then_recovers(make_web: Any, monkeyp
     resp = web.client.get("/saml/login")
     assert resp.status_code == 503 and b"cannot be reached" in resp.data
     assert calls == ["fetch"], "retries are spaced (RETRY_SECONDS)"
-    monkeypatch.setattr(sso, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(saml_sp, "RETRY_SECONDS", 0.0)
     web.app.extensions["bastion.saml"]._next_try = 0.0
-    monkeypatch.setattr(sso.SAMLService, "_fetch",
+    monkeypatch.setattr(saml_sp.SAMLService, "_fetch",
                         lambda self: OneLogin_Saml2_IdPMetadataParser.parse(test_idp.metadata()))
     assert web.client.get("/saml/login").status_code == 302
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from plugins.ssh.shell_lines import CommandDetector
 from plugins.ssh.recording import CastWriter, mask
+from plugins.ssh.shell_lines import CommandDetector
 
 
 def _read(path):  # type: ignore[no-untyped-def]

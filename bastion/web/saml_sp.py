@@ -1,4 +1,4 @@
-"""The SAML 2.0 Service Provider on python3-saml, without Flask (the blueprint is ``saml.py``).
+"""The SAML 2.0 Service Provider on python3-saml, without Flask (its endpoints are ``saml_views.py``).
 
 Theory of operation
 -------------------

@@ -17,8 +17,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from bastion.web import actions
 from bastion.web.auth import ctx, roles_for, session_principal, start_session
+from bastion.web.saml_sp import IdPUnavailable, SAMLRejected, SAMLService
 from bastion.web.security import safe_next
-from bastion.web.sso import IdPUnavailable, SAMLRejected, SAMLService
 
 bp = Blueprint("saml", __name__)
 log = logging.getLogger("bastion.saml")

@@ -1,0 +1,141 @@
+"""The command phase against in-memory connections: every judged request is admitted by the
+guard — its start record is durable before the target sees it, a failing journal refuses
+it, a denied one never leaves the bastion — and responses are relayed (ERR texts masked)."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import pytest
+
+from bastion.core import records
+from bastion.core.contracts import RowMasker
+from bastion.core.types import Decision, Event, Query
+from plugins.mysql import commands
+from plugins.mysql.codec import COM_INIT_DB, COM_QUERY, COM_STMT_EXECUTE, COM_STMT_PREPARE, ErrPacket
+from tests.unit.plugins.mysql.fakes import CAPS, ListSink, MemoryConn, ok, session
+
+
+class DenyDrop:
+    name = "deny-drop"
+
+    def decide(self, event: Event) -> Decision | None:
+        if isinstance(event, Query) and "DROP" in event.sql.upper():
+            return Decision.deny(rule="test:no-drop", message="no drops")
+        return None
+
+
+def prepare_ok(stmt_id: int = 5) -> bytes:
+    return b"\x00" + struct.pack("<IHHBH", stmt_id, 0, 0, 0, 0)
+
+
+REQUESTS = {
+    "query": (bytes([COM_QUERY]) + b"UPDATE t SET a = 1 WHERE id = 2", "query", ok(1)),
+    "init_db": (bytes([COM_INIT_DB]) + b"shop", "init_db", ok()),
+    "prepare": (bytes([COM_STMT_PREPARE]) + b"SELECT * FROM t WHERE id = ?", "prepare", prepare_ok()),
+}
+
+
+def answer_with(up: MemoryConn, response: bytes, sink: ListSink, seen: list[list[str]]) -> None:
+    def on_send(data: bytes) -> None:
+        seen.append(sink.types())  # what the journal held when the target got the request
+        up.feed(response, 1)
+    up.on_send = on_send
+
+
+@pytest.mark.parametrize("name", sorted(REQUESTS))
+def test_the_start_record_is_durable_before_the_target_sees_the_request(name: str) -> None:
+    payload, command, response = REQUESTS[name]
+    sink = ListSink()
+    s, client, up = session([], sink)
+    seen: list[list[str]] = []
+    answer_with(up, response, sink, seen)
+    commands.HANDLERS[payload[0]](s, 0, payload)
+    assert seen == [[records.QUERY_START]]
+    start, outcome = sink.events
+    assert start.data["command"] == command and outcome.type == records.QUERY
+    assert outcome.data["event_id"] == start.data["event_id"] and outcome.data["verdict"] == "allow"
+    assert client.packets()[0][1] == response
+
+
+@pytest.mark.parametrize("payload", [REQUESTS[n][0] for n in sorted(REQUESTS)] + [
+    bytes([COM_QUERY]) + b"KILL QUERY 1234"])
+def test_a_failing_journal_refuses_the_request(payload: bytes) -> None:
+    sink = ListSink()
+    sink.broken = True
+    s, client, up = session([], sink)
+    commands.HANDLERS[payload[0]](s, 0, payload)
+    assert up.sent == []
+    seq, err = client.packets()[0]
+    assert seq == 1 and err[0] == 0xFF
+    assert "audit-unavailable" in ErrPacket.parse(err, CAPS).message
+
+
+def test_kill_is_admitted_and_recorded_like_any_statement() -> None:
+    sink = ListSink()
+    s, client, up = session([], sink)
+    commands.query(s, 0, bytes([COM_QUERY]) + b"KILL QUERY 99999")  # nobody's connection
+    assert ErrPacket.parse(client.packets()[0][1], CAPS).code == 1094
+    assert sink.types() == [records.QUERY_START, records.QUERY]
+    assert sink.events[0].data["command"] == "kill" and sink.events[1].data["error"].startswith("1094")
+    assert up.sent == []
+
+
+def test_a_denied_statement_never_reaches_the_target() -> None:
+    sink = ListSink()
+    s, client, up = session([DenyDrop()], sink)
+    commands.query(s, 3, bytes([COM_QUERY]) + b"/*!DROP*/ TABLE t")
+    assert up.sent == []
+    seq, err = client.packets()[0]
+    assert seq == 4 and "test:no-drop" in ErrPacket.parse(err, CAPS).message
+    assert sink.types() == [records.QUERY]
+    assert sink.events[0].data["verdict"] == "deny" and s.denied == 1
+
+
+def test_executions_ride_on_the_prepare_and_stop_when_the_audit_trail_fails() -> None:
+    sink = ListSink()
+    s, client, up = session([], sink)
+    seen: list[list[str]] = []
+    answer_with(up, prepare_ok(5), sink, seen)
+    commands.prepare(s, 0, REQUESTS["prepare"][0])
+    up.on_send = lambda data: up.feed(ok(), 1)
+    execute = bytes([COM_STMT_EXECUTE]) + struct.pack("<IBI", 5, 0, 1)
+    commands.execute(s, 0, execute)
+    assert client.packets()[-1][1] == ok()
+    sink.broken = True
+    s.emit("probe", {})  # the journal fails: the context now knows the audit trail is down
+    sent = len(up.sent)
+    commands.execute(s, 0, execute)
+    assert len(up.sent) == sent
+    assert "audit-unavailable" in ErrPacket.parse(client.packets()[-1][1], CAPS).message
+
+
+class DigitsMasker:
+    name = "digits"
+
+    def plan(self, session: Any, columns: Any) -> RowMasker | None:
+        return None
+
+    def mask_text(self, session: Any, text: str) -> tuple[str, dict[str, int]]:
+        return "".join("#" if c.isdigit() else c for c in text), {}
+
+    def mask_output(self, session: Any, text: str) -> tuple[str, dict[str, int]]:
+        masked = "".join("*" if c.isdigit() else c for c in text)
+        return masked, ({"digits": 1} if masked != text else {})
+
+    def masks_output(self, session: Any) -> bool:
+        return True
+
+
+def test_error_messages_from_the_target_are_masked_for_the_user_and_the_record() -> None:
+    sink = ListSink()
+    s, client, up = session([], sink)
+    s.ctx.maskers = [DigitsMasker()]
+    s.masks.__init__(s.ctx.maskers, s.session)  # type: ignore[misc]
+    err = ErrPacket(1062, "23000", "Duplicate entry '4111111111111111' for key 'PRIMARY'").build(CAPS)
+    up.on_send = lambda data: up.feed(err, 1)
+    commands.query(s, 0, bytes([COM_QUERY]) + b"INSERT INTO t VALUES ('x')")
+    shown = ErrPacket.parse(client.packets()[0][1], CAPS)
+    assert shown.code == 1062 and "4111" not in shown.message and "'****************'" in shown.message
+    assert "4111" not in sink.events[-1].data["error"]
