@@ -1,4 +1,4 @@
-"""One handler per client command (protocols.md §1.6): judge, forward, relay, record."""
+"""One handler per client command: admit (judge, hold, record the start), forward, relay, record."""
 
 from __future__ import annotations
 

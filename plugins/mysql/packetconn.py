@@ -17,9 +17,7 @@ import socket
 import ssl
 from typing import Any, Protocol
 
-from gevent import get_hub, getcurrent
-
-from bastion.runtime import busypoll
+from bastion.runtime.readable import Readable
 from plugins.mysql.codec import PacketReader, frame
 
 RECV_SIZE = 64 * 1024
@@ -68,48 +66,6 @@ class Conn(Protocol):
     def close(self) -> None: ...
 
 
-class _Readable:
-    """Waits until a socket is readable, its libev watcher left armed between waits.
-
-    gevent's socket starts a watcher before each wait and stops it after; libev then
-    registers the descriptor with epoll again on the next wait (an ``EPOLL_CTL_ADD``
-    that fails with EEXIST): a syscall per read, two per statement. This watcher stays
-    armed while the connection keeps being read and is stopped only when it fires with
-    nobody waiting (data arrived while the session was busy elsewhere)."""
-
-    __slots__ = ("_hub", "_watcher", "_waiter")
-
-    def __init__(self, fd: int) -> None:
-        self._hub = get_hub()
-        self._watcher = self._hub.loop.io(fd, 1)
-        self._waiter: Any = None
-
-    def wait(self) -> None:
-        """Block this greenlet until the socket is readable (or the greenlet is killed)."""
-        if self._waiter is not None:
-            raise RuntimeError("two greenlets wait for the same connection")
-        if not self._watcher.active:
-            self._watcher.start(self._ready)
-        self._waiter = getcurrent()
-        try:
-            self._hub.switch()
-        finally:
-            self._waiter = None
-
-    def _ready(self) -> None:
-        busypoll.activity()
-        waiter = self._waiter
-        if waiter is None:
-            self._watcher.stop()
-            return
-        self._waiter = None
-        waiter.switch()
-
-    def close(self) -> None:
-        self._watcher.stop()
-        self._watcher.close()
-
-
 class PacketConn:
     def __init__(self, sock: Any, max_packet: int = 64 << 20, name: str = "peer") -> None:
         self.sock = sock
@@ -122,7 +78,7 @@ class PacketConn:
         self._outgoing = ssl.MemoryBIO()
         self._out: list[bytes] = []
         self._timeout: object = _UNSET  # the last settimeout() value
-        self._readable: _Readable | None = None
+        self._readable: Readable | None = None
         # The last recv left the kernel's queue empty: the next read waits for readiness
         # first instead of asking (a recv that fails with EAGAIN costs a syscall, and
         # after a request has gone upstream, or a reply to the client, it always fails).
@@ -171,7 +127,7 @@ class PacketConn:
         """Receive into the shared buffer; returns the byte count (never 0)."""
         if self._drained and self._timeout is None:
             if self._readable is None:
-                self._readable = _Readable(self.sock.fileno())
+                self._readable = Readable(self.sock.fileno())
             self._readable.wait()
         try:
             n: int = self.sock.recv_into(_RECV_BUF)

@@ -1,6 +1,6 @@
 """Best-effort reconstruction of the command lines typed in an interactive shell.
 
-Server-echo reconstruction (protocols.md §7.2): the *output* is what the shell drew, so
+Server-echo reconstruction (as Warpgate and JumpServer do it): the *output* is what the shell drew, so
 a headless terminal (``pyte``) reads the command line off the screen when the shell
 answers Enter with a newline; the input side only marks the start of a line, Enter and
 Ctrl-C. The prompt is the text left of the cursor when typing starts and is cut off.

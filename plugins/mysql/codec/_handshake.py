@@ -1,7 +1,7 @@
 """Connection-phase packets: greeting, SSLRequest, handshake response, auth.
 
 Layouts (all integers little-endian), as measured against MariaDB 10.11 and
-five client stacks (protocols.md §1.2):
+five client stacks (libmariadb, libmysqlclient, PyMySQL, mysql-connector pure and C):
 
 * HandshakeV10: ``0x0a``, version NUL, ``conn_id<4>``, ``auth[0:8]``, ``0x00``,
   ``caps_lo<2>``, ``collation<1>``, ``status<2>``, ``caps_hi<2>``,

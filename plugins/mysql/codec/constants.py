@@ -207,7 +207,10 @@ MARIADB_CLIENT_EXTENDED_METADATA = 1 << 3
 MARIADB_CLIENT_CACHE_METADATA = 1 << 4
 MARIADB_CLIENT_BULK_UNIT_RESULTS = 1 << 5
 
-#: What the bastion advertises to clients (protocols.md decision D4).
+#: What the bastion advertises to clients. Never COMPRESS, LOCAL_FILES, MULTI_STATEMENTS,
+#: QUERY_ATTRIBUTES or OPTIONAL_RESULTSET_METADATA (they change framing or hide what is
+#: judged and masked); LONG_PASSWORD (MariaDB's CLIENT_MYSQL) keeps MariaDB clients from
+#: negotiating extended capabilities that change the result-set format.
 ADVERTISED_CAPS = (
     CLIENT_LONG_PASSWORD
     | CLIENT_LONG_FLAG
