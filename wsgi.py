@@ -12,6 +12,9 @@ monkey.patch_all()
 
 import os  # noqa: E402
 
+from bastion.runtime.private import restrict_umask  # noqa: E402
 from bastion.web import create_app  # noqa: E402
+
+restrict_umask()  # the web process writes to the same private state as `bastion serve`
 
 app = create_app(config_path=os.environ.get("BASTION_CONFIG", "bastion.yaml"))

@@ -36,12 +36,18 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bastion.runtime import logs
-    from bastion.runtime.bootstrap import build_context, load_checked
+    from bastion.runtime.bootstrap import build_context, load_checked, private_roots
+    from bastion.runtime.private import exposed, refusal
     from bastion.runtime.server import Bastion
     from bastion.web import create_app
 
     settings, protocols = load_checked(args.config)
     logs.setup(settings.config.log_level)
+    roots = private_roots(settings)
+    open_to_others = exposed(roots)
+    if open_to_others:
+        print(f"error: {refusal(open_to_others, roots)}", file=sys.stderr)
+        return 2
     ctx = build_context(settings)
     bastion = Bastion(ctx, protocols, create_app(ctx))
     ports = bastion.start()
@@ -227,6 +233,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from bastion.runtime.private import restrict_umask
+
+    restrict_umask()  # whatever any command writes (state, keys, journal) is the owner's alone
     args = parser().parse_args(argv)
     handler: Handler = args.func
     try:

@@ -114,8 +114,9 @@ def demo_config(workdir: Path, *, db: MariaDB, sshd: SSHD | None, idp_metadata_u
         known.write_text(sshd.known_hosts_line() + "\n")
         targets.append({"name": "demo-host", "protocol": "ssh", "host": "127.0.0.1", "port": sshd.port,
                         "tags": ["prod"], "accounts": [sshd.user],
-                        # ssh -L to the demo MariaDB works; any other destination is refused
-                        "options": {"known_hosts": str(known), "allow_forward": [f"127.0.0.1:{db.port}"]}})
+                        # no allow_forward: ssh -L must not reach the bastion's own upstreams
+                        # (the demo MariaDB) around the MySQL guardrails and masking
+                        "options": {"known_hosts": str(known)}})
     config: dict[str, Any] = {
         "state_dir": str(workdir / "var"),
         "listeners": listeners,

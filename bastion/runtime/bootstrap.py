@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from bastion import registry
@@ -48,6 +49,19 @@ def load_checked(path: str) -> tuple[Settings, dict[str, registry.Loaded]]:
     if errors:
         raise ConfigError(errors)
     return settings, protocols
+
+
+def private_roots(settings: Settings) -> list[Path]:
+    """Where the bastion keeps what only it may read: the state directory, the journal,
+    the SQLite state store and audit index (wherever the configuration puts them)."""
+    cfg = settings.config
+    journal = Path(cfg.audit.journal_dir)
+    roots = [settings.state_dir, journal]
+    if cfg.state.url.startswith("sqlite:///"):
+        roots.append(Path(cfg.state.url.split("///", 1)[1]))
+    if cfg.audit.index.backend == "sqlite":
+        roots.append(journal / cfg.audit.index.database)  # an absolute path replaces the journal's
+    return roots
 
 
 def open_store(settings: Settings) -> tuple[StateStore, TokenStore, Vault]:
