@@ -19,6 +19,8 @@ from bastion.state.vault import Vault
 
 if TYPE_CHECKING:
     from bastion.approvals import ApprovalBroker
+    from bastion.runtime.liveness import Liveness
+    from bastion.state.throttle import LoginThrottle
 
 log = logging.getLogger("bastion.audit")
 
@@ -40,6 +42,10 @@ class PluginContext:
     """The running audit service (indexer, retention) of ``bastion serve``."""
     audit_search: Any = None
     """The dashboard's search over the audit index (built on first use by the web app)."""
+    liveness: Liveness | None = None
+    """Open sessions registered for revocation (set by ``bastion serve``)."""
+    throttle: LoginThrottle | None = None
+    """Failed-login limits (per address and user, shared through the state store)."""
     audit_failure: str | None = None
     """Why the last event could not be written by a required sink (None: all is well)."""
 

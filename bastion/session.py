@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from bastion.context import PluginContext
 from bastion.core import records
 from bastion.core.contracts import AuditEvent
 from bastion.core.masks import Masks
-from bastion.core.types import Connect, Decision, Event, Session, Verdict
+from bastion.core.types import Connect, Decision, Event, Identity, Session, Target, Verdict
 from bastion.guard import Guard
 from bastion.runtime import metrics
 
@@ -50,6 +51,19 @@ def printable(value: Any) -> Any:
     return value
 
 
+_TOKEN = re.compile(r"bst_[0-9a-f]+_[A-Za-z0-9_-]{6,}")
+_NOBODY = Session(id="", identity=Identity(subject=""), target=Target(name="", protocol="", host="", port=0),
+                  account="", client_addr="", started_at=0.0)
+
+
+def scrub(ctx: PluginContext, text: str) -> str:
+    """``text`` that a client chose (a user name, a target name) fit for logs and the audit
+    trail: a bastion token pasted in the wrong field, or any value the masking recognizers
+    know (storage masking, whoever the client is), is replaced."""
+    text = _TOKEN.sub("[bastion token]", text)
+    return Masks(ctx.maskers, _NOBODY).redact(text)[0] if ctx.maskers else text
+
+
 def authorize(ctx: PluginContext, session: Session) -> tuple[Session | None, Decision, Event]:
     """The pipeline's ``Connect`` decision: the session with its upstream account, or None
     (refused: no rule grants the target, or a stage denied)."""
@@ -63,9 +77,10 @@ def authorize(ctx: PluginContext, session: Session) -> tuple[Session | None, Dec
 def audit_refused(ctx: PluginContext, protocol: str, client_addr: str, **data: Any) -> None:
     """Record a refused login (there is no session to attach it to)."""
     metrics.AUTH.labels(protocol=protocol, result="refused").inc()
+    clean = {k: scrub(ctx, v) if isinstance(v, str) else v for k, v in data.items()}  # client-chosen text
     ctx.emit(AuditEvent(type=records.AUTH, session_id="", at=time.time(),
                         data=printable({"protocol": protocol, "result": "refused", "client_addr": client_addr,
-                                        **data})))
+                                        **clean})))
 
 
 @dataclass(kw_only=True)
@@ -76,6 +91,8 @@ class BaseSession:
     session: Session
     denied: int = 0
     """Requests refused in this session."""
+    end_request: str | None = None
+    """Why the session must end now (its grant ended: see :meth:`terminate`)."""
     masks: Masks = field(init=False)
     guard: Guard = field(init=False)
 
@@ -115,11 +132,26 @@ class BaseSession:
     def begin(self) -> None:
         metrics.AUTH.labels(protocol=self.session.target.protocol, result="ok").inc()
         self.emit(records.SESSION_START, self.start_data())
+        if self.ctx.liveness is not None:
+            self.ctx.liveness.add(self)
 
     def end(self, reason: str, data: dict[str, Any]) -> None:
         """Record the end of the session (``data``: the plugin's counters)."""
+        if self.ctx.liveness is not None:
+            self.ctx.liveness.remove(self.session.id)
+        if self.end_request is not None:
+            reason = f"ended: {self.end_request}"
         self.emit(records.SESSION_END, {"reason": reason, "denied": self.denied, **data,
                                         "duration_s": round(time.time() - self.session.started_at, 3)})
+
+    def terminate(self, why: str) -> None:
+        """End the session now (its token was revoked, an administrator ended it). The
+        plugin notices at its next safe point (:meth:`interrupt` may hurry it)."""
+        self.end_request = why
+        self.interrupt()
+
+    def interrupt(self) -> None:
+        """Make the plugin notice :attr:`end_request` soon (default: its own polling does)."""
 
     # ------------------------------------------------------------------ approvals
 

@@ -175,6 +175,27 @@ class TokenConfig:
     default_ttl: int = 3600
     max_ttl: int = 12 * 3600
     require_reason: bool = False
+    end_sessions_on_expiry: bool = False
+    """End open MySQL and SSH sessions when the token they were opened with expires (a
+    revoked token always ends them)."""
+
+
+@dataclass(frozen=True)
+class ThrottleConfig:
+    """Failed logins per source address and per user name, across MySQL, SSH and the API."""
+
+    enabled: bool = True
+    free_attempts: int = 5
+    """Failures within ``window`` before delays start."""
+    base_delay: float = 1.0
+    """Seconds the first delayed failure blocks; each further failure doubles it."""
+    max_delay: float = 300.0
+    window: float = 900.0
+    """Seconds after the first failure when the count starts again."""
+
+    def __post_init__(self) -> None:
+        if self.free_attempts < 0 or self.base_delay <= 0 or self.max_delay < self.base_delay or self.window <= 0:
+            raise ValueError("free_attempts >= 0, base_delay > 0, max_delay >= base_delay and window > 0")
 
 
 @dataclass(frozen=True)
@@ -255,6 +276,7 @@ class BastionConfig:
     state: StateConfig = field(default_factory=StateConfig)
     vault: VaultConfig = field(default_factory=VaultConfig)
     tokens: TokenConfig = field(default_factory=TokenConfig)
+    login_throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
     approvals: ApprovalsConfig = field(default_factory=ApprovalsConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -13,6 +13,7 @@ from bastion.config.schema import ConfigError
 from bastion.context import AuditGate, PluginContext
 from bastion.core.pipeline import Pipeline
 from bastion.state.store import StateStore
+from bastion.state.throttle import LoginThrottle
 from bastion.state.tokens import TokenStore
 from bastion.state.vault import Vault, load_key
 
@@ -76,7 +77,8 @@ def open_store(settings: Settings) -> tuple[StateStore, TokenStore, Vault]:
 def build_context(settings: Settings) -> PluginContext:
     """Everything plugins need, with policy stages and sinks built and validated."""
     store, tokens, vault = open_store(settings)
-    ctx = PluginContext(settings=settings, store=store, tokens=tokens, vault=vault)
+    ctx = PluginContext(settings=settings, store=store, tokens=tokens, vault=vault,
+                        throttle=LoginThrottle(store, settings.config.login_throttle))
     stages_eps = registry.load("bastion.policies")
     stages = [registry.build("bastion.policies", stages_eps[n].value, n, ctx)
               for n in settings.config.policies.stages]

@@ -17,12 +17,13 @@ from typing import Any
 import gevent
 import gevent.event
 from gevent.pool import Pool
-from gevent.pywsgi import WSGIServer
+from gevent.pywsgi import WSGIHandler, WSGIServer
 from gevent.server import StreamServer
 
 from bastion import registry
 from bastion.context import PluginContext
 from bastion.runtime import metrics
+from bastion.runtime.liveness import Liveness
 
 log = logging.getLogger("bastion.server")
 
@@ -38,6 +39,17 @@ class _BoundedPool(Pool):
             metrics.REFUSED.labels(reason="max_connections").inc()
             return gevent.spawn(lambda: None)
         return super().spawn(*args, **kwargs)
+
+
+def _deadline_handler(seconds: float) -> type[WSGIHandler]:
+    """A request handler whose every socket read and write must progress within
+    ``seconds``: a client that opens a connection and sends its headers slowly (or not at
+    all) is dropped instead of holding a connection slot."""
+    class DeadlineHandler(WSGIHandler):
+        def handle(self) -> None:
+            self.socket.settimeout(seconds)
+            super().handle()
+    return DeadlineHandler
 
 
 class Bastion:
@@ -57,6 +69,8 @@ class Bastion:
         ports: dict[str, int] = {}
         for sink in self.ctx.sinks:  # sessions a killed predecessor left open end now, before new ones
             sink.close_orphans()
+        self.ctx.liveness = Liveness(self.ctx)
+        self.ctx.liveness.start()
         for name, lc in self.ctx.settings.config.listeners.items():
             if not lc.enabled:
                 continue
@@ -65,7 +79,8 @@ class Bastion:
                     continue
                 server: StreamServer | WSGIServer = WSGIServer((lc.bind, lc.port), self.web_app, log=None,
                                                                error_log=logging.getLogger("bastion.web"),
-                                                               spawn=Pool(lc.max_connections))
+                                                               spawn=Pool(lc.max_connections),
+                                                               handler_class=_deadline_handler(lc.handshake_timeout))
             else:
                 plugin = self.protocols[name].value
                 plugin.prepare(self.ctx)  # one-time setup (host keys, TLS context) before accepting
@@ -118,6 +133,8 @@ class Bastion:
         web = self.servers.get("web")
         if web is not None:
             web.stop(timeout=2)
+        if self.ctx.liveness is not None:
+            self.ctx.liveness.stop()
         for sink in self.ctx.sinks:
             try:
                 sink.close()

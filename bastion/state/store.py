@@ -134,6 +134,27 @@ ssh_keys = sa.Table(
     sa.Column("created_at", Time, nullable=False),
 )
 
+live_sessions = sa.Table(
+    "live_sessions", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("node", sa.String(128), nullable=False),
+    sa.Column("user", sa.String(255), nullable=False, index=True),
+    sa.Column("target", sa.String(128), nullable=False),
+    sa.Column("protocol", sa.String(32), nullable=False),
+    sa.Column("client_addr", sa.String(64), nullable=False),
+    sa.Column("token_id", sa.String(16), nullable=True, index=True),
+    sa.Column("started_at", Time, nullable=False),
+    sa.Column("end_request", sa.String(255), nullable=True),  # why an admin ended it, else NULL
+)
+
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("key", sa.String(300), primary_key=True),  # addr:<ip> or user:<name>
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("first_at", Time, nullable=False),
+    sa.Column("blocked_until", Time, nullable=False),
+)
+
 
 class StateStore:
     """Owns the SQLAlchemy engine; the stores for tokens, vault, approvals use it."""

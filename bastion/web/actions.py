@@ -11,6 +11,7 @@ from typing import Any
 from bastion.context import PluginContext
 from bastion.core.contracts import AuditEvent
 from bastion.state.directory import SSHKey
+from bastion.state.live import LiveSessions
 from bastion.state.tokens import TokenInfo
 from bastion.web.auth import Principal
 
@@ -94,6 +95,15 @@ def revoke_token(ctx: PluginContext, principal: Principal, token_id: str, client
         raise ActionError("this token is already revoked", 409)
     log.info("token revoked", extra={"user": principal.subject, "token_id": token_id, "owner": info.user})
     audit(ctx, "token.revoked", principal, client, token_id=token_id, owner=info.user)
+
+
+def end_session(ctx: PluginContext, principal: Principal, session_id: str, reason: Any, client: str | None) -> None:
+    """Ask whichever process serves ``session_id`` to end it (within two seconds)."""
+    why = str(reason or "").strip()[:200] or f"by {principal.subject}"
+    if not LiveSessions(ctx.store).request_end(session_id, f"{why} ({principal.subject})"):
+        raise ActionError("no such open session", 404)
+    log.info("session end requested", extra={"user": principal.subject, "session_id": session_id})
+    audit(ctx, "session.end_requested", principal, client, session_id=session_id, reason=why)
 
 
 def add_ssh_key(ctx: PluginContext, principal: Principal, line: Any, client: str | None) -> SSHKey:

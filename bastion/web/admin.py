@@ -1,11 +1,13 @@
 """Admin pages (role ``admin``): every user as of their last sign-in, every active token
-(revocable), every registered SSH key (removable)."""
+(revocable), every open MySQL and SSH session (endable), every registered SSH key
+(removable)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from bastion.state.live import LiveSessions
 from bastion.web import actions
 from bastion.web.auth import ctx, current, role_required
 
@@ -40,6 +42,26 @@ def revoke_token(token_id: str) -> View:
     except actions.ActionError as exc:
         return _tokens_page(error=exc.message, status=exc.status)
     return redirect(url_for("admin.tokens"), code=303)
+
+
+def _sessions_page(error: str = "", status: int = 200) -> tuple[str, int]:
+    return render_template("admin_sessions.html", sessions=LiveSessions(ctx().store).list(), error=error), status
+
+
+@bp.get("/sessions")
+@role_required("admin")
+def sessions() -> View:
+    return _sessions_page()
+
+
+@bp.post("/sessions/<session_id>/end")
+@role_required("admin")
+def end_session(session_id: str) -> View:
+    try:
+        actions.end_session(ctx(), current(), session_id, request.form.get("reason"), request.remote_addr)
+    except actions.ActionError as exc:
+        return _sessions_page(error=exc.message, status=exc.status)
+    return redirect(url_for("admin.sessions"), code=303)
 
 
 @bp.get("/keys")

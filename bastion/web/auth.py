@@ -20,6 +20,7 @@ from flask import abort, current_app, g, jsonify, redirect, request, session, ur
 
 from bastion.context import PluginContext
 from bastion.core.types import Identity
+from bastion.state.throttle import keys as throttle_keys
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_VERSION = 1
@@ -143,8 +144,17 @@ def api_auth(role: str = "user") -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             header = request.headers.get("Authorization")
             if header is not None:
+                throttle, attempt = ctx().throttle, throttle_keys(request.remote_addr or "")
+                wait = throttle.wait(attempt) if throttle is not None else 0.0
+                if wait > 0:
+                    resp = jsonify(error=f"too many failed logins; try again in {wait:.0f} s")
+                    resp.status_code = 429
+                    resp.headers["Retry-After"] = str(int(wait) + 1)
+                    return resp
                 principal = token_principal(header)
                 g.principal = principal
+                if throttle is not None:
+                    (throttle.succeeded if principal is not None else throttle.failed)(attempt)
                 if principal is None:
                     resp = jsonify(error="invalid, expired or revoked token")
                     resp.status_code = 401

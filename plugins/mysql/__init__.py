@@ -24,6 +24,7 @@ from bastion.core.types import Session
 from bastion.runtime import busypoll
 from bastion.runtime.tls import ensure_certificate, server_context
 from bastion.session import audit_refused, authorize
+from bastion.state.throttle import keys as throttle_keys
 from plugins.mysql import commands, executions
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, ErrPacket, OkPacket, RemoteProtocolError
 from plugins.mysql.connections import REGISTRY, Registered
@@ -111,11 +112,19 @@ def _authorize(hello: ClientHello, address: tuple[str, int], ctx: PluginContext)
     selector = parse_username(hello.response.username)
     if selector is None:
         raise refuse("bad user name", "the user name must name a target: <target> or <target>/<role>")
+    attempt = throttle_keys(address[0], selector.user)
+    wait = ctx.throttle.wait(attempt) if ctx.throttle is not None else 0.0
+    if wait > 0:
+        raise refuse("throttled", f"too many failed logins; try again in {wait:.0f} s")
     info = ctx.tokens.verify(hello.password.decode("utf-8", errors="replace"))
-    if info is None:
-        raise refuse("invalid token", "access denied: invalid, expired or revoked bastion token")
-    if selector.user and selector.user != info.user:
+    if info is None or (selector.user and selector.user != info.user):
+        if ctx.throttle is not None:
+            ctx.throttle.failed(attempt)
+        if info is None:
+            raise refuse("invalid token", "access denied: invalid, expired or revoked bastion token")
         raise refuse("user mismatch", "access denied: the token belongs to another user")
+    if ctx.throttle is not None:
+        ctx.throttle.succeeded(attempt)
     target = ctx.target(selector.target)
     if target is None or target.protocol != "mysql":
         raise refuse("unknown target", f"access denied: no MySQL target named {selector.target!r}")

@@ -63,6 +63,8 @@ class Conn(Protocol):
 
     def peer_gone(self) -> bool: ...
 
+    def shutdown(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -294,6 +296,14 @@ class PacketConn:
     @property
     def tls_version(self) -> str:
         return str(self.tls.version() or "") if self.tls is not None else ""
+
+    def shutdown(self) -> None:
+        """End the connection from another greenlet: a read blocked on it (or the next one)
+        sees the peer gone, so its owner tears the session down on its own path."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def close(self) -> None:
         if self._readable is not None:  # before the descriptor can be reused

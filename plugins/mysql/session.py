@@ -99,6 +99,13 @@ class MySQLSession(BaseSession):
             return Decision.deny(rule=decision.rule, reason="client left before the approval arrived")
         return result
 
+    def interrupt(self) -> None:
+        # Shut both legs down: whatever this session waits for (the client's next command,
+        # the target's answer) ends at once, and the command loop tears down as for a client
+        # that left, recording why.
+        self.client.shutdown()
+        self.upstream.conn.shutdown()
+
     def start_data(self) -> dict[str, Any]:
         return {**super().start_data(), "upstream_thread": self.upstream.thread_id, "upstream_tls": self.upstream.tls}
 

@@ -65,7 +65,10 @@ class SSHPlugin:
         iface = BastionServer(ctx, opts, address, transport, lambda s: _new_session(ctx, opts, s),
                               channels.judge_forward)
         try:
-            transport.start_server(server=iface)
+            # A client that stalls inside the key exchange is dropped at the handshake
+            # deadline (paramiko's own timeouts cover the banner only).
+            with gevent.Timeout(opts.handshake_timeout, TimeoutError("key exchange timed out")):
+                transport.start_server(server=iface)
         except (paramiko.SSHException, EOFError, OSError) as exc:
             log.info("ssh handshake failed: %s", exc, extra={"client": address[0]})
             transport.close()
@@ -129,6 +132,8 @@ def _run(transport: paramiko.Transport, iface: BastionServer, opts: SSHOptions, 
 
 def _expired(sess: SSHSession, opts: SSHOptions) -> str:
     """Why the connection must end now ("" if it may go on); checked about once a second."""
+    if sess.end_request is not None:
+        return sess.end_request
     if sess.ctx.audit_failure is not None:
         # Fail closed: keystrokes and output of an open shell are not judged one by one, so
         # the session itself ends when its audit trail cannot be written.

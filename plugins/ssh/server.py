@@ -34,8 +34,9 @@ import paramiko
 from bastion.core.selector import Selector, parse_username
 from bastion.core.types import Decision, Identity, Session, Verdict
 from bastion.guard import Admission
-from bastion.session import authorize
+from bastion.session import authorize, scrub
 from bastion.state.directory import ssh_fingerprint
+from bastion.state.throttle import keys as throttle_keys
 from plugins.ssh.options import SSHOptions
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class BastionServer(paramiko.ServerInterface):
                  judge_forward: Callable[[SSHSession, ChannelRequest], Decision]) -> None:
         self.ctx, self.opts, self.transport = ctx, opts, transport
         self.client_addr = f"{client_addr[0]}:{client_addr[1]}"
+        self.client_ip = str(client_addr[0])
         self._make_session, self._judge_forward = make_session, judge_forward
         self.session: Session | None = None
         self.sess: SSHSession | None = None
@@ -112,9 +114,13 @@ class BastionServer(paramiko.ServerInterface):
         return (self.opts.banner + "\n", "en-US") if self.opts.banner else (None, None)
 
     def check_auth_password(self, username: str, password: str) -> int:
+        if self.exhausted:
+            return FAILED
         return self._finish(self._token_session(username, password, "password"))
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        if self.exhausted:
+            return FAILED
         blob = key.asbytes()
         if blob not in self._pk_cache:
             self._pk_cache[blob] = self._key_session(username, key)
@@ -127,6 +133,8 @@ class BastionServer(paramiko.ServerInterface):
         return OK
 
     def check_auth_interactive(self, username: str, submethods: str) -> int | paramiko.InteractiveQuery:
+        if self.exhausted:
+            return FAILED
         selector = parse_username(username)
         target = self.ctx.target(selector.target) if selector else None
         if selector is None or target is None or target.protocol != "ssh":
@@ -145,6 +153,8 @@ class BastionServer(paramiko.ServerInterface):
         return paramiko.InteractiveQuery("bastion login", instructions, (prompt, False))
 
     def check_auth_interactive_response(self, responses: list[str]) -> int:
+        if self.exhausted:
+            return FAILED
         answer = responses[0].strip() if responses else ""
         link, self._link = self._link, None
         if answer:
@@ -181,9 +191,19 @@ class BastionServer(paramiko.ServerInterface):
         return base.rstrip("/")
 
     def _token_session(self, username: str, token: str, method: str) -> Session | None:
+        selector = parse_username(username)
+        attempt = throttle_keys(self.client_ip, selector.user if selector else "")
+        throttle = self.ctx.throttle
+        wait = throttle.wait(attempt) if throttle is not None else 0.0
+        if wait > 0:
+            return self._refuse(f"throttled: too many failed logins (retry in {wait:.0f} s)")
         info = self.ctx.tokens.verify(token)
         if info is None:
+            if throttle is not None:
+                throttle.failed(attempt)
             return self._refuse("invalid, expired or revoked token")
+        if throttle is not None:
+            throttle.succeeded(attempt)
         return self._identity_session(username, info.identity(), method, {"token_id": info.id}, info.reason)
 
     def _key_session(self, username: str, key: paramiko.PKey) -> Session | None:
@@ -221,14 +241,19 @@ class BastionServer(paramiko.ServerInterface):
         return granted
 
     def _refuse(self, reason: str) -> Session | None:
-        """Record why an attempt failed; always None (so callers can ``return self._refuse(…)``)."""
+        """Record why an attempt failed; always None (so callers can ``return self._refuse(…)``).
+        The reason may quote what the client sent (a user name): scrubbed of secrets first."""
+        reason = scrub(self.ctx, reason)
         self.failures.append(reason)
         log.info("ssh authentication refused: %s", reason, extra={"client": self.client_addr})
         return None
 
     def _count_failure(self) -> None:
         if len(self.failures) >= self.opts.max_auth_attempts:
-            self.exhausted = True  # the plugin's loop closes the connection
+            # Every further attempt fails unheard, and the connection is closed: paramiko
+            # would otherwise go on answering attempts until the plugin's loop looks.
+            self.exhausted = True
+            self.transport.close()
 
     def _finish(self, session: Session | None) -> int:
         if session is None:

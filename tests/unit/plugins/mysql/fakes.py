@@ -74,6 +74,9 @@ class MemoryConn:
     def peer_gone(self) -> bool:
         return False
 
+    def shutdown(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
