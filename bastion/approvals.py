@@ -5,8 +5,9 @@ the shared state store, notifies the webhook, then polls the store until the req
 approved (enough approvals), denied, or its hold time ends — only that session waits.
 Approvers act from the web app, possibly in another process or node: everything goes
 through the state store. Nobody approves their own request. An approval may open a
-*window* in which the same statement fingerprint passes again for the same user and
-target (for a client that gave up waiting and retries).
+*window* (opt-in per rule: ``review.window_seconds``) in which the very same statement —
+same code, same values, same quoting modes (:func:`statement_key`) — passes again for the
+same user and target, for a client that gave up waiting and retries.
 """
 
 from __future__ import annotations
@@ -58,13 +59,24 @@ class Approval:
     window_until: float | None
 
 
-def event_fingerprint(event: Event) -> tuple[str, str, str]:
-    """(kind, text shown to approvers, fingerprint) of a held event."""
-    if isinstance(event, Query):
-        from policies.sql import fingerprint
+def statement_key(event: Query) -> str:
+    """What an approval of a statement binds to: its exact code (comments dropped, spacing
+    normalised, every literal kept) under the session's quoting modes. A statement that
+    differs in any value, or runs under another sql_mode (``"c"`` a string or a column),
+    is another statement and needs its own approval."""
+    from policies.sql.lexer import lex
 
-        fp, _digest = fingerprint(event.sql, no_backslash_escapes=event.no_backslash_escapes)
-        return "query", event.sql, fp
+    nbe, ansi = event.no_backslash_escapes, event.ansi_quotes
+    lexed = lex(event.sql, no_backslash_escapes=nbe, ansi_quotes=ansi)
+    code = event.sql if lexed.error else "\x00;".join(s.text() for s in lexed.statements)
+    material = f"{'B' if nbe else '-'}{'A' if ansi else '-'}\x00{code}"
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+def event_fingerprint(event: Event) -> tuple[str, str, str]:
+    """(kind, text shown to approvers, the key an approval binds to) of a held event."""
+    if isinstance(event, Query):
+        return "query", event.sql, statement_key(event)
     text = str(getattr(event, "line", "") or f"{getattr(event, 'op', '')} {getattr(event, 'path', '')}".strip()
                or f"{getattr(event, 'host', '')}:{getattr(event, 'port', '')}")
     return event.kind, text, hashlib.sha256(f"{event.kind}\0{text}".encode()).hexdigest()[:40]

@@ -258,7 +258,7 @@ def command_loop(s: MySQLSession) -> str:
         while True:
             watch.waiting()
             try:
-                seq, payload = s.client.read(None)
+                _first_seq, payload = s.client.read(None)
             except IdleTimeout:
                 return "idle timeout"
             except ConnectionClosed:
@@ -268,7 +268,9 @@ def command_loop(s: MySQLSession) -> str:
                 raise RemoteProtocolError("empty command packet")
             if payload[0] == COM_QUIT:
                 return "client quit"
-            HANDLERS.get(payload[0], unknown)(s, seq, payload)
+            # An answer follows the command's *last* packet: a command of 16 MiB or more
+            # arrives in several, and a refusal must carry the id after the last one.
+            HANDLERS.get(payload[0], unknown)(s, s.client.reader.last_seq, payload)
             s.commands += 1
     finally:
         watch.stop()

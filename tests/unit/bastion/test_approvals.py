@@ -91,14 +91,26 @@ def test_two_approvals_needed(broker):
     assert out["d"].verdict is Verdict.ALLOW
 
 
-def test_window_lets_the_same_statement_pass_again(broker):
+def test_window_lets_the_very_same_statement_pass_again(broker):
     decision = Decision.review(rule="r", approvers=frozenset({"approvers"}), hold_seconds=5, window_seconds=60)
-    t, out, req = held(broker, decision, "DELETE FROM orders WHERE id = 1")
+    t, out, req = held(broker, decision, "DELETE FROM orders WHERE c LIKE 'zzz'")
     broker.decide(req.id, CAROL, True)
     t.join(5)
-    again = broker.hold(Query(session=make_session(ALICE), sql="DELETE FROM orders WHERE id = 2"), decision)
+    again = broker.hold(Query(session=make_session(ALICE), sql="DELETE  FROM orders /* retry */ WHERE c LIKE 'zzz'"),
+                        decision)
     assert again.verdict is Verdict.ALLOW and "window" in again.reason
-    event = Query(session=make_session(ALICE), sql="DELETE FROM x")
+
+
+@pytest.mark.parametrize(("sql", "ansi"), [
+    ("DELETE FROM orders WHERE c LIKE '%'", False),  # another value: another statement
+    ('DELETE FROM orders WHERE c LIKE "zzz"', True),  # under ANSI_QUOTES "zzz" is a column
+])
+def test_window_never_covers_another_statement(broker, sql, ansi):
+    decision = Decision.review(rule="r", approvers=frozenset({"approvers"}), hold_seconds=5, window_seconds=60)
+    t, out, req = held(broker, decision, 'DELETE FROM orders WHERE c LIKE "zzz"')
+    broker.decide(req.id, CAROL, True)
+    t.join(5)
+    event = Query(session=make_session(ALICE), sql=sql, ansi_quotes=ansi)
     other = threading.Thread(target=broker.hold, args=(event, decision))
     other.start()
     time.sleep(0.2)

@@ -139,3 +139,15 @@ def test_error_messages_from_the_target_are_masked_for_the_user_and_the_record()
     shown = ErrPacket.parse(client.packets()[0][1], CAPS)
     assert shown.code == 1062 and "4111" not in shown.message and "'****************'" in shown.message
     assert "4111" not in sink.events[-1].data["error"]
+
+
+def test_a_refused_command_of_16_mib_or_more_is_answered_after_its_last_packet() -> None:
+    sink = ListSink()
+    s, client, up = session([DenyDrop()], sink)
+    statement = bytes([COM_QUERY]) + b"DROP TABLE t /*" + b"x" * (17 << 20) + b"*/"
+    client.feed(statement, 0)  # two chunks: seq 0 and 1
+    client.feed(bytes([0x01]), 0)  # COM_QUIT
+    assert commands.command_loop(s) == "client quit"
+    assert up.sent == []
+    seq, err = client.packets()[0]
+    assert seq == 2 and ErrPacket.parse(err, CAPS).code == 1142
