@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("bastion.guard")
 
 
+def verdict_data(decision: Decision, audit: tuple[Decision, ...]) -> dict[str, Any]:
+    """The record fields that say what was decided, by which rule, and what audit-mode
+    rules would have done."""
+    return {"verdict": decision.verdict.name.lower(), "rule": decision.rule, "reason": decision.reason,
+            "would": [a.rule for a in audit]}
+
+
 @dataclass(frozen=True, slots=True)
 class Ruling:
     """What the guard decided about one request, and what its records hold."""
@@ -57,9 +64,7 @@ class Ruling:
     """When the request was admitted or refused (``time.time()``)."""
 
     def verdict_data(self) -> dict[str, Any]:
-        d = self.decision
-        return {"verdict": d.verdict.name.lower(), "rule": d.rule, "reason": d.reason,
-                "would": [a.rule for a in self.audit]}
+        return verdict_data(self.decision, self.audit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +94,7 @@ class Guard:
         self.sess = sess
 
     def admit(self, events: Event | Sequence[Event], record: str, data: Mapping[str, Any] | None = None, *,
-              text: str = "", cancelled: Callable[[], bool] | None = None, can_hold: bool = True,
+              text: str | None = None, cancelled: Callable[[], bool] | None = None, can_hold: bool = True,
               refine: Callable[[Decision], Decision] | None = None,
               refused: Mapping[str, Any] | None = None) -> Admission | Refusal:
         """Judge ``events`` (several are judged as one request: the first that is not
@@ -106,11 +111,11 @@ class Guard:
         if refine is not None:
             decision = refine(decision)
         base: dict[str, Any] = {"event_id": event.id, **(data or {})}
-        if text:
+        if text is not None:
             base.update(self.sess.redact_request(text))
         started = time.time()
         if decision.verdict is Verdict.ALLOW:
-            if self.sess.emit(OUTCOMES[record], base):
+            if self.sess.emit(OUTCOMES[record], {**base, **verdict_data(decision, audit)}):
                 return Admission(event, decision, audit, record, base, started)
             decision = AuditGate(self.sess.ctx).unrecorded()  # its start is not on record: it must not run
         self.sess.denied += 1
