@@ -173,15 +173,20 @@ def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, numb
                                "output_truncated": capture.size >= capture.limit})
 
 
-def _admit_channel(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, request: str,
-                   data: dict[str, Any]) -> Admission | None:
-    """Admit a shell or subsystem channel; a refused one is closed with the reason."""
+def _open_channel(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, request: str,
+                  data: dict[str, Any]) -> tuple[Admission, paramiko.Channel] | None:
+    """Admit a shell or subsystem channel and open its upstream twin; a refused one is
+    closed with the reason, one the target refuses is recorded as such."""
     ruling = sess.guard.admit(Channel(session=sess.session, request=request), records.CHANNEL_END, data,
                               cancelled=lambda: chan.closed)
-    if isinstance(ruling, Admission):
-        return ruling
-    _refuse_channel(chan, denial_text(request, ruling), DENIED_STATUS, req.pty is not None)
-    return None
+    if not isinstance(ruling, Admission):
+        _refuse_channel(chan, denial_text(request, ruling), DENIED_STATUS, req.pty is not None)
+        return None
+    up = _open_upstream(sess, chan, req, ruling)
+    if up is None:
+        sess.guard.finish(ruling, {"result": "upstream unavailable"})
+        return None
+    return ruling, up
 
 
 def _exit_data(sess: SSHSession, info: ExitInfo) -> dict[str, Any]:
@@ -213,15 +218,12 @@ def _close_cast(sess: SSHSession, cast: CastWriter, number: int) -> None:
 
 
 def run_shell(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, number: int) -> None:
-    admission = _admit_channel(sess, chan, req, "shell", {
+    opened = _open_channel(sess, chan, req, "shell", {
         "channel": number, "type": "shell", "pty": req.pty is not None,
         "term": req.pty.term.decode("ascii", "replace") if req.pty else "", "env": sorted(req.env)})
-    if admission is None:
+    if opened is None:
         return
-    up = _open_upstream(sess, chan, req, admission)
-    if up is None:
-        sess.guard.finish(admission, {"result": "upstream unavailable"})
-        return
+    admission, up = opened
     cast = _cast(sess, req, number)
     detector = CommandDetector(*_size(req))
     out_text = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -279,13 +281,10 @@ def _audit_shell_command(sess: SSHSession, line: str, number: int) -> None:
 
 
 def run_sftp(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, number: int) -> None:
-    admission = _admit_channel(sess, chan, req, "subsystem:sftp", {"channel": number, "type": "sftp"})
-    if admission is None:
+    opened = _open_channel(sess, chan, req, "subsystem:sftp", {"channel": number, "type": "sftp"})
+    if opened is None:
         return
-    up = _open_upstream(sess, chan, req, admission)
-    if up is None:
-        sess.guard.finish(admission, {"result": "upstream unavailable"})
-        return
+    admission, up = opened
     try:
         up.invoke_subsystem("sftp")
     except (paramiko.SSHException, EOFError, OSError):
