@@ -154,7 +154,7 @@ def _refuse(client: PacketConn, refused: LoginRefused, address: tuple[str, int],
 def _run(s: MySQLSession) -> None:
     session = s.session
     REGISTRY.add(s.connection_id, Registered(session.identity.subject, session.target.name, session.account,
-                                             s.upstream.thread_id))
+                                             s.upstream.thread_id), s)
     s.begin()
     ended = "error"
     try:

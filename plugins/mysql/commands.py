@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bastion.core import records
 from bastion.guard import Admission
 from bastion.runtime.idle import IdleTimeout, IdleWatch
-from plugins.mysql import executions, small_response
+from plugins.mysql import executions, processlist, small_response
 from plugins.mysql.codec import (
     COM_BINLOG_DUMP,
     COM_BINLOG_DUMP_GTID,
@@ -69,6 +69,10 @@ def query(s: MySQLSession, seq: int, payload: bytes) -> None:
     ruling = admit(s, sql, "query")
     if not isinstance(ruling, Admission):
         refuse(s, seq, ruling)
+        return
+    full = processlist.parse_show(sql)
+    if full is not None:  # answered by the bastion: the user's own connections, the ids KILL takes
+        s.guard.finish(ruling, {"rows": processlist.answer(s, seq, full), "answered_by": "bastion"})
         return
     result = forward(s, ruling, payload, COM_QUERY)
     _track_schema(s, sql, result)
@@ -264,6 +268,7 @@ def command_loop(s: MySQLSession) -> str:
             except ConnectionClosed:
                 return "client disconnected"
             watch.busy()
+            s.busy_payload, s.busy_since = payload, time.time()
             if not payload:
                 raise RemoteProtocolError("empty command packet")
             if payload[0] == COM_QUIT:
@@ -272,5 +277,6 @@ def command_loop(s: MySQLSession) -> str:
             # arrives in several, and a refusal must carry the id after the last one.
             HANDLERS.get(payload[0], unknown)(s, s.client.reader.last_seq, payload)
             s.commands += 1
+            s.busy_payload, s.idle_since = None, time.time()
     finally:
         watch.stop()

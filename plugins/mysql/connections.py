@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 _KILL = re.compile(r"^\s*KILL\s+(?:(QUERY|CONNECTION)\s+)?(\d{1,20})\s*;?\s*$", re.IGNORECASE)
 
@@ -25,6 +26,7 @@ class Registered:
 class KillRegistry:
     def __init__(self) -> None:
         self._by_id: dict[int, Registered] = {}
+        self._sessions: dict[int, Any] = {}
         self._held: set[int] = set()
         self._cancelled: set[int] = set()
         self._lock = threading.Lock()
@@ -47,13 +49,22 @@ class KillRegistry:
         with self._lock:
             return conn_id in self._cancelled
 
-    def add(self, conn_id: int, entry: Registered) -> None:
+    def add(self, conn_id: int, entry: Registered, session: Any = None) -> None:
         with self._lock:
             self._by_id[conn_id] = entry
+            if session is not None:
+                self._sessions[conn_id] = session
+
+    def owned(self, user: str) -> list[tuple[int, Any]]:
+        """``(connection id, session)`` of every open connection of ``user``, by id."""
+        with self._lock:
+            return sorted(((cid, sess) for cid, sess in self._sessions.items() if self._by_id[cid].user == user),
+                          key=lambda pair: pair[0])
 
     def remove(self, conn_id: int) -> None:
         with self._lock:
             self._by_id.pop(conn_id, None)
+            self._sessions.pop(conn_id, None)
             self._held.discard(conn_id)
             self._cancelled.discard(conn_id)
 

@@ -3,6 +3,7 @@ and the summary of one response."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -83,6 +84,10 @@ class MySQLSession(BaseSession):
     commands: int = 0
     fast_lane: int = 0
     """Responses relayed whole by plugins.mysql.small_response."""
+    busy_payload: bytes | None = None
+    """The command being served now (None: waiting for the next one), for the process list."""
+    busy_since: float = 0.0
+    idle_since: float = field(default_factory=time.time)
 
     text_field: ClassVar[str] = "statement"
 
