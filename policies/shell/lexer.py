@@ -87,7 +87,7 @@ class Lexer:
     def _word(self) -> Token:
         text, out = self.text, list[str]()
         dynamic = glob = quoted = False
-        brace = comma = False
+        brace = comma = bracket = False
         assign_ok, assignment = True, False
         while self.pos < len(text):
             c = text[self.pos]
@@ -130,8 +130,12 @@ class Lexer:
                 dynamic |= dyn
                 assign_ok = False
             else:
-                if c in "*?[":
+                if c in "*?":
                     glob = True
+                elif c == "[":
+                    bracket = True
+                elif c == "]" and bracket:
+                    glob = True  # [abc] is a bracket expression; a lone [ (test) is not
                 elif c == "{":
                     brace = True
                 elif c == "," or (c == "." and text.startswith("..", self.pos)):

@@ -142,6 +142,10 @@ def _started(program: str, names: set[str], rest: tuple[Word, ...]) -> Started:
         return []
     if program == "watch" and "-x" not in names and "--exec" not in names and rest:
         return [_joined(rest)]
+    if program == "flock" and rest and rest[0].text in ("-c", "--command"):
+        if len(rest) < 2:
+            return []
+        return [Code(rest[1])]  # flock FILE -c CMD: util-linux looks for -c after the file
     if program == "flock" and not rest:
         return []
     return [Run(rest)] if rest else []
