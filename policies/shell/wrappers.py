@@ -271,6 +271,8 @@ def inline_code(family: str, argv: tuple[Word, ...]) -> bool:
         for j, letter in enumerate(t[1:], start=1):
             if letter in inline:
                 return True
+            if family == "perl" and letter in "l0":
+                continue  # -l[octal], -0[digits]: only digits attach
             if letter in with_value:
                 progfile |= family == "awk" and letter in "fE" or family == "python" and letter == "m"
                 i += 0 if t[j + 1:] else 1
