@@ -63,8 +63,7 @@ def fileop_paths(op: str, path: str, target_path: str, home: str) -> list[str]:
     (which sends the target first), so both readings are returned: each name as a path,
     and each resolved as a link target relative to the other's directory.
     """
-    names = [p for p in (path, target_path) if p or p == path]
-    found = [normalize_path(p, home) for p in names]
+    found = [normalize_path(path, home)] + ([normalize_path(target_path, home)] if target_path else [])
     if op == "symlink" and target_path:
         found += [resolve_link_target(target_path, path, home), resolve_link_target(path, target_path, home)]
     return list(dict.fromkeys(found))
