@@ -104,7 +104,7 @@ def unwrap(program: str, argv: tuple[Word, ...]) -> Started | None:
     if program == "find":
         return _find(argv)
     if program == "trap":
-        return [Code(argv[1])] if len(argv) > 2 and not argv[1].text.startswith("-") else []
+        return _trap(argv)
     if program == "hash" and any(w.text.startswith("-") and "p" in w.text for w in argv[1:]):
         raise Unknown("hash -p renames a program")
     spec = _SPECS.get(program)
@@ -114,6 +114,8 @@ def unwrap(program: str, argv: tuple[Word, ...]) -> Started | None:
         return []  # only redirections
     opts, i = split_options(argv, spec, program)
     names = {name for name, _ in opts}
+    if program == "ssh":
+        _ssh_options(opts)
     if names & _NO_COMMAND.get(program, set()):
         return []
     for name, value in opts:
@@ -149,6 +151,24 @@ def _started(program: str, names: set[str], rest: tuple[Word, ...]) -> Started:
     if program == "flock" and not rest:
         return []
     return [Run(rest)] if rest else []
+
+
+def _trap(argv: tuple[Word, ...]) -> Started:
+    """``trap [--] ACTION SIGNAL…`` runs ACTION later: judge it now."""
+    args = argv[1:]
+    if args and args[0].text == "--":
+        args = args[1:]
+    if len(args) < 2 or args[0].text.startswith("-"):
+        return []  # trap -p, trap -l, trap SIGNAL (reset)
+    return [Code(args[0])]
+
+
+def _ssh_options(opts: list[tuple[str, Word | None]]) -> None:
+    """ssh runs local commands from options (ProxyCommand, LocalCommand, Match exec) and
+    from any config file it is pointed at: the line does not show them."""
+    for name, value in opts:
+        if name == "-F" or (name == "-o" and value is not None and re.search(r"command|match", value.text, re.I)):
+            raise Unknown("ssh runs a local command from its options")
 
 
 def _joined(words: tuple[Word, ...]) -> Code:
