@@ -263,10 +263,10 @@ class Lexer:
             if c == "\\":
                 i += 2
                 continue
-            if c == "'":
-                end = text.find("'", i + 1)
+            if c in "'`":
+                end = text.find(c, i + 1)
                 if end < 0:
-                    raise Unknown("unterminated single quote")
+                    raise Unknown("unterminated quote")
                 i = end + 1
                 continue
             if c == '"':
@@ -274,12 +274,6 @@ class Lexer:
                 self.pos = i + 1
                 self._double()
                 i, self.pos = self.pos, saved
-                continue
-            if c == "`":
-                j = text.find("`", i + 1)
-                if j < 0:
-                    raise Unknown("unterminated backquote")
-                i = j + 1
                 continue
             if c == opening:
                 depth += 1

@@ -154,6 +154,7 @@ UNKNOWN = [
     ("echo 'x", "unterminated"),
     ('echo "x', "unterminated"),
     ("echo `x", "unterminated"),
+    ("echo $(a `b)", "unterminated"),
     ("echo $(x", "unbalanced"),
     ("if a; then b", "end of line"),
     ("a )", "syntax error"),
