@@ -47,14 +47,14 @@ _SPECS: dict[str, Spec] = {
     "nice": _spec("n", "", "adjustment", "", numeric=True),
     "nohup": _spec(),
     "timeout": _spec("sk", "v", "signal kill-after", "preserve-status foreground verbose"),
-    "sudo": _spec("ugpCDhrtTURc", "AbEeHiKklnPSsVvB", "user group prompt close-from chdir host role type "
+    "sudo": _spec("ugpCDrtTURc", "AbEeHiKklnPSsVvB", "user group prompt close-from chdir host role type "
                   "command-timeout other-user chroot login-class", "askpass background preserve-env edit "
                   "set-home login remove-timestamp reset-timestamp list non-interactive preserve-groups "
-                  "stdin shell version validate bell"),
+                  "stdin shell version validate bell", optional_short="h"),
     "doas": _spec("uC", "nsL"),
-    "xargs": _spec("adEILnPs", "0oprtx", "arg-file delimiter max-args max-procs max-chars process-slot-var "
-                   "max-lines", "null open-tty interactive no-run-if-empty verbose exit show-limits replace "
-                   "eof", optional_short="eil"),
+    "xargs": _spec("adEILnPs", "0oprtx", "arg-file delimiter max-args max-procs max-chars process-slot-var",
+                   "null open-tty interactive no-run-if-empty verbose exit show-limits replace eof max-lines",
+                   optional_short="eil"),
     "command": _spec("", "pvV"),
     "exec": _spec("a", "cl"),
     "builtin": _spec(),
@@ -68,8 +68,8 @@ _SPECS: dict[str, Spec] = {
     "flock": _spec("wEc", "sxeunoF", "timeout wait conflict-exit-code command",
                    "shared exclusive nonblock nb unlock close no-fork verbose"),
     "unbuffer": _spec("", "p"),
-    "script": _spec("cEIOBmTo", "aefqt", "command echo log-in log-out log-io logging-format log-timing "
-                    "output-limit", "append return flush force quiet"),
+    "script": _spec("cEIOBmTo", "aefq", "command echo log-in log-out log-io logging-format log-timing "
+                    "output-limit", "append return flush force quiet timing", optional_short="t"),
     "su": _spec("cgGsw", "lmpP", "command session-command group supp-group shell whitelist-environment",
                 "login preserve-environment pty"),
     "ssh": _spec("BbcDEeFIiJLlmOopQRSWw", "46AaCfGgKkMNnqsTtVvXxYy"),
@@ -77,13 +77,30 @@ _SPECS: dict[str, Spec] = {
     "strace": _spec("abeEIoOpPsSuUX", "cCdDfFhikqrtTvVwxyzZn"),
     "ltrace": _spec("aAeEIlLnopsSuX", "bCfhiirStTV"),
     "busybox": _spec(),
+    "toybox": _spec(),
+    "eatmydata": _spec(),
+    "nocache": _spec(),
+    "catchsegv": _spec(),
+    "linux32": _spec(),
+    "linux64": _spec(),
+    "fakeroot": _spec("lsi", "uh", "lib faked", "unknown-is-real"),
+    "proxychains": _spec("f", "q"),
+    "proxychains4": _spec("f", "q"),
+    "gosu": _spec(),
+    "su-exec": _spec(),
+    "sshpass": _spec("pfdP", "ev"),
+    "logsave": _spec("", "av"),
+    "valgrind": _spec("", "qv"),
+    "ssh-agent": _spec("aEPt", "cDdks"),
+    "dbus-run-session": _spec("", "", "config-file dbus-daemon", ""),
+    "dumb-init": _spec("r", "cv", "rewrite", "single-child verbose"),
     "caffeinate": _spec("t", "dimsu"),
     "chrt": _spec("T", "bdfiomprRaev", "sched-runtime sched-period sched-deadline",
                   "batch deadline fifo idle other rr reset-on-fork all-tasks max pid verbose"),
     "prlimit": _spec("p", "", "pid", "as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "
                      "rtprio rttime sigpending stack"),
 }
-_OPERANDS = {"timeout": 1, "chroot": 1, "flock": 1, "taskset": 1, "chrt": 1}
+_OPERANDS = {"timeout": 1, "chroot": 1, "flock": 1, "taskset": 1, "chrt": 1, "gosu": 1, "su-exec": 1, "logsave": 1}
 _ASSIGNMENTS = frozenset({"env", "sudo"})
 _NO_COMMAND = {"command": {"-v", "-V"}, "sudo": {"-e", "--edit", "-l", "--list", "-v", "--validate", "-k", "-K",
                                                 "-V", "--version"},
@@ -140,7 +157,7 @@ def _started(program: str, names: set[str], rest: tuple[Word, ...]) -> Started:
         return [_joined(rest[1:])]
     if program in ("su", "script") or (not rest and program in _STDIN_WHEN_EMPTY):
         raise Unknown(f"{program} starts a shell that reads commands from stdin")
-    if program == "busybox" and rest and rest[0].text.startswith("-"):
+    if program in ("busybox", "toybox") and rest and rest[0].text.startswith("-"):
         return []
     if program == "watch" and "-x" not in names and "--exec" not in names and rest:
         return [_joined(rest)]
