@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from policies.shell.interpreters import inline_code, interpreter
 from policies.shell.lexer import Unknown
 from policies.shell.model import DELETE, EXEC, INLINE_CODE, ParsedLine, SimpleCommand, Word
 from policies.shell.options import option_names
 from policies.shell.parser import MAX_DEPTH, Grammar
-from policies.shell.wrappers import Code, inline_code, interpreter, unwrap
+from policies.shell.wrappers import Code, unwrap
 
 __all__ = ["DELETE", "EXEC", "INLINE_CODE", "ParsedLine", "SimpleCommand", "Word", "option_names", "parse"]
 

@@ -28,7 +28,7 @@ class Spec:
     """``-N`` is an option (``nice -5``)."""
 
 
-def _spec(short_arg: str = "", short_flag: str = "", long_arg: str = "", long_flag: str = "",
+def spec(short_arg: str = "", short_flag: str = "", long_arg: str = "", long_flag: str = "",
           optional_short: str = "", numeric: bool = False) -> Spec:
     return Spec(short_arg, short_flag, frozenset(long_arg.split()), frozenset(long_flag.split()),
                 optional_short, numeric)

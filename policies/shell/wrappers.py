@@ -4,7 +4,8 @@
 argument vector (``nice rm -rf D`` runs ``rm -rf D``), ``Code(word)`` for a shell string
 (``sh -c``, ``watch``, ``su -c``, ``ssh host cmd``). ``INTERPRETERS`` take inline code.
 A wrapper that would read its commands from stdin (``sh``, ``bash -s``, ``su``,
-``ssh host``, ``python3 -``) raises ``Unknown``: the commands are not in the line.
+``ssh host``) raises ``Unknown``: the commands are not in the line. Interpreters are in
+policies/shell/interpreters.py.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from policies.shell.interpreters import STDIN_PATHS
 from policies.shell.lexer import Unknown
 from policies.shell.model import DELETE, EXEC, Word
-from policies.shell.options import Spec, _spec, split_options
+from policies.shell.options import Spec, spec, split_options
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,62 +44,62 @@ OPAQUE = frozenset({"eval", ".", "source", "alias", "enable", "parallel", "at", 
 follow: a line that runs one is unknown."""
 
 _SPECS: dict[str, Spec] = {
-    "env": _spec("uCS", "i0v", "unset chdir split-string", "ignore-environment null debug default-signal "
+    "env": spec("uCS", "i0v", "unset chdir split-string", "ignore-environment null debug default-signal "
                  "ignore-signal block-signal list-signal-handling"),
-    "nice": _spec("n", "", "adjustment", "", numeric=True),
-    "nohup": _spec(),
-    "timeout": _spec("sk", "v", "signal kill-after", "preserve-status foreground verbose"),
-    "sudo": _spec("ugpCDrtTURc", "AbEeHiKklnPSsVvB", "user group prompt close-from chdir host role type "
+    "nice": spec("n", "", "adjustment", "", numeric=True),
+    "nohup": spec(),
+    "timeout": spec("sk", "v", "signal kill-after", "preserve-status foreground verbose"),
+    "sudo": spec("ugpCDrtTURc", "AbEeHiKklnPSsVvB", "user group prompt close-from chdir host role type "
                   "command-timeout other-user chroot login-class", "askpass background preserve-env edit "
                   "set-home login remove-timestamp reset-timestamp list non-interactive preserve-groups "
                   "stdin shell version validate bell", optional_short="h"),
-    "doas": _spec("uC", "nsL"),
-    "xargs": _spec("adEILnPs", "0oprtx", "arg-file delimiter max-args max-procs max-chars process-slot-var",
+    "doas": spec("uC", "nsL"),
+    "xargs": spec("adEILnPs", "0oprtx", "arg-file delimiter max-args max-procs max-chars process-slot-var",
                    "null open-tty interactive no-run-if-empty verbose exit show-limits replace eof max-lines",
                    optional_short="eil"),
-    "command": _spec("", "pvV"),
-    "exec": _spec("a", "cl"),
-    "builtin": _spec(),
-    "stdbuf": _spec("ioe", "", "input output error"),
-    "ionice": _spec("cnpPu", "t", "class classdata pid pgid uid", "ignore"),
-    "chroot": _spec("", "", "userspec groups", "skip-chdir"),
-    "setsid": _spec("", "cfw", "", "ctty fork wait"),
-    "time": _spec("fo", "apqvV", "format output", "append portability verbose quiet"),
-    "watch": _spec("nq", "bcdegprtwx", "interval equexit", "beep color no-color differences errexit chgexit "
+    "command": spec("", "pvV"),
+    "exec": spec("a", "cl"),
+    "builtin": spec(),
+    "stdbuf": spec("ioe", "", "input output error"),
+    "ionice": spec("cnpPu", "t", "class classdata pid pgid uid", "ignore"),
+    "chroot": spec("", "", "userspec groups", "skip-chdir"),
+    "setsid": spec("", "cfw", "", "ctty fork wait"),
+    "time": spec("fo", "apqvV", "format output", "append portability verbose quiet"),
+    "watch": spec("nq", "bcdegprtwx", "interval equexit", "beep color no-color differences errexit chgexit "
                    "no-title precise no-rerun no-wrap exec no-linewrap"),
-    "flock": _spec("wEc", "sxeunoF", "timeout wait conflict-exit-code command",
+    "flock": spec("wEc", "sxeunoF", "timeout wait conflict-exit-code command",
                    "shared exclusive nonblock nb unlock close no-fork verbose"),
-    "unbuffer": _spec("", "p"),
-    "script": _spec("cEIOBmTo", "aefq", "command echo log-in log-out log-io logging-format log-timing "
+    "unbuffer": spec("", "p"),
+    "script": spec("cEIOBmTo", "aefq", "command echo log-in log-out log-io logging-format log-timing "
                     "output-limit", "append return flush force quiet timing", optional_short="t"),
-    "su": _spec("cgGsw", "lmpP", "command session-command group supp-group shell whitelist-environment",
+    "su": spec("cgGsw", "lmpP", "command session-command group supp-group shell whitelist-environment",
                 "login preserve-environment pty"),
-    "ssh": _spec("BbcDEeFIiJLlmOopQRSWw", "46AaCfGgKkMNnqsTtVvXxYy"),
-    "taskset": _spec("", "apcv", "", "all-tasks pid cpu-list verbose"),
-    "strace": _spec("abeEIoOpPsSuUX", "cCdDfFhikqrtTvVwxyzZn"),
-    "ltrace": _spec("aAeEIlLnopsSuX", "bCfhiirStTV"),
-    "busybox": _spec(),
-    "toybox": _spec(),
-    "eatmydata": _spec(),
-    "nocache": _spec(),
-    "catchsegv": _spec(),
-    "linux32": _spec(),
-    "linux64": _spec(),
-    "fakeroot": _spec("lsi", "uh", "lib faked", "unknown-is-real"),
-    "proxychains": _spec("f", "q"),
-    "proxychains4": _spec("f", "q"),
-    "gosu": _spec(),
-    "su-exec": _spec(),
-    "sshpass": _spec("pfdP", "ev"),
-    "logsave": _spec("", "av"),
-    "valgrind": _spec("", "qv"),
-    "ssh-agent": _spec("aEPt", "cDdks"),
-    "dbus-run-session": _spec("", "", "config-file dbus-daemon", ""),
-    "dumb-init": _spec("r", "cv", "rewrite", "single-child verbose"),
-    "caffeinate": _spec("t", "dimsu"),
-    "chrt": _spec("T", "bdfiomprRaev", "sched-runtime sched-period sched-deadline",
+    "ssh": spec("BbcDEeFIiJLlmOopQRSWw", "46AaCfGgKkMNnqsTtVvXxYy"),
+    "taskset": spec("", "apcv", "", "all-tasks pid cpu-list verbose"),
+    "strace": spec("abeEIoOpPsSuUX", "cCdDfFhikqrtTvVwxyzZn"),
+    "ltrace": spec("aAeEIlLnopsSuX", "bCfhiirStTV"),
+    "busybox": spec(),
+    "toybox": spec(),
+    "eatmydata": spec(),
+    "nocache": spec(),
+    "catchsegv": spec(),
+    "linux32": spec(),
+    "linux64": spec(),
+    "fakeroot": spec("lsi", "uh", "lib faked", "unknown-is-real"),
+    "proxychains": spec("f", "q"),
+    "proxychains4": spec("f", "q"),
+    "gosu": spec(),
+    "su-exec": spec(),
+    "sshpass": spec("pfdP", "ev"),
+    "logsave": spec("", "av"),
+    "valgrind": spec("", "qv"),
+    "ssh-agent": spec("aEPt", "cDdks"),
+    "dbus-run-session": spec("", "", "config-file dbus-daemon", ""),
+    "dumb-init": spec("r", "cv", "rewrite", "single-child verbose"),
+    "caffeinate": spec("t", "dimsu"),
+    "chrt": spec("T", "bdfiomprRaev", "sched-runtime sched-period sched-deadline",
                   "batch deadline fifo idle other rr reset-on-fork all-tasks max pid verbose"),
-    "prlimit": _spec("p", "", "pid", "as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "
+    "prlimit": spec("p", "", "pid", "as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "
                      "rtprio rttime sigpending stack"),
 }
 _OPERANDS = {"timeout": 1, "chroot": 1, "flock": 1, "taskset": 1, "chrt": 1, "gosu": 1, "su-exec": 1, "logsave": 1}
@@ -195,7 +197,6 @@ def _joined(words: tuple[Word, ...]) -> Code:
 
 _SHELL_LONG = frozenset({"norc", "noprofile", "login", "posix", "restricted", "verbose", "noediting", "debugger",
                          "dump-strings", "dump-po-strings", "pretty-print", "help", "version", "protected"})
-_STDIN_PATHS = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 
 
 def _shell(program: str, argv: tuple[Word, ...]) -> Started:
@@ -228,7 +229,7 @@ def _shell(program: str, argv: tuple[Word, ...]) -> Started:
         if i >= len(argv):
             return []
         return [Code(argv[i])]
-    if stdin or i >= len(argv) or argv[i].text in _STDIN_PATHS:
+    if stdin or i >= len(argv) or argv[i].text in STDIN_PATHS:
         raise Unknown(f"{program} reads commands from stdin")
     return []
 
@@ -259,73 +260,3 @@ def _find(argv: tuple[Word, ...]) -> Started:
             delete = (Word("rm"), Word("-r"), Word("-f"), Word("--"), *(starts or [Word(".")]))
             started.append(Run(delete, kind=DELETE))
     return started
-
-
-_INLINE: dict[str, tuple[str, str, frozenset[str]]] = {
-    # family: (letters that introduce inline code, letters taking a value, long options with inline code)
-    "python": ("c", "WXQm", frozenset()),
-    "perl": ("eE", "IMmlix0dDCV", frozenset()),
-    "ruby": ("e", "IrEKTWxC0l", frozenset()),
-    "node": ("ep", "r", frozenset({"--eval", "--print"})),
-    "php": ("rBRE", "cdzftS", frozenset()),
-    "lua": ("e", "l", frozenset()),
-    "r": ("e", "", frozenset({"--expr"})),
-    "julia": ("eE", "", frozenset({"--eval", "--print"})),
-    "osascript": ("e", "l", frozenset()),
-    "tcl": ("", "", frozenset()),
-    "awk": ("e", "fFvEilW", frozenset({"--source"})),
-}
-_FAMILY = [(re.compile(p), f) for p, f in (
-    (r"(python|pypy)[0-9.]*", "python"), (r"perl[0-9.]*", "perl"), (r"ruby[0-9.]*", "ruby"),
-    (r"(node|nodejs|deno|bun)", "node"), (r"php[0-9.]*(-cli)?", "php"), (r"(lua|luajit)[0-9.]*", "lua"),
-    (r"Rscript", "r"), (r"julia", "julia"), (r"osascript", "osascript"), (r"(tclsh|wish|jimsh)[0-9.]*", "tcl"),
-    (r"[gmn]?awk|busybox-awk", "awk"))]
-
-
-def interpreter(program: str) -> str | None:
-    return next((family for pattern, family in _FAMILY if pattern.fullmatch(program)), None)
-
-
-def inline_code(family: str, argv: tuple[Word, ...]) -> bool:
-    """True when an interpreter is given code in the line; raises ``Unknown`` when it reads stdin."""
-    inline, with_value, long_inline = _INLINE[family]
-    operand: Word | None = None
-    progfile = guessed = False
-    i = 1
-    while i < len(argv):
-        w = argv[i]
-        t = w.text
-        i += 1
-        if not w.static or t in long_inline or t.split("=")[0] in long_inline:
-            return True
-        if t == "--" or not t.startswith("-") or t == "-":
-            operand = argv[i] if t == "--" and i < len(argv) else w
-            break
-        if t.startswith("--"):
-            progfile |= t.split("=")[0] in ("--file", "--exec")
-            guessed |= "=" not in t  # an unknown long option may take the next word as its value
-            continue
-        for j, letter in enumerate(t[1:], start=1):
-            if letter in inline:
-                return True
-            if family == "perl" and letter in "l0":
-                continue  # -l[octal], -0[digits]: only digits attach
-            if letter in with_value:
-                progfile |= family == "awk" and letter in "fE" or family == "python" and letter == "m"
-                i += 0 if t[j + 1:] else 1
-                break
-    if guessed and any(_has_inline(w.text, inline, long_inline) for w in argv[i:]):
-        return True
-    if family == "awk":
-        return not progfile
-    if progfile:
-        return False
-    if operand is None or operand.text in _STDIN_PATHS:
-        raise Unknown(f"{argv[0].text} reads code from stdin")
-    return False
-
-
-def _has_inline(t: str, inline: str, long_inline: frozenset[str]) -> bool:
-    if t.split("=")[0] in long_inline:
-        return True
-    return t.startswith("-") and not t.startswith("--") and any(letter in inline for letter in t[1:])
