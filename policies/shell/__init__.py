@@ -81,4 +81,6 @@ def parse(line: str) -> ParsedLine:
         return ParsedLine(tuple(analyzer.commands), (str(exc),))
     except RecursionError:
         return ParsedLine(tuple(analyzer.commands), ("commands nested too deeply",))
+    except (ValueError, IndexError, KeyError) as exc:  # a parser bug must deny, not crash the policy
+        return ParsedLine(tuple(analyzer.commands), (f"parser error: {exc!r}",))
     return ParsedLine(tuple(analyzer.commands))
