@@ -74,7 +74,19 @@ class GuardMatch:
     tables: list[str] = field(default_factory=list)
     regex: str | None = None
     programs: list[str] = field(default_factory=list)
+    """Deny-list: some simple command of the line runs one of these programs (basename
+    globs), directly or through a wrapper. Unknown lines and inline interpreter code match."""
+    programs_only: list[str] = field(default_factory=list)
+    """Allow-list: matches (violates) when any simple command of the line, wrappers
+    included, runs a program not in this list, or when the line is unknown."""
+    options: list[str] = field(default_factory=list)
+    """With ``programs``: the command has one of these options, by canonical name
+    (``recursive``) or spelling (``-r``, ``--recursive``); arguments not known statically
+    count as any option."""
+    args_regex: str | None = None
+    """With ``programs``: one argument of the command matches (searched, case-insensitive)."""
     command_regex: str | None = None
+    """The whole line matches (searched); kept for compatibility, not a security boundary."""
     file_ops: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     forward_to: list[str] = field(default_factory=list)
@@ -85,7 +97,7 @@ class GuardMatch:
     """Event kinds (query, command, fileop, forward); empty means inferred from the criteria."""
 
     def __post_init__(self) -> None:
-        for name in ("regex", "command_regex"):
+        for name in ("regex", "command_regex", "args_regex"):
             pattern = getattr(self, name)
             if pattern is not None:
                 try:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import re
-import shlex
 from functools import lru_cache
 
 from bastion.core.types import Session
 from policies.files import GuardMatch, Scope
+from policies.shell import INLINE_CODE, SimpleCommand, option_names
+from policies.shell import parse as parse_shell
+from policies.shell.paths import fileop_paths
 from policies.sql import Classification
 
 
@@ -65,40 +68,65 @@ def match_sql(m: GuardMatch, c: Classification) -> bool:
     return False
 
 
-def _argv(line: str) -> list[str]:
-    try:
-        return shlex.split(line)
-    except ValueError:
-        return line.split()
+def _listed(program: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(program, posixpath.basename(p) or p) for p in patterns)
 
 
-_SHELL_SPLIT = re.compile(r"&&|\|\||[;|&\n`]|\$\(")
+def _command_matches(m: GuardMatch, cmd: SimpleCommand) -> bool:
+    if m.programs and cmd.kind == INLINE_CODE:
+        return True  # inline code is opaque: it may do what any listed program does
+    if m.programs and not _listed(cmd.program, m.programs):
+        return False
+    if m.options:
+        names, uncertain = option_names(cmd)
+        if not uncertain and not names & set(m.options):
+            return False
+    if m.args_regex:
+        pattern = _regex(m.args_regex)
+        if not (cmd.extra_args or any(w.dynamic or pattern.search(w.text) for w in cmd.argv[1:])):
+            return False
+    return True
 
 
 def match_command(m: GuardMatch, line: str) -> bool:
-    """Programs match any simple command in the line (``a; b && c | d``); regex the whole line."""
-    if not (m.programs or m.command_regex):
+    """Does the exec/shell line ``line`` meet every command criterion of ``m``?
+
+    The line is parsed (policies.shell): ``programs``/``options``/``args_regex`` hold for
+    one simple command (wrapped ones included); ``programs_only`` is violated by any
+    command outside the list. A line the parser cannot resolve statically matches every
+    rule with such criteria (fail closed). ``command_regex`` is searched in the raw line.
+    """
+    judged = bool(m.programs or m.programs_only or m.options or m.args_regex)
+    if not (judged or m.command_regex):
         return False
-    if m.programs:
-        programs = set()
-        for part in _SHELL_SPLIT.split(line):
-            argv = _argv(part.strip())
-            while argv and ("=" in argv[0] or argv[0] in ("sudo", "env", "exec", "nohup", "time", "command")):
-                argv = argv[1:]
-            if argv:
-                programs.add(argv[0].rsplit("/", 1)[-1])
-        if not programs & set(m.programs):
-            return False
-    return not (m.command_regex and not _regex(m.command_regex).search(line))
+    if m.command_regex and not _regex(m.command_regex).search(line):
+        return False
+    if not judged:
+        return True
+    parsed = parse_shell(line)
+    if parsed.is_unknown:
+        return True
+    if m.programs_only and all(_listed(c.program, m.programs_only) for c in parsed.commands):
+        return False
+    if m.programs or m.options or m.args_regex:
+        return any(_command_matches(m, c) for c in parsed.commands)
+    return True
 
 
-def match_fileop(m: GuardMatch, op: str, path: str, target_path: str = "") -> bool:
+def match_fileop(m: GuardMatch, op: str, path: str, target_path: str = "", home: str = "/") -> bool:
+    """Does a file operation meet ``m``? Paths are normalised against ``home`` (the
+    session's home from the target's REALPATH) before ``paths`` globs match; symlink
+    targets resolve against the link's directory. A path that cannot be judged (NUL,
+    non-UTF-8) matches every rule with ``paths`` (fail closed)."""
     if not (m.file_ops or m.paths):
         return False
     if m.file_ops and op not in m.file_ops:
         return False
     if m.paths:
-        candidates = [p for p in (path, target_path) if p]
+        try:
+            candidates = fileop_paths(op, path, target_path, home)
+        except ValueError:
+            return True
         return any(fnmatch.fnmatchcase(p, g) for p in candidates for g in m.paths)
     return True
 

@@ -1,4 +1,4 @@
-"""User-name selectors, option validation and legacy scp command parsing."""
+"""User-name selectors, option validation and the scp refusal line (parsing: test_scp.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from bastion.config.model import ListenerConfig
 from bastion.core.selector import Selector, parse_username
 from plugins.ssh.options import SSHOptions, forward_allowed, listener_problems, target_problems
-from plugins.ssh.scp import ScpRequest, parse_scp, scp_refusal
+from plugins.ssh.scp import scp_refusal
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -51,19 +51,6 @@ def test_target_options(tmp_path):
 ])
 def test_forward_allowed(dest, allowed):
     assert forward_allowed(["127.0.0.1:3306", "db.internal:5432"], *dest) is allowed
-
-
-@pytest.mark.parametrize(("command", "expected"), [
-    ("scp -t uploads/", ScpRequest("open-write", "uploads/")),
-    ("scp -f /etc/hosts", ScpRequest("open-read", "/etc/hosts")),
-    ("scp -r -d -t -- -odd", ScpRequest("open-write", "-odd", recursive=True)),
-    ("/usr/bin/scp -pf 'a file'", ScpRequest("open-read", "a file")),
-    ("scp -v -t .", ScpRequest("open-write", ".")),
-    ("scp -t a b", None), ("scp -tf x", None), ("scp x y", None), ("rm -rf /", None), ("scp -S evil -t x", None),
-    ("scp -t 'unterminated", None),
-])
-def test_parse_scp(command, expected):
-    assert parse_scp(command) == expected
 
 
 def test_scp_refusal_is_one_fatal_line():
