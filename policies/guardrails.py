@@ -84,7 +84,7 @@ class GuardrailPolicy:
         if isinstance(event, Command):
             return match_command(rule.match, event.line)
         if isinstance(event, FileOp):
-            return match_fileop(rule.match, event.op, event.path, event.target_path)
+            return match_fileop(rule.match, event.op, event.path, event.target_path, _home(event))
         if isinstance(event, Forward):
             return match_forward(rule.match, event.host, event.port)
         return False
@@ -104,6 +104,15 @@ class GuardrailPolicy:
                                    window_seconds=spec.window_seconds)
         return Decision.deny(rule=rule_id, reason=rule.description or "denied by rule",
                              message=message or "blocked by policy", audit_only=audit_only)
+
+
+def _home(event: FileOp) -> str:
+    """The home relative paths resolve against; "" (every path rule matches: fail closed)
+    when the session's home is unknown and a path is relative."""
+    if event.home:
+        return event.home
+    absolute = all(p.startswith("/") for p in (event.path, event.target_path) if p)
+    return "/" if absolute else ""
 
 
 def _strictest(decisions: list[Decision]) -> Decision | None:

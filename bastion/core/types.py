@@ -133,6 +133,9 @@ class FileOp(Event):
     """``open-read``, ``open-write``, ``remove``, ``rename``, ``mkdir``, ``rmdir``, ``setstat``, ``list``…"""
     path: str
     target_path: str = ""
+    home: str = ""
+    """The session's home on the target: relative paths are resolved against it ("" if
+    unknown; rules then fail closed on relative paths)."""
     kind = "fileop"
 
 

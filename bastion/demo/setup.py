@@ -65,8 +65,9 @@ DEMO_GUARDRAILS: list[dict[str, Any]] = [
      "match": {"wrapped_columns": ["card_number", "email"]}, "action": "deny",
      "message": "card_number and email may only be selected plainly (they are masked)"},
     {"id": "ssh-no-rm-rf", "description": "no recursive deletes on hosts", "scope": {"protocols": ["ssh"]},
-     "match": {"programs": ["rm"], "command_regex": r"\s-\w*[rR]"}, "action": "deny",
-     "message": "recursive rm is not allowed through the bastion"},
+     "match": {"programs": ["rm"], "options": ["recursive"]}, "action": "deny",
+     "message": "recursive rm is not allowed through the bastion (also through wrappers, inline interpreter "
+                "code, or anything the bastion cannot read before it runs)"},
     {"id": "ssh-etc-read-only", "description": "/etc is read-only over SFTP/SCP", "scope": {"protocols": ["ssh"]},
      "match": {"file_ops": ["open-write", "remove", "rename", "mkdir", "rmdir", "setstat", "symlink"],
                "paths": ["/etc/*", "/etc"]}, "action": "deny"},

@@ -23,7 +23,7 @@ from bastion.guard import Admission
 from plugins.ssh.options import forward_allowed
 from plugins.ssh.recording import CastWriter
 from plugins.ssh.relay import ExitInfo, bridge_session, bridge_stream
-from plugins.ssh.scp import parse_scp, scp_refusal
+from plugins.ssh.scp import ScpRequest, UnparseableScp, parse_scp, scp_refusal
 from plugins.ssh.server import ChannelRequest
 from plugins.ssh.session import DEFAULT_RULE, SSHSession, denial_text
 from plugins.ssh.sftp import SftpBridge
@@ -136,13 +136,23 @@ class _Capture:
 def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, number: int) -> None:
     line = req.command.decode("utf-8", errors="replace")
     scp = parse_scp(line)
-    events: list[Event] = [FileOp(session=sess.session, op=scp.op, path=scp.path)] if scp else []
+    events: list[Event] = []
+    if isinstance(scp, ScpRequest):  # legacy scp: each path is a file transfer, judged before the command
+        home = sess.upstream.home()
+        events = [FileOp(session=sess.session, op=scp.op, path=p, home=home) for p in scp.paths]
     events.append(Command(session=sess.session, line=line))
     sess.commands += 1
     data: dict[str, Any] = {"mode": "exec", "channel": number,
                             **({"scp": {"op": scp.op, "path": scp.path, "recursive": scp.recursive}} if scp else {})}
+
+    def unparseable_scp(decision: Decision) -> Decision:
+        if not isinstance(scp, UnparseableScp) or decision.verdict is not Verdict.ALLOW:
+            return decision
+        return Decision.deny(rule="ssh:scp-unparseable", reason=scp.reason,
+                             message="this scp transfer cannot be judged, so it is refused")
+
     ruling = sess.guard.admit(events, records.COMMAND, data, text=line, cancelled=lambda: chan.closed,
-                              refused={"exit_status": DENIED_STATUS})
+                              refine=unparseable_scp, refused={"exit_status": DENIED_STATUS})
     if not isinstance(ruling, Admission):
         text = denial_text("file transfer" if scp and isinstance(ruling.event, FileOp) else "command", ruling)
         _refuse_channel(chan, text, DENIED_STATUS, req.pty is not None, scp_refusal(text) if scp else b"")
@@ -275,7 +285,7 @@ def _audit_shell_command(sess: SSHSession, line: str, number: int) -> None:
     event = Command(session=sess.session, line=line, mode="shell")
     outcome = sess.ctx.pipeline.decide(event)
     sess.commands += 1
-    sess.emit(records.COMMAND, {"event_id": event.id, "mode": "shell", "line": sess.redact(line), "channel": number,
+    sess.emit(records.COMMAND, {"event_id": event.id, "mode": "shell", **sess.redact_request(line), "channel": number,
                           "audit_only": True, "would": outcome.decision.verdict.name.lower(),
                           "rule": outcome.decision.rule})
 

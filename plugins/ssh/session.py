@@ -13,6 +13,7 @@ from bastion.core.carry import LiveStream
 from bastion.guard import Refusal
 from bastion.session import BaseSession
 from plugins.ssh.options import SSHOptions
+from policies.shell.redact import redact_command
 
 log = logging.getLogger("bastion.ssh")
 
@@ -67,6 +68,22 @@ class SSHSession(BaseSession):
             return None
         mask = self.masks.live
         return lambda: LiveStream(mask)
+
+    def redact_request(self, text: str) -> dict[str, Any]:
+        """A command line for the record: masked within each segment between shell syntax,
+        so a value that looks like a secret never swallows the commands around it."""
+        found: dict[str, int] = {}
+
+        def mask(segment: str) -> str:
+            masked, counts = self.masks.redact(segment)
+            for key, n in counts.items():
+                found[key] = found.get(key, 0) + n
+            return masked
+
+        fields: dict[str, Any] = {self.text_field: redact_command(text, mask)}
+        if found:
+            fields[f"{self.text_field}_masked"] = found
+        return fields
 
     def count(self, bytes_in: int, bytes_out: int) -> None:
         self.bytes_in += bytes_in

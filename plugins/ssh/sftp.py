@@ -59,6 +59,8 @@ class SftpBridge:
         self.client_lock = gevent.lock.Semaphore()
         self.live = sess.live_masker()
         """Live masking of text read from files (masking rules in scope), or None."""
+        self.home = sess.upstream.home()
+        """Relative paths are judged as the target resolves them: against this home."""
 
     def run(self) -> ExitInfo:
         """Bridge until either side ends; every handle left open is recorded."""
@@ -128,7 +130,8 @@ class SftpBridge:
         if not req.op:
             return None
         path = self.handles[req.handle].admission.data["path"] if req.handle else req.path
-        event = FileOp(session=self.sess.session, op=req.op, path=path, target_path=req.target_path)
+        event = FileOp(session=self.sess.session, op=req.op, path=path, target_path=req.target_path,
+                       home=self.home)
         self.sess.file_ops += 1
         ruling = self.sess.guard.admit(event, records.FILEOP, {"op": req.op, "path": path,
                                                                 "target_path": req.target_path},

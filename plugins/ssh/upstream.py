@@ -200,6 +200,7 @@ class UpstreamLink:
         self.sess = sess
         self.lock = gevent.lock.Semaphore()
         self.transport: UpstreamTransport | None = None
+        self._home: str | None = None
 
     def _get(self) -> UpstreamTransport:
         with self.lock:
@@ -232,6 +233,24 @@ class UpstreamLink:
         raises UpstreamError or paramiko's errors."""
         _check(admission)
         return self._get().open_channel("direct-tcpip", dest, origin, timeout=self.sess.opts.upstream_timeout)
+
+    def home(self) -> str:
+        """The account's home directory on the target, as its SFTP server resolves ``.``
+        (asked once per session); "" when it cannot be known (file rules then fail closed
+        on relative paths)."""
+        if self._home is None:
+            try:
+                sftp = paramiko.SFTPClient.from_transport(self._get())
+                if sftp is None:
+                    raise paramiko.SSHException("no sftp subsystem")
+                try:
+                    self._home = str(sftp.normalize("."))
+                finally:
+                    sftp.close()
+            except (UpstreamError, paramiko.SSHException, EOFError, OSError) as exc:
+                log.info("home directory unknown: %r", exc, extra={"session_id": self.sess.session.id})
+                self._home = ""
+        return self._home
 
     def close(self) -> None:
         if self.transport is not None:
