@@ -132,5 +132,6 @@ def test_a_secret_looking_value_never_hides_the_commands_around_it(demo_rules_en
     line = "echo -----BEGIN RSA PRIVATE KEY-----; touch ~/pem-marker; echo -----END RSA PRIVATE KEY-----"
     res = env.ssh("ssh-host", line)
     assert res.returncode == 0
-    recorded = wait_for(lambda: [e["data"]["line"] for e in env.journal("command") if "pem-marker" in e["data"]["line"]])
+    recorded = wait_for(lambda: [e["data"]["line"] for e in env.journal("command")
+                                 if "pem-marker" in e["data"]["line"]])
     assert "touch ~/pem-marker" in recorded[0]
