@@ -104,6 +104,14 @@ def _huge_literals() -> None:
             c = classify(sql)
             ms = (time.process_time() - start) * 1000
             print(f"{label:<28}{len(sql):>12}{ms:>9.1f}   {c.kind.value} {sorted(c.flags)}")
+    for mb in (1, 16):
+        row = "(12345,'c12345@example.com','Name 12345','2024-01-01 12:00:00',81.25,NULL)"
+        sql = "INSERT INTO `customers` VALUES " + ",".join([row] * (mb * 1024 * 1024 // (len(row) + 1)))
+        cache_clear()
+        start = time.process_time()
+        c = classify(sql)
+        ms = (time.process_time() - start) * 1000
+        print(f"{'bulk VALUES (dump rows)':<28}{len(sql):>12}{ms:>9.1f}   {c.kind.value} {sorted(c.flags)}")
 
 
 def _oracle(n: int) -> int:

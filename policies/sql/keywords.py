@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from policies.sql import compound
 from policies.sql.effects import Assignment, alter_drops, assignments
-from policies.sql.lexer import IDENTS, NUMBER, STRING, WORD, Token, unquote
+from policies.sql.lexer import IDENTS, NUMBER, ROWS, STRING, WORD, Token, unquote
 
 
 class Kind(enum.StrEnum):
@@ -192,7 +192,7 @@ def scan(sig: list[Token]) -> set[str]:
         if k not in IDENTS or i == last:
             continue
         nxt = sig[i + 1]
-        if nxt == ("p", "("):
+        if nxt == ("p", "(") or nxt[0] == ROWS:  # f(1, 2), (3), … lexes as one ROWS token
             # A quoted name calls the native function too: `load_file`('/etc/passwd').
             flag = _FUNC_FLAGS.get(_ident((k, t)).upper())
             if flag:

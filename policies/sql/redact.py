@@ -13,11 +13,23 @@ what ``mask`` would hide.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from policies.sql.lexer import _PATTERNS
+from policies.sql.lexer import _PATTERNS, _quoted
 
 _LITERAL_GROUPS = frozenset({"s", "s2", "x", "n"})
+
+
+def _row_literal(nbe: bool, ansi: bool) -> re.Pattern[str]:
+    """One literal inside a ROWS token (same quoting rules as the lexer)."""
+    strings = [_quoted("'", not nbe)] + ([] if ansi else [_quoted('"', not nbe)])
+    number = r"[-+]?(?:0[xX][0-9a-fA-F]+|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
+    return re.compile("|".join([f"(?P<s>{q})" for q in strings[:1]] + [f"(?P<s2>{q})" for q in strings[1:]]
+                               + [r"(?P<x>[xXbB]'[^']*')", f"(?P<n>{number})"]))  # fmt: skip
+
+
+_ROW_LITERAL = {(n, a): _row_literal(n, a) for n in (False, True) for a in (False, True)}
 
 
 def literal_spans(sql: str, *, no_backslash_escapes: bool = False, ansi_quotes: bool = False,
@@ -31,7 +43,13 @@ def literal_spans(sql: str, *, no_backslash_escapes: bool = False, ansi_quotes: 
         switched = False
         for m in _PATTERNS[(no_backslash_escapes, ansi_quotes, in_ver)].finditer(sql, pos):
             group = m.lastgroup or ""
-            if group in _LITERAL_GROUPS:
+            if group == "r":  # a bulk VALUES run: each literal inside it
+                start, stop = m.span(group)
+                for lit in _ROW_LITERAL[(no_backslash_escapes, ansi_quotes)].finditer(sql, start, stop):
+                    a, b = lit.span()
+                    spans.append((a + 2, b - 1) if lit.lastgroup == "x" else
+                                 (a + 1, b - 1) if lit.lastgroup != "n" else (a, b))  # fmt: skip
+            elif group in _LITERAL_GROUPS:
                 start, stop = m.span(group)
                 if group != "n":  # keep the quotes (and an X/B/N prefix) out of the masked part
                     start = sql.index(sql[stop - 1], start) + 1

@@ -69,3 +69,10 @@ def test_modes_of() -> None:
     assert modes_of("ANSI") == (False, True)
     assert modes_of("no_backslash_escapes,ANSI_QUOTES") == (True, True)
     assert modes_of("") == (False, False)
+
+
+def test_bulk_values_run_is_redacted_literal_by_literal() -> None:
+    rows = ",".join(f"({i}, 'sec\\'{i}', NULL, X'0{i}')" for i in range(10))
+    shown = redact_literals(f"INSERT INTO t VALUES {rows}", stars)
+    assert shown.startswith("INSERT INTO t VALUES (*, '******', NULL, X'**'),(*, '******', NULL, X'**')")
+    assert "sec" not in shown
