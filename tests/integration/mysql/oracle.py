@@ -60,6 +60,8 @@ BASE = [
     "SELECT a FROM t PROCEDURE ANALYSE ( )", "EXPLAIN DELETE FROM t", "DESCRIBE t", "HELP 'x'",
     "XA START 'x'", "BACKUP STAGE START", "SET GLOBAL max_connections = 10", "SET sql_log_bin = 0",
     "BINLOG 'AAAA'", "SELECT 1 FROM DUAL", "VALUES ( 1 )", "TABLE t", "WITH x AS ( SELECT 1 ) SELECT * FROM x",
+    "INSERT INTO t VALUES " + " , ".join(f"( {i} , 'v{i}' )" for i in range(9)),
+    "SELECT * FROM t WHERE ( a , b ) IN ( " + " , ".join(f"( {i} , 'v' )" for i in range(9)) + " )",
 ]  # fmt: skip
 DML = ("SELECT a FROM t", "DELETE FROM t WHERE a = 1", "UPDATE t SET a = 2 WHERE a = 1", "INSERT INTO t ( a ) "
        "VALUES ( 1 )", "DELETE FROM t", "REPLACE INTO t VALUES ( 1 , 'x' )")  # fmt: skip
