@@ -2,16 +2,28 @@
 
 Run: ``.venv/bin/python bench/classify.py``. "cold" clears both caches before every
 call (lexer + keywords + sqlglot); "shape hit" changes the literals so only the sqlglot
-summary is reused; "cached" repeats the exact text (exact LRU hit).
+summary is reused; "cached" repeats the exact text (exact LRU hit). The huge-literal rows
+report CPU milliseconds (``time.process_time``) per classification, as the pipeline's
+per-stage budget counts them.
+
+``--oracle N`` runs the differential oracle (tests/integration/mysql/oracle.py) for N
+generated statements against a private MariaDB and prints every disagreement; the exit
+status is 1 if there was any.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from policies.sql import cache_clear, classify
-from policies.sql.lexer import lex
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from policies.sql import cache_clear, classify  # noqa: E402
+from policies.sql.lexer import lex  # noqa: E402
 
 
 def _report_query(variant: int) -> str:
@@ -81,10 +93,68 @@ def _measure(name: str, make: Callable[[int], str]) -> str:
     )
 
 
+def _huge_literals() -> None:
+    print(f"\n{'huge literal':<28}{'bytes':>12}{'CPU ms':>9}   verdict")
+    for label, body in (("plain", "x"), ("escaped quote every 1 KB", "x" * 1020 + "\\'"),
+                        ("escaped quote every 5 B", "ab\\'c")):  # fmt: skip
+        for mb in (16, 34):
+            sql = "INSERT INTO t (a) VALUES ('" + body * (mb * 1024 * 1024 // len(body)) + "')"
+            cache_clear()
+            start = time.process_time()
+            c = classify(sql)
+            ms = (time.process_time() - start) * 1000
+            print(f"{label:<28}{len(sql):>12}{ms:>9.1f}   {c.kind.value} {sorted(c.flags)}")
+    for mb in (1, 16):
+        row = "(12345,'c12345@example.com','Name 12345','2024-01-01 12:00:00',81.25,NULL)"
+        sql = "INSERT INTO `customers` VALUES " + ",".join([row] * (mb * 1024 * 1024 // (len(row) + 1)))
+        cache_clear()
+        start = time.process_time()
+        c = classify(sql)
+        ms = (time.process_time() - start) * 1000
+        print(f"{'bulk VALUES (dump rows)':<28}{len(sql):>12}{ms:>9.1f}   {c.kind.value} {sorted(c.flags)}")
+
+
+def _oracle(n: int) -> int:
+    from hypothesis import HealthCheck, given, settings
+
+    from bastion.demo.services import MariaDB
+    from tests.integration.mysql.oracle import Case, Oracle, cases, disagreement
+
+    with tempfile.TemporaryDirectory(prefix="bench-oracle-") as tmp:
+        db = MariaDB(Path(tmp)).start()
+        try:
+            oracle = Oracle(db.socket)
+            found: list[str] = []
+            start = time.perf_counter()
+
+            @settings(max_examples=n, deadline=None, database=None,
+                      suppress_health_check=list(HealthCheck))  # fmt: skip
+            @given(cases())
+            def run(case: Case) -> None:
+                why = disagreement(case, oracle.commands(case))
+                if why is not None:
+                    found.append(why)
+                    print(why, flush=True)
+
+            run()
+            elapsed = time.perf_counter() - start
+            print(f"oracle: {n} cases in {elapsed:.0f}s ({n / elapsed:.0f}/s), {len(found)} disagreements")
+            oracle.close()
+        finally:
+            db.stop()
+    return 1 if found else 0
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--oracle", type=int, metavar="N", help="run the differential oracle for N cases")
+    args = parser.parse_args()
+    if args.oracle:
+        sys.exit(_oracle(args.oracle))
     print(f"{'statement':<20}{'bytes':>8}{'lex':>10}{'cold':>11}{'shape hit':>11}{'cached':>9}   (µs/statement)")
     for name, make in STATEMENTS.items():
         print(_measure(name, make))
+    _huge_literals()
 
 
 if __name__ == "__main__":

@@ -6,11 +6,14 @@ protocol, IdP groups, minus ``unless_groups``) and every criterion in its ``matc
 holds. Of all matching rules the strictest verdict wins (deny > review > allow);
 ``audit``/``audit_only`` rules are recorded, never enforced.
 
-Built-in fail-closed rules run before the configured ones and cannot be switched off by
-an ``allow``: a statement the classifier cannot understand (kind ``unknown``) and more
-than one statement in one packet are denied. SQL is classified under both ANSI_QUOTES
-modes unless the session knows its mode, and the stricter result is used (a quoting
-trick must not flip the verdict).
+Built-in fail-closed rules cannot be switched off by an ``allow``: a statement the
+classifier cannot understand (kind ``unknown``, anywhere among the effective statements)
+and more than one statement in one packet are denied before the rules run; a query or
+DML statement sqlglot could not parse (flag ``unparseable``: its tables, columns and
+wrapped columns are unknown) is denied after them (a rule's own deny keeps its id). Every
+criterion of a rule is matched against each effective statement (``match_sql``). SQL is
+classified under both ANSI_QUOTES modes unless the session knows its mode, and the
+stricter result is used (a quoting trick must not flip the verdict).
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ def _builtin(classification: Classification) -> Decision | None:
         return Decision.deny(rule="guardrails:single-statement", reason="several statements in one command",
                              message="send one statement at a time")
     return None
+
+
+def _unparseable(classification: Classification) -> Decision:
+    return Decision.deny(rule="guardrails:fail-closed-unparseable",
+                         reason=classification.error or "statement could not be parsed",
+                         message="the bastion could not parse this statement, so it is blocked")
 
 
 class GuardrailPolicy:
@@ -69,6 +78,8 @@ class GuardrailPolicy:
                            if match_sql(rule.match, classification)]
                 audit += [d for d in matched if d.audit_only]
                 found = _strictest([d for d in matched if not d.audit_only])
+                if "unparseable" in classification.flags and (found is None or found.verdict is not Verdict.DENY):
+                    found = _unparseable(classification)
             if found is not None and (best is None or found.verdict > best.verdict):
                 best = found
         if best is None and audit:

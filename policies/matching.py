@@ -12,7 +12,7 @@ from policies.files import GuardMatch, Scope
 from policies.shell import INLINE_CODE, SimpleCommand, option_names
 from policies.shell import parse as parse_shell
 from policies.shell.paths import fileop_paths
-from policies.sql import Classification
+from policies.sql import Classification, Statement
 
 
 def scope_matches(scope: Scope, session: Session) -> bool:
@@ -46,26 +46,36 @@ def _table_matches(patterns: list[str], tables: frozenset[str]) -> bool:
 
 
 def match_sql(m: GuardMatch, c: Classification) -> bool:
-    """All SQL criteria given in ``m`` hold for at least one statement of ``c``."""
+    """All SQL criteria given in ``m`` hold for at least one *effective* statement of ``c``.
+
+    Effective statements (``Classification.effective``) are the outer statements and
+    every statement they carry or imply (``SET STATEMENT … FOR DROP …``, ``PREPARE … FROM
+    'DELETE …'``, routine bodies, ``CREATE OR REPLACE`` → ``DROP``): a rule on ``DROP``
+    matches each of them. Flags match the statement's own flags or the whole command's.
+    """
     if not (m.kinds or m.keywords or m.flags or m.tables or m.regex or m.wrapped_columns):
         return False  # a rule with no SQL criteria is not a SQL rule
-    for st in c.statements:
-        if m.kinds and st.kind.value not in m.kinds:
-            continue
-        if m.keywords and not any(st.keyword == k.upper() or st.keyword.startswith(k.upper() + " ")
-                                  for k in m.keywords):
-            continue
-        if m.flags and not set(m.flags) & (st.flags | c.flags):
-            continue
-        if m.tables and not _table_matches(m.tables, st.tables):
-            continue
-        if m.regex and not _regex(m.regex).search(st.text):
-            continue
-        if m.wrapped_columns and not any(fnmatch.fnmatchcase(c, p.lower()) for c in st.wrapped_columns
-                                         for p in m.wrapped_columns):
-            continue
-        return True
-    return False
+    return any(_statement_matches(m, st, c.flags) for st in c.effective)
+
+
+def _keyword_matches(keywords: list[str], keyword: str) -> bool:
+    return any(keyword == k.upper() or keyword.startswith(k.upper() + " ") for k in keywords)
+
+
+def _wrapped_matches(patterns: list[str], wrapped: frozenset[str]) -> bool:
+    """``"*"`` in ``wrapped`` stands for any column (no AST, or ``PROCEDURE ANALYSE`` over ``*``)."""
+    return any(c == "*" or fnmatch.fnmatchcase(c, p.lower()) for c in wrapped for p in patterns)
+
+
+def _statement_matches(m: GuardMatch, st: Statement, flags: frozenset[str]) -> bool:
+    return not (
+        (m.kinds and st.kind.value not in m.kinds)
+        or (m.keywords and not _keyword_matches(m.keywords, st.keyword))
+        or (m.flags and not set(m.flags) & (st.flags | flags))
+        or (m.tables and not _table_matches(m.tables, st.tables))
+        or (m.regex and not _regex(m.regex).search(st.text))
+        or (m.wrapped_columns and not _wrapped_matches(m.wrapped_columns, st.wrapped_columns))
+    )
 
 
 def _listed(program: str, patterns: list[str]) -> bool:

@@ -6,7 +6,9 @@ Rules (the security contract, tested table-style in tests/unit/bastion/core):
 2. The strictest verdict wins (DENY > REVIEW > ALLOW); the first DENY stops the walk.
    Among REVIEW decisions the one needing the most approvals and the longest hold wins.
 3. A stage that raises, returns something that is not a Decision, or overruns the
-   per-stage time budget produces DENY (fail closed) and the error is logged.
+   per-stage budget produces DENY (fail closed) and the error is logged. The budget is
+   CPU time of the deciding thread (``time.thread_time``), not wall time: a busy machine
+   must not turn an allowed statement into a timeout, only the stage's own work counts.
 4. An event on which every stage abstains is DENY for ``Connect`` (nobody granted
    access) and ALLOW for everything else (guardrails only speak when a rule matches).
 5. Audit-only decisions never change the outcome; they are returned in ``audit``.
@@ -43,7 +45,7 @@ class Pipeline:
     def __init__(self, stages: Sequence[PolicyStage], stage_budget: float = 0.5) -> None:
         self.stages = tuple(stages)
         self.stage_budget = stage_budget
-        """Seconds a single stage may take before its answer is treated as a timeout."""
+        """CPU seconds a single stage may use before its answer is treated as a timeout."""
 
     def decide(self, event: Event) -> Outcome:
         best: Decision | None = None
@@ -64,7 +66,7 @@ class Pipeline:
 
     def _run_stage(self, stage: PolicyStage, event: Event) -> Decision | None:
         name = getattr(stage, "name", type(stage).__name__)
-        started = time.monotonic()
+        started = time.thread_time()
         try:
             decision = stage.decide(event)
         except Exception as exc:  # noqa: BLE001 - any stage failure must become a DENY
@@ -72,9 +74,9 @@ class Pipeline:
                       extra={"session_id": event.session.id})
             return Decision.deny(rule=f"{name}:error", reason=f"policy error in {name}",
                                  message="policy evaluation failed")
-        elapsed = time.monotonic() - started
+        elapsed = time.thread_time() - started
         if elapsed > self.stage_budget:
-            log.error("policy stage %s took %.3fs on %s %s (budget %.3fs)", name, elapsed,
+            log.error("policy stage %s used %.3fs CPU on %s %s (budget %.3fs)", name, elapsed,
                       event.kind, event.id, self.stage_budget)
             return Decision.deny(rule=f"{name}:timeout", reason=f"policy timeout in {name}",
                                  message="policy evaluation timed out")

@@ -118,7 +118,9 @@ class MariaDB(Service):
                     "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
                     "--plugin-load-add=auth_ed25519", f"--ssl-cert={cert}", f"--ssl-key={key}",
                     "--max-allowed-packet=64M", "--local-infile=1",
-                    "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"])
+                    "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
+                    "--performance-schema=ON", "--performance-schema-consumer-events-statements-current=ON",
+                    "--performance-schema-consumer-events-statements-history=ON"])
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:

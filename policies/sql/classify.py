@@ -1,9 +1,19 @@
 """Orchestration: lexer → keyword table → sqlglot refinement, with fingerprints and caches.
 
 Contract of :func:`classify`: pure (no I/O), never raises, fails closed. A lexer error,
-an unknown first keyword, an unparseable ``WITH`` or an internal error gives
-``Kind.UNKNOWN``; where keyword, flags, AST and executed sub-statements disagree, the
-stricter kind wins. Results are cached twice:
+an unknown first keyword, an unparseable ``WITH``, a compound body the walker does not
+recognise or an internal error gives ``Kind.UNKNOWN``; where keyword, flags, AST and
+executed sub-statements disagree, the stricter kind wins.
+
+``Classification.effective`` lists every statement that will execute, outer ones first,
+each followed (depth first) by those it carries: ``SET STATEMENT … FOR``, ``PREPARE … FROM
+'<literal>'``, ``EXECUTE IMMEDIATE '<literal>'``, ``ANALYZE <stmt>``/``EXPLAIN ANALYZE``,
+the body of a compound statement or of ``CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT``
+(each simple statement, cursor query, handler statement; conditions and ``DEFAULT``/
+``RETURN`` values as ``SELECT <expression>``), and implied statements (``CREATE OR
+REPLACE`` → ``DROP <object>``, ``ALTER TABLE … DROP …`` → ``DROP COLUMN`` etc., flag
+``implied``). A compound statement split by the lexer on the ``;`` of its body is joined
+back into one statement first. Results are cached twice:
 
 * an exact LRU keyed on ``(sql, modes)`` returns the same :class:`Classification`;
 * a shape LRU keyed on the literal-free sqlglot input caches only the AST summary. Literal
@@ -14,15 +24,18 @@ stricter kind wins. Results are cached twice:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from policies.sql.keywords import Kind, analyze, fallback_tables, stricter
-from policies.sql.lexer import Lexed, LexResult, lex
+from policies.sql import compound
+from policies.sql.effects import Assignment
+from policies.sql.keywords import KeywordVerdict, Kind, analyze, fallback_tables, stricter
+from policies.sql.lexer import SPACE, Lexed, LexResult, Token, lex
 from policies.sql.refine import Refinement, refine
 
-LARGE = 16 * 1024  # statements above this many characters skip sqlglot (flag "large")
-MAX_DEPTH = 3  # nesting of PREPARE-from-literal / SET STATEMENT … FOR / ANALYZE <stmt>
+LARGE = 16 * 1024  # statements whose literal-free shape is longer skip sqlglot (flag "large")
+MAX_DEPTH = 4  # nesting of PREPARE-from-literal / SET STATEMENT … FOR / ANALYZE <stmt> / bodies
 _FLAG_KINDS = {
     **dict.fromkeys(("outfile", "load_file", "load_data"), Kind.FILE),
     **dict.fromkeys(("set_global", "set_log_bin", "lock", "kill"), Kind.ADMIN),
@@ -35,7 +48,12 @@ _FLAG_KINDS = {
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """One statement after splitting; ``text`` is normalized code (literals kept)."""
+    """One statement after splitting; ``text`` is normalized code (literals kept).
+
+    ``kind``, ``flags`` and ``tables`` include those of the statements it carries
+    (``inner``); ``wrapped_columns`` may hold ``"*"`` (any column: ``PROCEDURE ANALYSE``
+    over ``*``, or no AST for a large statement) which every ``wrapped_columns`` glob matches.
+    """
 
     kind: Kind
     keyword: str
@@ -47,6 +65,19 @@ class Statement:
     kill_id: int | None = None  # KILL <n>: n when a plain integer, else None (deny then)
     kill_query: bool = False  # KILL QUERY (vs connection)
     use_db: str | None = None  # USE <db>, unquoted, case kept
+    inner: tuple[Statement, ...] = ()
+    """Statements this one carries (see the module docstring), in execution order."""
+    assignments: tuple[Assignment, ...] = ()
+    """SET: session variables assigned, ``(name, value)`` (policies.sql.effects); for
+    ``SET STATEMENT … FOR`` they hold for the carried statement only."""
+    prepared_name: str | None = None
+    """PREPARE / EXECUTE / DEALLOCATE PREPARE / DROP PREPARE: the name, lower-cased."""
+    routine: str | None = None
+    """CALL: the routine, ``schema.name`` when qualified, unquoted, case kept."""
+    object_name: str | None = None
+    """CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT, ALTER EVENT: the object, as ``routine``."""
+    trigger_table: str | None = None
+    """CREATE TRIGGER: the table it fires on, as ``routine``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +91,22 @@ class Classification:
     fingerprint: str
     digest_text: str
     error: str = ""
+
+    @property
+    def effective(self) -> tuple[Statement, ...]:
+        """Every statement that will execute: each outer one, then what it carries, depth first."""
+        return flatten(self.statements)
+
+
+def flatten(statements: tuple[Statement, ...]) -> tuple[Statement, ...]:
+    """``statements`` and, after each, its ``inner`` statements recursively (pre-order)."""
+    out: list[Statement] = []
+    stack = list(reversed(statements))
+    while stack:
+        st = stack.pop()
+        out.append(st)
+        stack.extend(reversed(st.inner))
+    return tuple(out)
 
 
 K = TypeVar("K")
@@ -177,7 +224,7 @@ def _classify(sql: str, nbe: bool, ansi: bool, depth: int) -> Classification:
     if lexed.error or not lexed.statements:
         flag, error = ("lex_error", lexed.error) if lexed.error else ("empty", "no statement")
         return Classification((), Kind.UNKNOWN, frozenset(base | {flag}), frozenset(), fp, digest, error)
-    pairs = [_statement(lx, nbe, ansi, depth) for lx in lexed.statements]
+    pairs = [_statement(lx, nbe, ansi, depth) for lx in join_compounds(lexed.statements)]
     statements = tuple(st for st, _ in pairs)
     kind = Kind.READ
     flags = set(base)
@@ -192,6 +239,62 @@ def _classify(sql: str, nbe: bool, ansi: bool, depth: int) -> Classification:
     return Classification(statements, kind, frozenset(flags), frozenset(tables), fp, digest, error)
 
 
+def _opens_compound(sig: list[Token]) -> bool:
+    """Might this lexed statement be cut short by a ``;`` of its own body?"""
+    if compound.is_compound_start(sig, 0, top=True):
+        return True
+    words = [compound.up(t) for t in sig[:16]]
+    return bool(words) and words[0] in ("CREATE", "ALTER") and bool(set(words) & {"PROCEDURE", "FUNCTION",
+                                                                                  "TRIGGER", "EVENT"})
+
+
+def join_compounds(statements: list[Lexed]) -> list[Lexed]:
+    """Re-join statements the lexer split on a ``;`` inside a compound body.
+
+    A statement that opens a compound (or a routine) is extended with the following ones
+    (``;`` kept as a token) while its body walk runs out of tokens; only a statement with
+    ``END`` can complete a body, so others are appended without re-walking.
+    """
+    out: list[Lexed] = []
+    i = 0
+    while i < len(statements):
+        current = statements[i]
+        i += 1
+        sig = current.significant()
+        if not _opens_compound(sig) or _walk_state(current) != "incomplete":
+            out.append(current)
+            continue
+        tokens, versioned = list(current.tokens), current.versioned
+        while i < len(statements):
+            nxt = statements[i]
+            i += 1
+            tokens += [compound.SEMI, _SPACE_TOKEN, *nxt.tokens]
+            versioned = versioned or nxt.versioned
+            if any(compound.up(t) == "END" for t in nxt.tokens) and \
+                    _walk_state(Lexed(tokens, versioned)) != "incomplete":  # fmt: skip
+                break
+        out.append(Lexed(tokens, versioned))
+    return out
+
+
+_SPACE_TOKEN: Token = (SPACE, " ")
+
+
+def _walk_state(lx: Lexed) -> str:
+    """"incomplete" when the body walk of ``lx`` runs out of tokens, else "done"."""
+    sig = lx.significant()
+    kv = analyze(sig)
+    if kv.body_at is None or kv.body_at < 0:
+        return "done"
+    try:
+        compound.parse(sig, kv.body_at)
+    except compound.Incomplete:
+        return "incomplete"
+    except compound.Malformed:
+        return "done"
+    return "done"
+
+
 def _statement(lx: Lexed, nbe: bool, ansi: bool, depth: int) -> tuple[Statement, str]:
     """Classify one lexed statement; returns it and the reason it failed, if any."""
     sig = lx.significant()
@@ -204,43 +307,148 @@ def _statement(lx: Lexed, nbe: bool, ansi: bool, depth: int) -> tuple[Statement,
     if lx.versioned:
         flags.add("versioned_comment")
     text = lx.text()
-    if kv.refinable and len(text) > LARGE:
-        flags.add("large")  # keyword kind and token-level flags only (unbounded_write included)
-    elif kv.refinable:
-        ref = _refine(lx, kv.keyword)
-        if ref.kind is None:
-            flags.add("unparseable")
-            error = ref.error
-            if kv.keyword == "WITH":
-                kind = Kind.UNKNOWN  # the executed verb is only known from the AST
-        else:
-            kind = stricter(kind, ref.kind)
-            tables, columns, wrapped = set(ref.tables), ref.columns, ref.wrapped_columns
-            if ref.unbounded:
-                flags.add("unbounded_write")
-            if ref.cte_write and kv.keyword == "WITH":
-                flags.add("cte_write")
+    if kv.refinable:
+        refined = _refined(lx, kv, flags)
+        if refined is not None:
+            kind, tables, columns, wrapped, err = stricter(kind, refined[0]), *refined[1:]
+            error = error or err
     if tables is None:
         tables = fallback_tables(sig)
-    for inner in kv.inner:
-        if depth >= MAX_DEPTH:
-            kind, error = Kind.UNKNOWN, "sub-statements nested too deep"
-            continue
-        sub = _classify(inner, nbe, ansi, depth + 1)
+    inner: list[Statement] = []
+    for sub, err in _carried(lx, sig, kv, nbe, ansi, depth):
+        inner.append(sub)
         kind = stricter(kind, sub.kind)
         flags |= sub.flags
         tables |= sub.tables
-        error = error or sub.error
+        error = error or err
+    inner += _implied(kv, text, tables, flags)
     for flag in flags:
         kind = stricter(kind, _FLAG_KINDS.get(flag, Kind.READ))
+    if kind is Kind.UNKNOWN and not error:
+        error = next((f"{s.keyword}: not understood" for s in flatten(tuple(inner)) if s.kind is Kind.UNKNOWN),
+                     "statement not understood")  # fmt: skip
     statement = Statement(kind, kv.keyword, text, frozenset(tables), columns, wrapped, frozenset(flags),
-                          kv.kill_id, kv.kill_query, kv.use_db)  # fmt: skip
+                          kv.kill_id, kv.kill_query, kv.use_db, tuple(inner), kv.assignments, kv.prepared_name,
+                          kv.routine, kv.object_name, kv.trigger_table)  # fmt: skip
     return statement, error
 
 
-def _refine(lx: Lexed, keyword: str) -> Refinement:
+_RefinedParts = tuple[Kind, set[str] | None, frozenset[str], frozenset[str], str]
+
+
+def _refined(lx: Lexed, kv: KeywordVerdict, flags: set[str]) -> _RefinedParts | None:
+    """AST kind, tables, columns, wrapped columns and error; None: keep the keyword verdict.
+
+    Adds flags ``large`` (shape over LARGE: no AST, wrapped columns "*"), ``unparseable``
+    (DML or query sqlglot cannot parse; DDL falls back to the keyword layer),
+    ``unbounded_write``, ``cte_write``.
+    """
+    tokens = _without_procedure_analyse(lx.tokens) if "procedure_analyse" in flags else lx.tokens
+    shaped = Lexed(tokens, lx.versioned).shape()
+    if len(shaped) > LARGE:
+        flags.add("large")  # keyword kind and token-level flags only (unbounded_write included)
+        return kv.kind, None, frozenset(), frozenset({"*"}), ""
+    ref = _refine(shaped, kv.keyword)
+    if ref.kind is None:
+        if kv.kind is Kind.DDL and kv.keyword != "WITH":
+            has_query = any(compound.up(t) == "SELECT" for t in tokens)
+            return kv.kind, None, frozenset(), frozenset({"*"}) if has_query else frozenset(), ""
+        flags.add("unparseable")
+        kind = Kind.UNKNOWN if kv.keyword == "WITH" else kv.kind  # WITH: the verb is only known from the AST
+        return kind, None, frozenset(), frozenset(), ref.error
+    if ref.unbounded:
+        flags.add("unbounded_write")
+    if ref.cte_write and kv.keyword == "WITH":
+        flags.add("cte_write")
+    wrapped = ref.wrapped_columns
+    if "procedure_analyse" in flags:  # min/max/values of every selected column come back
+        star = any(t == ("o", "*") for t in tokens)  # fmt: skip
+        wrapped = wrapped | ref.columns | (frozenset({"*"}) if star else frozenset())
+    return ref.kind, set(ref.tables), ref.columns, wrapped, ""
+
+
+def _without_procedure_analyse(tokens: list[Token]) -> list[Token]:
+    """Tokens without ``PROCEDURE ANALYSE(…)`` (sqlglot does not know the clause)."""
+    for k in range(len(tokens) - 2):
+        if compound.up(tokens[k]) == "PROCEDURE":
+            rest = [t for t in tokens[k + 1 :] if t[0] != SPACE]
+            if rest and compound.up(rest[0]) == "ANALYSE":
+                depth, end = 0, len(tokens)
+                for m in range(k + 1, len(tokens)):
+                    if tokens[m][0] == "p" and tokens[m][1] in "()":
+                        depth += 1 if tokens[m][1] == "(" else -1
+                        if depth == 0:
+                            end = m + 1
+                            break
+                return tokens[:k] + tokens[end:]
+    return tokens
+
+
+def _carried(lx: Lexed, sig: list[Token], kv: KeywordVerdict, nbe: bool, ansi: bool,
+             depth: int) -> list[tuple[Statement, str]]:  # fmt: skip
+    """Statements carried by this one: literal sub-statements, ``FOR``/``ANALYZE`` tails, bodies."""
+    if not kv.inner and kv.body_at is None:
+        return []
+    if depth >= MAX_DEPTH:
+        return [(_unknown(kv.keyword), "sub-statements nested too deep")]
+    where = [k for k, t in enumerate(lx.tokens) if t[0] != SPACE]
+
+    def piece(start: int, end: int) -> list[Token]:
+        return lx.tokens[where[start] : where[end - 1] + 1]
+
+    out: list[tuple[Statement, str]] = []
+    for item in kv.inner:
+        if isinstance(item, str):
+            sub = _classify(item, nbe, ansi, depth + 1)
+            if not sub.statements:
+                out.append((_unknown(kv.keyword), sub.error or "empty sub-statement"))
+            out += [(st, sub.error) for st in sub.statements]
+            if len(sub.statements) > 1:
+                out.append((_unknown(kv.keyword), "several statements in a sub-statement"))
+        else:
+            out.append(_statement(Lexed(piece(item, len(sig)), lx.versioned), nbe, ansi, depth + 1))
+    if kv.body_at is not None:
+        out += _body(lx, sig, kv, piece, nbe, ansi, depth)
+    return out
+
+
+def _body(lx: Lexed, sig: list[Token], kv: KeywordVerdict, piece: Callable[[int, int], list[Token]],
+          nbe: bool, ansi: bool, depth: int) -> list[tuple[Statement, str]]:  # fmt: skip
+    body_at = kv.body_at if kv.body_at is not None else -1
+    if body_at < 0 or body_at >= len(sig):
+        return [(_unknown(kv.keyword), f"{kv.keyword}: header or body not understood")]
+    try:
+        pieces, end = compound.parse(sig, body_at)
+    except compound.Incomplete:
+        return [(_unknown(kv.keyword), f"{kv.keyword}: body not terminated")]
+    except compound.Malformed as exc:
+        return [(_unknown(kv.keyword), f"{kv.keyword}: body not understood ({exc})")]
+    if end != len(sig):
+        return [(_unknown(kv.keyword), f"{kv.keyword}: text after the body")]
+    out: list[tuple[Statement, str]] = []
+    for p in pieces:
+        tokens = piece(p.start, p.end)
+        if p.expression:
+            tokens = [("w", "SELECT"), _SPACE_TOKEN, *tokens]
+        out.append(_statement(Lexed(tokens, lx.versioned), nbe, ansi, depth + 1))
+    return out
+
+
+def _unknown(keyword: str) -> Statement:
+    return Statement(Kind.UNKNOWN, keyword, "", frozenset())
+
+
+def _implied(kv: KeywordVerdict, text: str, tables: set[str], flags: set[str]) -> list[Statement]:
+    """``CREATE OR REPLACE`` → ``DROP <object>``; ``ALTER TABLE … DROP x`` → ``DROP <x>`` (flag ``implied``)."""
+    out = []
+    for keyword in kv.implied:
+        kind = Kind.DCL if keyword in ("DROP USER", "DROP ROLE") else Kind.DDL
+        out.append(Statement(kind, keyword, text, frozenset(tables), flags=frozenset({"implied"})))
+    return out
+
+
+def _refine(shape: str, keyword: str) -> Refinement:
     """sqlglot summary of one statement, cached by its literal-free shape."""
-    shape = lx.shape()
     if keyword == "REPLACE":
         # sqlglot falls back to Command for REPLACE; INSERT has the same tables and columns.
         shape = "INSERT" + shape[len("REPLACE") :]

@@ -5,8 +5,12 @@ returns a :class:`KeywordVerdict`. It fails closed: a first token that is not a 
 ASCII keyword gives ``Kind.UNKNOWN``. Flags found here (dangerous functions,
 ``INTO OUTFILE``, unbounded DELETE/UPDATE, ``SET GLOBAL``…) do not depend on sqlglot, so
 they hold even when the AST is skipped or unavailable. Sub-statements that MySQL would
-execute (``PREPARE … FROM 'literal'``, ``SET STATEMENT … FOR``, ``ANALYZE <stmt>``,
-``EXPLAIN ANALYZE``) are returned as text in ``inner`` for the caller to classify.
+execute (``PREPARE … FROM 'literal'``, ``EXECUTE IMMEDIATE 'literal'``, ``SET STATEMENT …
+FOR``, ``ANALYZE <stmt>``, ``EXPLAIN ANALYZE``) are returned in ``inner`` for the caller
+to classify: text to lex (a literal's value) or the index where the carried statement
+starts in the same tokens. A compound statement or a routine/trigger/event body gives
+``body_at`` (walked by ``compound``); ``implied`` names statements that run implicitly
+(``CREATE OR REPLACE`` drops, ``ALTER TABLE … DROP``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from policies.sql.lexer import IDENTS, NUMBER, STRING, WORD, Token, unquote
+from policies.sql import compound
+from policies.sql.effects import Assignment, alter_drops, assignments
+from policies.sql.lexer import IDENTS, NUMBER, ROWS, STRING, WORD, Token, unquote
 
 
 class Kind(enum.StrEnum):
@@ -97,6 +103,7 @@ _DDL_MODIFIERS = _words(
 DML_VERBS = _words("SELECT INSERT UPDATE DELETE REPLACE TABLE VALUES")
 WRITE_VERBS = _words("INSERT UPDATE DELETE REPLACE")
 _FUNC_FLAGS = {"LOAD_FILE": "load_file", "SLEEP": "sleep", "BENCHMARK": "sleep"}
+_ROUTINES = _words("PROCEDURE FUNCTION TRIGGER EVENT")
 # SET targets that turn off or redirect auditing/logging: admin, never plain session.
 _ADMIN_VARS = _words(
     "SQL_LOG_BIN SQL_LOG_OFF GENERAL_LOG GENERAL_LOG_FILE SLOW_QUERY_LOG SLOW_QUERY_LOG_FILE LOG_OUTPUT"
@@ -119,11 +126,20 @@ class KeywordVerdict:
     kind: Kind
     keyword: str
     flags: set[str] = field(default_factory=set)
-    inner: list[str] = field(default_factory=list)
+    inner: list[str | int] = field(default_factory=list)
+    """Carried statements: a literal's value to lex, or the index where they start."""
     refinable: bool = False
     kill_id: int | None = None
     kill_query: bool = False
     use_db: str | None = None
+    body_at: int | None = None
+    """Index of a compound statement or routine body to walk; -1: header not understood."""
+    implied: list[str] = field(default_factory=list)
+    assignments: tuple[Assignment, ...] = ()
+    prepared_name: str | None = None
+    routine: str | None = None
+    object_name: str | None = None
+    trigger_table: str | None = None
 
 
 Handler = Callable[[KeywordVerdict, list[Token], int, bool], None]
@@ -149,6 +165,10 @@ def analyze(sig: list[Token], *, no_backslash_escapes: bool = False) -> KeywordV
     while start < len(sig) and sig[start] == ("p", "("):
         start += 1
     first = _up(sig[start]) if start < len(sig) else ""
+    if start == 0 and compound.is_compound_start(sig, 0, top=True):  # BEGIN NOT ATOMIC, IF, labels…
+        word = first if first in compound.OPENERS else _up(sig[2])
+        keyword = "BEGIN NOT ATOMIC" if word == "BEGIN" else word
+        return KeywordVerdict(Kind.EXEC, keyword, flags=scan(sig), body_at=0)
     kind = FIRST.get(first)
     if kind is None:
         shown = first or (sig[start][1][:32] if start < len(sig) else "")
@@ -172,11 +192,13 @@ def scan(sig: list[Token]) -> set[str]:
         if k not in IDENTS or i == last:
             continue
         nxt = sig[i + 1]
-        if nxt == ("p", "("):
+        if nxt == ("p", "(") or nxt[0] == ROWS:  # f(1, 2), (3), … lexes as one ROWS token
             # A quoted name calls the native function too: `load_file`('/etc/passwd').
             flag = _FUNC_FLAGS.get(_ident((k, t)).upper())
             if flag:
                 flags.add(flag)
+            if k == WORD and t.upper() == "ANALYSE" and i > 0 and _up(sig[i - 1]) == "PROCEDURE":
+                flags.add("procedure_analyse")
         elif len(t) == 4 and t.upper() == "INTO" and _up(nxt) in ("OUTFILE", "DUMPFILE"):
             flags.add("outfile")
     return flags
@@ -262,6 +284,7 @@ def _ddl(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
         word = _up(sig[j])
         if word in _OBJECTS:
             v.keyword, v.kind = f"{v.keyword} {word}", _OBJECTS[word]
+            _ddl_effects(v, sig, i, j)
             break
         if word == "DEFINER" and j + 1 < len(sig) and sig[j + 1][1] == "=":
             # Skip the account: it may be named like an object word ("user").
@@ -271,7 +294,26 @@ def _ddl(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
             break
         j += 1
     if v.keyword == "CREATE FUNCTION" and any(_up(t) == "SONAME" for t in sig):
-        v.kind = A  # a UDF from a shared library: code execution on the server
+        v.kind, v.body_at = A, None  # a UDF from a shared library: code execution on the server
+    if v.keyword.startswith("RENAME"):
+        v.refinable = False  # RENAME TABLE a TO b, …: the keyword layer knows all of it
+
+
+def _ddl_effects(v: KeywordVerdict, sig: list[Token], i: int, obj_at: int) -> None:
+    """Implied drops, routine bodies and names of the DDL statement at ``i`` (object word at ``obj_at``)."""
+    first, word = _up(sig[i]), _up(sig[obj_at])
+    if first == "CREATE" and any(_up(t) == "REPLACE" for t in sig[i + 1 : obj_at]):
+        v.implied.append(f"DROP {word}")  # CREATE OR REPLACE drops the old object first
+    if first == "DROP" and word == "PREPARE":
+        v.prepared_name = _name(sig, obj_at + 1)
+    if first == "ALTER" and word == "TABLE":
+        v.implied += alter_drops(sig, obj_at + 1)
+    if word in _ROUTINES and (first == "CREATE" or (first == "ALTER" and word == "EVENT")):
+        header = compound.body_start(sig, obj_at)
+        v.refinable = False
+        v.object_name, v.trigger_table = header.name, header.table
+        if first == "CREATE" or header.start >= 0:  # ALTER EVENT without DO has no body
+            v.body_at = header.start
 
 
 def _set(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
@@ -283,8 +325,9 @@ def _set(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
         depth = 0
         for j in range(i + 2, len(sig)):
             depth += {"(": 1, ")": -1}.get(sig[j][1], 0) if sig[j][0] == "p" else 0
-            if depth == 0 and _up(sig[j]) == "FOR":
-                v.inner.append(render(sig[j + 1 :]))
+            if depth == 0 and _up(sig[j]) == "FOR" and j + 1 < len(sig):
+                v.inner.append(j + 1)
+                v.assignments = assignments(sig[:j], i + 1, no_backslash_escapes=nbe)
                 break
         else:
             v.kind = Kind.UNKNOWN
@@ -296,6 +339,8 @@ def _set(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
         v.kind, v.keyword = A, "SET RESOURCE GROUP"
     elif "TRANSACTION" in words and second in ("TRANSACTION", "SESSION", "LOCAL"):
         v.kind, v.keyword = T, "SET TRANSACTION"
+    if second not in ("STATEMENT", "PASSWORD", "ROLE", "DEFAULT", "RESOURCE", "TRANSACTION"):
+        v.assignments = assignments(sig, i, no_backslash_escapes=nbe)
     if words & {"GLOBAL", "PERSIST", "PERSIST_ONLY"}:
         v.kind, v.keyword = A, "SET PERSIST" if "GLOBAL" not in words else "SET GLOBAL"
         v.flags.add("set_global")
@@ -313,8 +358,8 @@ def _start(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
 
 
 def _begin(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
-    # BEGIN [WORK] starts a transaction; anything else (MariaDB BEGIN NOT ATOMIC …) is a
-    # compound statement that runs arbitrary SQL.
+    # BEGIN [WORK] starts a transaction; BEGIN NOT ATOMIC is caught by analyze() as a
+    # compound statement; anything else is not understood.
     rest = [_up(t) for t in sig[i + 1 :]]
     if rest not in ([], ["WORK"]):
         v.kind = Kind.UNKNOWN
@@ -353,23 +398,44 @@ def _use(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
         v.use_db = _ident(sig[i + 1])
 
 
-def _prepare(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
-    if len(sig) < i + 4 or _up(sig[i + 2]) != "FROM":
-        v.kind = Kind.UNKNOWN
-        return
-    source = sig[i + 3 :]
-    if all(t[0] == STRING for t in source):  # 'a' 'b' concatenates, as in MySQL
+def _name(sig: list[Token], j: int) -> str | None:
+    """A prepared statement's name at ``j`` (case-insensitive in the server: lower-cased)."""
+    return _ident(sig[j]).lower() if j < len(sig) and sig[j][0] in IDENTS else None
+
+
+def _literal_source(v: KeywordVerdict, source: list[Token], nbe: bool) -> None:
+    """``'a' 'b'`` (adjacent literals concatenate, as in MySQL) is carried; anything else is dynamic."""
+    if source and all(t[0] == STRING for t in source):
         v.inner.append("".join(unquote(t[1], no_backslash_escapes=nbe) for t in source))
     else:
         v.flags.add("dynamic_sql")
 
 
+def _prepare(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
+    if len(sig) < i + 4 or _up(sig[i + 2]) != "FROM":
+        v.kind = Kind.UNKNOWN
+        return
+    v.prepared_name = _name(sig, i + 1)
+    _literal_source(v, sig[i + 3 :], nbe)
+
+
 def _execute(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
     if _up(sig[i + 1] if i + 1 < len(sig) else None) == "IMMEDIATE":  # MariaDB
         v.keyword = "EXECUTE IMMEDIATE"
-        v.flags.add("dynamic_sql")
-        if len(sig) == i + 3 and sig[i + 2][0] == STRING:
-            v.inner.append(unquote(sig[i + 2][1], no_backslash_escapes=nbe))
+        end = next((j for j in range(i + 2, len(sig)) if _up(sig[j]) == "USING"), len(sig))
+        _literal_source(v, sig[i + 2 : end], nbe)
+    else:
+        v.prepared_name = _name(sig, i + 1)
+
+
+def _deallocate(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
+    if v.keyword == "DEALLOCATE PREPARE":
+        v.prepared_name = _name(sig, i + 2)
+
+
+def _call(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
+    v.flags.add("procedure_call")
+    v.routine = compound.qualified(sig, i + 1)[0]
 
 
 def _analyze(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
@@ -384,7 +450,7 @@ def _analyze(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
     for j in range(i + 1, len(sig)):
         if _up(sig[j]) in DML_VERBS or _up(sig[j]) == "WITH":
             v.kind, v.refinable = R, False
-            v.inner.append(render(sig[j:]))
+            v.inner.append(j)
             return
     v.kind = Kind.UNKNOWN
 
@@ -423,5 +489,5 @@ _HANDLERS: dict[str, Handler] = {
     **dict.fromkeys(("LOCK", "FLUSH", "BACKUP"), _lock),
     **dict.fromkeys(("ANALYZE", "EXPLAIN", "DESCRIBE", "DESC"), _analyze),
     "SET": _set, "START": _start, "BEGIN": _begin, "LOAD": _load, "KILL": _kill, "USE": _use,
-    "PREPARE": _prepare, "EXECUTE": _execute, "CALL": _flag("procedure_call"), "GRANT": _flag("grant"),
+    "PREPARE": _prepare, "EXECUTE": _execute, "CALL": _call, "GRANT": _flag("grant"), "DEALLOCATE": _deallocate,
 }  # fmt: skip

@@ -127,3 +127,57 @@ def test_forward_rules():
 
 def test_sql_rules_do_not_apply_to_ssh_and_vice_versa():
     assert stage().decide(Command(session=make_session(target=make_target()), line="rm -rf /")) is None
+
+
+def _demo_rules() -> tuple[GuardRule, ...]:
+    from bastion.config.schema import Issues, build
+    from bastion.demo.setup import DEMO_GUARDRAILS
+    from policies.files import PolicyDocument
+
+    issues = Issues("demo")
+    doc = build(PolicyDocument, {"guardrails": DEMO_GUARDRAILS}, issues)
+    assert doc is not None and not issues.errors
+    return tuple(doc.guardrails)
+
+
+ALICE = ("dba",)  # under no-drop and delete-needs-approval, exempt from no-admin
+BOB = ("developers",)  # also under no-admin and unmaskable-expressions
+
+
+@pytest.mark.parametrize(
+    ("sql", "groups", "verdict", "rule"),
+    [
+        ("SET STATEMENT max_statement_time=0 FOR DROP TABLE t", ALICE, Verdict.DENY, "no-drop"),
+        ("SET STATEMENT max_statement_time=0 FOR DROP DATABASE shop", ALICE, Verdict.DENY, "no-drop"),
+        ("SET STATEMENT max_statement_time=0 FOR TRUNCATE t", ALICE, Verdict.DENY, "no-drop"),
+        ("PREPARE p FROM 'DROP TABLE t'", ALICE, Verdict.DENY, "no-drop"),
+        ("PREPARE p FROM 'DELETE FROM t WHERE id = 1'", ALICE, Verdict.REVIEW, "delete-needs-approval"),
+        ("CREATE PROCEDURE p() DROP TABLE t", ALICE, Verdict.DENY, "no-drop"),
+        ("CREATE PROCEDURE p() DELETE FROM t WHERE id = 1", ALICE, Verdict.REVIEW, "delete-needs-approval"),
+        ("ANALYZE DELETE FROM t", ALICE, Verdict.REVIEW, "delete-needs-approval"),
+        ("EXECUTE IMMEDIATE 'DROP TABLE t'", ALICE, Verdict.DENY, "no-drop"),
+        ("SELECT card_number FROM customers PROCEDURE ANALYSE()", BOB, Verdict.DENY, "unmaskable-expressions"),
+        ("SELECT * FROM customers PROCEDURE ANALYSE()", BOB, Verdict.DENY, "unmaskable-expressions"),
+        ("CREATE OR REPLACE TABLE t (a INT)", ALICE, Verdict.DENY, "no-drop"),
+        ("ALTER TABLE t DROP COLUMN c", ALICE, Verdict.DENY, "no-drop"),
+        ("RENAME TABLE a TO b", ALICE, None, None),
+        ("CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END", ALICE, None, None),
+        ("CREATE PROCEDURE p() BEGIN SELECT 1; IF 1 THEN DROP TABLE t; END IF; END", ALICE, Verdict.DENY, "no-drop"),
+        ("CREATE PROCEDURE p() BEGIN SELECT HEX(card_number) FROM customers; END", BOB, Verdict.DENY,
+         "unmaskable-expressions"),
+        ("BEGIN NOT ATOMIC DECLARE CONTINUE HANDLER FOR SQLEXCEPTION TRUNCATE t; SELECT 1; END", ALICE,
+         Verdict.DENY, "no-drop"),
+        ("CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW DELETE FROM u WHERE id = NEW.id", ALICE,
+         Verdict.REVIEW, "delete-needs-approval"),
+        ("SELECT a FROM t INTO OUTFILE '/tmp/x'", ALICE, Verdict.DENY, "no-file-access"),
+        ("UPDATE t SET a = 1 WHERE id = 1 RETURNING (", ALICE, Verdict.DENY, "fail-closed-unparseable"),
+    ],
+)  # fmt: skip
+def test_demo_rules_judge_every_effective_statement(sql: str, groups: tuple[str, ...], verdict: Verdict | None,
+                                                     rule: str | None) -> None:
+    query = Query(session=make_session(make_identity(groups=groups), make_target(name="shop-db")), sql=sql)
+    decision = stage(_demo_rules()).decide(query)
+    if verdict is None:
+        assert decision is None or decision.verdict is Verdict.ALLOW, decision
+    else:
+        assert decision is not None and (decision.verdict, decision.rule) == (verdict, f"guardrails:{rule}")

@@ -35,6 +35,18 @@ class Slow:
         return Decision.allow()
 
 
+class Busy:
+    """Burns CPU (not wall time) for 50 ms."""
+
+    name = "busy"
+
+    def decide(self, event: Event) -> Decision | None:
+        end = time.thread_time() + 0.05
+        while time.thread_time() < end:
+            pass
+        return Decision.allow()
+
+
 class Weird:
     name = "weird"
 
@@ -102,9 +114,15 @@ def test_stage_failure_denies(bad, event, caplog):
 
 
 def test_stage_timeout_denies(caplog):
-    outcome = Pipeline([Slow()], stage_budget=0.01).decide(query())
+    outcome = Pipeline([Busy()], stage_budget=0.01).decide(query())
     assert outcome.verdict is Verdict.DENY
-    assert outcome.decision.rule == "slow:timeout"
+    assert outcome.decision.rule == "busy:timeout"
+
+
+def test_budget_is_cpu_time_not_wall_time():
+    # A stage descheduled (or waiting) longer than the budget uses no CPU: load must not flip verdicts.
+    outcome = Pipeline([Slow()], stage_budget=0.01).decide(query())
+    assert outcome.verdict is Verdict.ALLOW
 
 
 def test_audit_only_is_recorded_not_enforced():

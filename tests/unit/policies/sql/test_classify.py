@@ -132,7 +132,7 @@ def test_unparseable_with_is_unknown() -> None:
 
 
 def test_large_statement_skips_ast() -> None:
-    sql = "INSERT INTO t VALUES " + ",".join(f"({i}, 'row {i}')" for i in range(2000))
+    sql = "INSERT INTO t VALUES " + ",".join(f"({i}, 'row {i}', NOW())" for i in range(2000))
     assert len(sql) > LARGE
     c = classify(sql)
     assert c.kind is Kind.WRITE and "large" in c.flags and c.tables == {"t"}
@@ -217,3 +217,14 @@ def test_classify_never_raises(sql: str, nbe: bool, ansi: bool) -> None:
     assert isinstance(c.kind, Kind)
     if c.kind is not Kind.UNKNOWN:
         assert c.statements
+
+
+@pytest.mark.parametrize("size", [16 * 1024 * 1024 + 7, 34 * 1024 * 1024])
+def test_huge_literal_statement_is_classified_with_its_ast(size: int) -> None:
+    """Only the skeleton goes to sqlglot: a 34 MB literal neither times out nor hides what follows it."""
+    literal = "'" + ("x" * 1000 + "\\'" + "''") * (size // 1004) + "'"
+    c = classify(f"INSERT INTO t (a, b) VALUES ({literal}, 1)")
+    assert (c.kind, c.flags, c.tables, c.error) == (Kind.WRITE, frozenset(), {"t"}, "")
+    evil = classify(f"SELECT {literal}, HEX(card_number), LOAD_FILE('/etc/passwd') FROM customers")
+    assert evil.kind is Kind.FILE and "load_file" in evil.flags and "large" not in evil.flags
+    assert evil.statements[0].wrapped_columns == {"card_number"}

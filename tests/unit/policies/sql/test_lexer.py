@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policies.sql import lexer
 from policies.sql.lexer import AIDENT, NUMBER, QIDENT, STRING, WORD, XLIT, lex, unquote
 
 
@@ -126,3 +130,68 @@ def test_lexer_total_and_tokens_cover_no_semicolons(sql: str, nbe: bool, ansi: b
     for stmt in result.statements:
         assert stmt.tokens and stmt.tokens[0][0] != "_" and stmt.tokens[-1][0] != "_"
         assert all(t != ";" for _, t in stmt.tokens)
+
+
+def _regex_only_lex(sql: str, nbe: bool, ansi: bool) -> object:
+    """The lexer with the long-string fast path disabled (every string through the regex)."""
+    fast, lexer.LONG_QUOTED = lexer.LONG_QUOTED, 10**8
+    saved = lexer._PATTERNS
+    try:
+        lexer._PATTERNS = {(n, a, v): lexer._build(n, a, v) for n in (False, True) for a in (False, True)
+                           for v in (False, True)}  # fmt: skip
+        return lex(sql, no_backslash_escapes=nbe, ansi_quotes=ansi)
+    finally:
+        lexer.LONG_QUOTED, lexer._PATTERNS = fast, saved
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="a'\"\\;` -", max_size=30), st.sampled_from(["'", '"', "N'", "n'"]), st.booleans(),
+       st.booleans())  # fmt: skip
+def test_long_quoted_fast_path_matches_the_regex(tail: str, quote: str, nbe: bool, ansi: bool) -> None:
+    """Strings over LONG_QUOTED are scanned with str.find; the result must equal the regex path's."""
+    sql = f"SELECT {quote}{'x' * (lexer.LONG_QUOTED + 1)}{tail} ; SELECT 1"
+    assert lex(sql, no_backslash_escapes=nbe, ansi_quotes=ansi) == _regex_only_lex(sql, nbe, ansi)
+
+
+def test_forty_megabyte_literal_is_one_token() -> None:
+    sql = "INSERT INTO t VALUES ('" + "ab\\'c''d" * (5 * 1024 * 1024) + "', 1)"
+    (stmt,) = lex(sql).statements
+    assert [k for k, _ in stmt.significant()][-5:] == ["p", "s", "p", "n", "p"]
+
+
+@contextlib.contextmanager
+def _no_rows_path() -> Iterator[None]:
+    """The lexer without the ROWS fast path (every tuple token by token)."""
+    rows, lexer.MIN_ROWS = lexer.MIN_ROWS, 10**6
+    saved = lexer._PATTERNS
+    try:
+        lexer._PATTERNS = {(n, a, v): lexer._build(n, a, v) for n in (False, True) for a in (False, True)
+                           for v in (False, True)}  # fmt: skip
+        yield
+    finally:
+        lexer.MIN_ROWS, lexer._PATTERNS = rows, saved
+
+
+_VALUE = st.one_of(st.integers(-10**6, 10**6).map(str), st.sampled_from(["NULL", "\\N", "1.5e3", "-.5", "0x1F",
+                   "X'0A'", "b'01'", "''", "'a''b'", "'a\\'b'", "\"q\"", "'x\\\\'", "NULLX", "1abc", "f(1)", "@v",
+                   "'", "/*c*/1", "1 -- x\n"]))  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_VALUE, min_size=1, max_size=3), min_size=1, max_size=12), st.booleans(), st.booleans())
+def test_rows_fast_path_keeps_text_and_verdict(rows: list[list[str]], nbe: bool, ansi: bool) -> None:
+    """A bulk VALUES run lexed as one ROWS token reads exactly like the token-by-token lexer."""
+    from policies.sql import cache_clear, classify
+
+    sql = "INSERT INTO t VALUES " + ",".join("(" + ", ".join(r) + ")" for r in rows) + "; SELECT 1"
+    def verdict() -> tuple[object, ...]:
+        cache_clear()
+        c = classify(sql, no_backslash_escapes=nbe, ansi_quotes=ansi)
+        return c.kind, c.flags, c.tables, [s.text for s in c.statements]
+
+    fast, fast_verdict = lex(sql, no_backslash_escapes=nbe, ansi_quotes=ansi), verdict()
+    with _no_rows_path():
+        slow, slow_verdict = lex(sql, no_backslash_escapes=nbe, ansi_quotes=ansi), verdict()
+    assert fast.error == slow.error
+    assert [s.text() for s in fast.statements] == [s.text() for s in slow.statements]
+    assert fast_verdict == slow_verdict
