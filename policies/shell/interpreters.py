@@ -1,5 +1,5 @@
-"""Interpreters given code in the line (``python3 -c``, ``perl -e``, ``awk '…'``): kind
-``inline_code``. An interpreter with neither inline code nor a script file reads its code
+"""Interpreters given code in the line (``python3 -c``, ``perl -e``, an awk program that
+can start commands): kind ``inline_code``. An interpreter with neither inline code nor a script file reads its code
 from stdin, which the line does not show: ``Unknown``.
 """
 
@@ -68,12 +68,21 @@ def inline_code(family: str, argv: tuple[Word, ...]) -> bool:
     if guessed and any(_has_inline(w.text, inline, long_inline) for w in argv[i:]):
         return True
     if family == "awk":
-        return not progfile
+        return not progfile and (operand is None or not operand.static or _awk_runs_commands(operand.text))
     if progfile:
         return False
     if operand is None or operand.text in STDIN_PATHS:
         raise Unknown(f"{argv[0].text} reads code from stdin")
     return False
+
+
+_AWK_EXEC = re.compile(r"system|\||@")
+"""awk starts programs only through system(), pipes (``print | "cmd"``, ``"cmd" | getline``)
+and gawk's indirect calls and extensions (``@f()``, ``@load``); other awk is a text filter."""
+
+
+def _awk_runs_commands(program: str) -> bool:
+    return bool(_AWK_EXEC.search(program))
 
 
 def _has_inline(t: str, inline: str, long_inline: frozenset[str]) -> bool:

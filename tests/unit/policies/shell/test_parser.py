@@ -74,7 +74,11 @@ GRAMMAR = [
     ("perl -lane 'x' f", [("perl", C, ())]),
     ("perl -MPOSIX x.pl", [("perl", E, ())]),
     ("node --require m -e 'x'", [("node", C, ())]),
-    ("awk -F: '{print $1}' f", [("awk", C, ())]),
+    ("awk -F: '{print $1}' f", [("awk", E, ())]),  # a text filter: it cannot start programs
+    ("awk '{print | \"sh\"}' f", [("awk", C, ())]),
+    ("gawk 'BEGIN { f=\"system\"; @f(\"id\") }'", [("gawk", C, ())]),
+    ("awk -e 'BEGIN{}'", [("awk", C, ())]),
+    ("awk \"$P\" f", [("awk", C, ())]),
     ("awk -f p.awk f", [("awk", E, ())]),
     ("osascript -e 'x'", [("osascript", C, ())]),
 ]
