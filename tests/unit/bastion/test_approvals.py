@@ -37,9 +37,11 @@ def held(broker, decision=REVIEW, sql="DELETE FROM orders WHERE id = 1"):  # typ
     out: dict[str, Decision] = {}
     t = threading.Thread(target=lambda: out.setdefault("d", broker.hold(event, decision)))
     t.start()
-    for _ in range(200):
+    for _ in range(1000):
         pending = broker.list("pending")
-        if pending:
+        # the holder notifies right after it stored the request: wait for both, so a test's
+        # decision cannot overtake the "new" notice on a loaded machine
+        if pending and len(broker.notes) >= 1:  # type: ignore[attr-defined]
             return t, out, pending[0]
         time.sleep(0.01)
     raise AssertionError("request never appeared")
