@@ -102,15 +102,18 @@ class ApprovalBroker:
         self.poll = poll
 
     # --------------------------------------------------------------- data path side
-    def hold(self, event: Event, decision: Decision, cancelled: Callable[[], bool] | None = None) -> Decision:
+    def hold(self, event: Event, decision: Decision, cancelled: Callable[[], bool] | None = None,
+             shown: str | None = None) -> Decision:
         """Block this greenlet until the request is decided; returns ALLOW or DENY.
-        ``cancelled`` is polled too: the user may give up (Ctrl-C) while waiting."""
+        ``cancelled`` is polled too: the user may give up (Ctrl-C) while waiting.
+        ``shown`` is the request as approvers see it (the session's redaction of its values
+        only); without it the whole text gets the storage masking."""
         kind, text, fp = event_fingerprint(event)
         session = event.session
         window = self._open_window(session.identity.subject, session.target.name, fp)
         if window is not None:
             return Decision.allow(rule=decision.rule, reason=f"approved earlier ({window.id}), window open")
-        approval = self._create(event, decision, kind, text, fp)
+        approval = self._create(event, decision, kind, text, fp, shown)
         self.notify("new", approval)
         log.info("held for approval", extra={"session_id": session.id, "approval": approval.id, "rule": decision.rule})
         while True:
@@ -136,10 +139,12 @@ class ApprovalBroker:
     def _deny(self, decision: Decision, approval_id: str, why: str) -> Decision:
         return Decision.deny(rule=decision.rule, reason=why, message=f"request {approval_id}: {why}")
 
-    def _create(self, event: Event, decision: Decision, kind: str, text: str, fp: str) -> Approval:
+    def _create(self, event: Event, decision: Decision, kind: str, text: str, fp: str,
+                shown: str | None) -> Approval:
         session = event.session
         now = time.time()
-        shown, _ = Masks(self.ctx.maskers, session).redact(text)
+        if shown is None:
+            shown = Masks(self.ctx.maskers, session).redact(text)[0]
         row = {
             "id": "REQ-" + secrets.token_hex(4).upper(), "session_id": session.id,
             "requester": session.identity.subject, "target": session.target.name, "kind": kind,

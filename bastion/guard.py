@@ -95,7 +95,7 @@ class Guard:
 
     def admit(self, events: Event | Sequence[Event], record: str, data: Mapping[str, Any] | None = None, *,
               text: str | None = None, cancelled: Callable[[], bool] | None = None, can_hold: bool = True,
-              refine: Callable[[Decision], Decision] | None = None,
+              refine: Callable[[Decision], Decision] | None = None, veto: Decision | None = None,
               refused: Mapping[str, Any] | None = None) -> Admission | Refusal:
         """Judge ``events`` (several are judged as one request: the first that is not
         allowed decides), record the start of ``record`` and admit, or refuse.
@@ -104,10 +104,15 @@ class Guard:
         (statement, command line), redacted by the session into its text field. With
         ``can_hold`` false a REVIEW is denied (the request cannot wait, e.g. inside a
         protocol callback). ``refine`` may make the final decision stricter with a check of
-        the plugin's own (it sees the pipeline's). ``refused`` is added to the outcome
-        record of a refusal."""
+        the plugin's own (it sees the pipeline's); ``veto`` refuses the request before the
+        pipeline is asked (a protocol-level refusal: nobody may approve it). ``refused`` is
+        added to the outcome record of a refusal."""
         judged = (events,) if isinstance(events, Event) else tuple(events)
-        event, decision, audit = self._judge(judged, cancelled, can_hold)
+        audit: tuple[Decision, ...] = ()
+        if veto is not None:
+            event, decision = judged[-1], veto
+        else:
+            event, decision, audit = self._judge(judged, cancelled, can_hold)
         if refine is not None:
             decision = refine(decision)
         base: dict[str, Any] = {"event_id": event.id, **(data or {})}

@@ -115,9 +115,22 @@ class BaseSession:
         return self.masks.redact(text)[0]
 
     def redact_request(self, text: str) -> dict[str, Any]:
-        """The record fields for a request's text: masked, with what was masked counted."""
-        masked, found = self.masks.redact(text)
-        fields: dict[str, Any] = {self.text_field: masked}
+        """The record fields for a request's text: masked, with what was masked counted.
+        Plugins that know their request language mask only its values (:meth:`_fields`)."""
+        return self._fields(text, lambda text, mask: mask(text))
+
+    def _fields(self, text: str, apply: Callable[[str, Callable[[str], str]], str]) -> dict[str, Any]:
+        """``apply(text, mask)`` runs the storage masking on the pieces of ``text`` it
+        chooses (literal values, shell segments); the record fields, with the counts."""
+        found: dict[str, int] = {}
+
+        def mask(piece: str) -> str:
+            masked, counts = self.masks.redact(piece)
+            for key, n in counts.items():
+                found[key] = found.get(key, 0) + n
+            return masked
+
+        fields: dict[str, Any] = {self.text_field: apply(text, mask)}
         if found:
             fields[f"{self.text_field}_masked"] = found
         return fields
@@ -163,4 +176,6 @@ class BaseSession:
             return Decision.deny(rule=decision.rule, reason="review required but no approval service runs",
                                  message="this needs an approval, which is not available here")
         log.info("%s held for review", event.kind, extra={"session_id": self.session.id, "event_id": event.id})
-        return broker.hold(event, decision, cancelled=cancelled)
+        text = getattr(event, "sql", None) or getattr(event, "line", None)
+        shown = self.redact_request(text)[self.text_field] if isinstance(text, str) else None
+        return broker.hold(event, decision, cancelled=cancelled, shown=shown)

@@ -34,6 +34,7 @@ from plugins.mysql.response import SessionKilled
 from plugins.mysql.server import ClientHello, LoginRefused, err, greet
 from plugins.mysql.session import MySQLSession
 from plugins.mysql.upstream import Upstream, UpstreamError, dial
+from policies.sql.charsets import charset_of, client_charset_problem
 
 log = logging.getLogger("bastion.mysql")
 
@@ -102,7 +103,8 @@ def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext, opt
                            hello.seq, f"upstream: {exc}") from exc
     client.send(OkPacket(0, 0, upstream.status, 0).build(hello.caps), hello.seq)
     return MySQLSession(ctx=ctx, opts=opts, session=session, client=client, upstream=upstream, caps=hello.caps,
-                        connection_id=hello.connection_id, schema=hello.response.database or "")
+                        connection_id=hello.connection_id, schema=hello.response.database or "",
+                        results_binary=charset_of(hello.response.collation) == "binary")
 
 
 def _authorize(hello: ClientHello, address: tuple[str, int], ctx: PluginContext) -> Session:
@@ -112,6 +114,11 @@ def _authorize(hello: ClientHello, address: tuple[str, int], ctx: PluginContext)
     selector = parse_username(hello.response.username)
     if selector is None:
         raise refuse("bad user name", "the user name must name a target: <target> or <target>/<role>")
+    charset = charset_of(hello.response.collation)
+    problem = client_charset_problem(charset) if charset else f"unknown collation {hello.response.collation}"
+    if problem:
+        raise LoginRefused(err(1115, "42000", f"bastion: {problem}; connect with --default-character-set=utf8mb4"),
+                           hello.seq, f"client charset refused: {problem}")
     attempt = throttle_keys(address[0], selector.user)
     wait = ctx.throttle.wait(attempt) if ctx.throttle is not None else 0.0
     if wait > 0:

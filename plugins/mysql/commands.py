@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bastion.core import records
 from bastion.guard import Admission
 from bastion.runtime.idle import IdleTimeout, IdleWatch
-from plugins.mysql import executions, processlist, small_response
+from plugins.mysql import executions, processlist, small_response, sqlstate
 from plugins.mysql.codec import (
     COM_BINLOG_DUMP,
     COM_BINLOG_DUMP_GTID,
@@ -66,7 +66,8 @@ def query(s: MySQLSession, seq: int, payload: bytes) -> None:
     if kill is not None:
         kill_other(s, seq, sql, *kill)
         return
-    ruling = admit(s, sql, "query")
+    c = sqlstate.classification(s, sql)
+    ruling = admit(s, sql, "query", c)
     if not isinstance(ruling, Admission):
         refuse(s, seq, ruling)
         return
@@ -74,7 +75,9 @@ def query(s: MySQLSession, seq: int, payload: bytes) -> None:
     if full is not None:  # answered by the bastion: the user's own connections, the ids KILL takes
         s.guard.finish(ruling, {"rows": processlist.answer(s, seq, full), "answered_by": "bastion"})
         return
+    sqlstate.track(s, c, failed=True)  # a result charset switched to binary masks this response already
     result = forward(s, ruling, payload, COM_QUERY)
+    sqlstate.track(s, c, failed=bool(result.error))
     _track_schema(s, sql, result)
     s.guard.finish(ruling, result.record())
 
@@ -99,7 +102,9 @@ def init_db(s: MySQLSession, seq: int, payload: bytes) -> None:
 
 def prepare(s: MySQLSession, seq: int, payload: bytes) -> None:
     sql = safe_decode(payload[1:])
-    ruling = admit(s, sql, "prepare")
+    c = sqlstate.classification(s, sql)
+    ruling = admit(s, sql, "prepare", c)
+    sqlstate.track(s, c, failed=True)  # its executions may switch results to binary: mask as if they did
     # Like MariaDB after a failed PREPARE: EXECUTE of "the last prepared" (id -1) now names
     # nothing, so it cannot reach an older statement in place of the refused one.
     s.last_prepared = None
@@ -197,6 +202,7 @@ def reset_connection(s: MySQLSession, seq: int, payload: bytes) -> None:
     result = control(s, payload)
     if not result.error:
         s.statements.clear()
+        s.sql_prepared.clear()
         s.last_prepared = None
         s.ansi_quotes = False
 

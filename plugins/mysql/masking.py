@@ -13,12 +13,16 @@ if TYPE_CHECKING:
 
 BINARY_CHARSET = 63
 """Columns in the binary charset (BLOB, VARBINARY) hold bytes, not text: rewriting them
-would corrupt data, so they are never masked (documented limitation)."""
+would corrupt data, so they are not masked — unless the session asked for results in the
+binary charset, when every string column arrives so and text is told by origin only."""
 
 
-def column_infos(columns: list[ColumnDef]) -> list[ColumnInfo]:
+def column_infos(columns: list[ColumnDef], binary_results: bool = False) -> list[ColumnInfo]:
+    """What maskers need of each column; with ``binary_results`` (the session's
+    ``character_set_results`` is binary) every string-typed column counts as text."""
     return [ColumnInfo(schema=c.schema, table=c.table, org_table=c.org_table, name=c.name, org_name=c.org_name,
-                       is_text=c.type in TEXT_LIKE_TYPES and c.charset != BINARY_CHARSET, length=c.length)
+                       is_text=c.type in TEXT_LIKE_TYPES and (binary_results or c.charset != BINARY_CHARSET),
+                       length=c.length)
             for c in columns]
 
 
@@ -27,7 +31,7 @@ def plan_masking(s: MySQLSession, columns: list[ColumnDef], plans: list[RowMaske
     maskers); each plan is appended to ``plans`` so the caller can collect the counts."""
     if not s.masks.maskers:
         return {}
-    return s.masks.plan(column_infos(columns), plans)
+    return s.masks.plan(column_infos(columns, s.results_binary), plans)
 
 
 class PlanCache:
@@ -51,7 +55,7 @@ class PlanCache:
 
     def plan(self, s: MySQLSession, columns: list[ColumnDef], plans: list[RowMasker]) -> dict[int, MaskFn]:
         """Like :func:`plan_masking`, from the cache when the definitions are the same."""
-        key = b"\x00".join(c.raw for c in columns)
+        key = b"\x00".join(c.raw for c in columns) + (b"\x01" if s.results_binary else b"\x00")
         if key != self.key or not all(c.raw for c in columns):
             self.plans = []
             self.maskers = plan_masking(s, columns, self.plans)

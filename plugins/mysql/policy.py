@@ -14,18 +14,27 @@ from typing import TYPE_CHECKING
 from bastion.core import records
 from bastion.core.types import Decision, Query, Verdict
 from bastion.guard import Admission, Refusal
+from plugins.mysql import sqlstate
 from plugins.mysql.codec import ErrPacket
+from policies.sql import Classification
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
 
 
-def admit(s: MySQLSession, sql: str, command: str) -> Admission | Refusal:
-    """Admit one statement (``command``: ``query``, ``prepare``, ``init_db``)."""
-    event = Query(session=s.session, sql=sql, database=s.schema, command=command,
+def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = None) -> Admission | Refusal:
+    """Admit one statement (``command``: ``query``, ``prepare``, ``init_db``). ``EXECUTE
+    name`` is judged as the statement the bastion saw prepared under that name; a
+    statement that would switch to a character set the bastion cannot follow is refused."""
+    c = c or sqlstate.classification(s, sql)
+    judged, why = sqlstate.execute_target(s, c) if command == "query" else (None, None)
+    problem = sqlstate.refusal(c) or (Decision.deny(rule="mysql:execute", reason=why, message=why) if why else None)
+    event = Query(session=s.session, sql=judged or sql, database=s.schema, command=command,
                   no_backslash_escapes=s.no_backslash_escapes, ansi_quotes=s.ansi_quotes)
-    return s.guard.admit(event, records.QUERY, {"protocol": "mysql", "command": command, "schema": s.schema},
-                         text=sql)
+    data = {"protocol": "mysql", "command": command, "schema": s.schema}
+    if judged is not None:
+        data["executes"] = s.redact_request(judged)[s.text_field]
+    return s.guard.admit(event, records.QUERY, data, text=sql, veto=problem)
 
 
 def refuse(s: MySQLSession, seq: int, refusal: Refusal) -> None:

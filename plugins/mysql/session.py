@@ -17,6 +17,7 @@ from plugins.mysql.masking import PlanCache
 from plugins.mysql.options import MySQLOptions
 from plugins.mysql.packetconn import Conn
 from plugins.mysql.upstream import Upstream
+from policies.sql.redact import redact_literals
 
 
 @dataclass
@@ -84,6 +85,11 @@ class MySQLSession(BaseSession):
     commands: int = 0
     fast_lane: int = 0
     """Responses relayed whole by plugins.mysql.small_response."""
+    results_binary: bool = False
+    """Results may come in the binary charset: masking cannot tell text columns by their
+    definitions, so it treats every string column as text (plugins.mysql.sqlstate)."""
+    sql_prepared: dict[str, str | None] = field(default_factory=dict)
+    """SQL-level PREPARE name -> the statement it carries (None: not judgeable)."""
     busy_payload: bytes | None = None
     """The command being served now (None: waiting for the next one), for the process list."""
     busy_since: float = 0.0
@@ -103,6 +109,13 @@ class MySQLSession(BaseSession):
             # The user gave up while waiting: never run an approved write for nobody.
             return Decision.deny(rule=decision.rule, reason="client left before the approval arrived")
         return result
+
+    def redact_request(self, text: str) -> dict[str, Any]:
+        """A statement for the record and for approvers: only its literal values are masked,
+        never the code around them (a value that looks like a key cannot hide ``OR 1=1``)."""
+        nbe, ansi = self.no_backslash_escapes, self.ansi_quotes
+        return self._fields(text, lambda sql, mask: redact_literals(sql, mask, no_backslash_escapes=nbe,
+                                                                    ansi_quotes=ansi))
 
     def interrupt(self) -> None:
         # Shut both legs down: whatever this session waits for (the client's next command,

@@ -45,6 +45,8 @@ def relay_small(s: MySQLSession, prepared: Prepared) -> tuple[int, int] | None:
     """Relay the response to the COM_STMT_EXECUTE just sent for ``prepared`` if it is
     small, complete after one read and needs no masking: returns ``(rows, payload
     bytes)``; ``None`` (nothing consumed, nothing sent) otherwise."""
+    if s.results_binary:
+        return None  # every string column may need masking now: the general path plans it
     up = s.upstream.conn
     reader = up.reader
     if reader.pending() < 4:

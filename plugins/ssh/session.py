@@ -72,18 +72,7 @@ class SSHSession(BaseSession):
     def redact_request(self, text: str) -> dict[str, Any]:
         """A command line for the record: masked within each segment between shell syntax,
         so a value that looks like a secret never swallows the commands around it."""
-        found: dict[str, int] = {}
-
-        def mask(segment: str) -> str:
-            masked, counts = self.masks.redact(segment)
-            for key, n in counts.items():
-                found[key] = found.get(key, 0) + n
-            return masked
-
-        fields: dict[str, Any] = {self.text_field: redact_command(text, mask)}
-        if found:
-            fields[f"{self.text_field}_masked"] = found
-        return fields
+        return self._fields(text, redact_command)
 
     def count(self, bytes_in: int, bytes_out: int) -> None:
         self.bytes_in += bytes_in

@@ -58,7 +58,7 @@ class Broker:
         self.answer = answer
         self.held: list[Event] = []
 
-    def hold(self, event: Event, decision: Decision, cancelled: Any = None) -> Decision:
+    def hold(self, event: Event, decision: Decision, cancelled: Any = None, shown: str | None = None) -> Decision:
         self.held.append(event)
         return self.answer
 

@@ -1,0 +1,112 @@
+"""What statements do to the session that the bastion must follow: character sets and
+SQL-level prepared statements.
+
+Character sets. The bastion lexes statements as the server does only in a client
+character set whose multibyte characters never contain a quote or backslash byte
+(policies.sql.charsets): a statement or a login that would switch the client or connection
+charset to another one is refused. Results may come as text (utf8mb4, utf8mb3, latin1,
+ascii) or as ``binary`` (mysqldump asks for it around ``SHOW CREATE``); in ``binary`` the
+column definitions no longer tell text from bytes, so masking then treats every string
+column as text, by its origin. Any other result charset (utf16, NULL, a variable…) would
+deliver values the recognizers cannot read: refused.
+
+Prepared statements. ``PREPARE name FROM '<literal>'`` is judged with the statement it
+carries; the bastion remembers that statement by name, and ``EXECUTE name`` is judged (and
+held for approval) as that statement when it runs. A name the bastion did not see
+prepared from a literal (``FROM @var``, or prepared before… nothing: names live in the
+session) cannot be executed; ``DEALLOCATE``/``DROP PREPARE`` and a connection reset forget.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bastion.core.types import Decision
+from policies.sql import Classification, Statement, classify
+from policies.sql.charsets import client_charset_problem, normalize
+
+if TYPE_CHECKING:
+    from plugins.mysql.session import MySQLSession
+
+CLIENT_VARS = frozenset({"character_set_client", "character_set_connection", "collation_connection"})
+RESULTS_VAR = "character_set_results"
+TEXT_RESULTS = frozenset({"utf8mb4", "utf8mb3", "latin1", "ascii"})
+"""Result charsets whose values the recognizers read as they come."""
+
+
+def classification(s: MySQLSession, sql: str) -> Classification:
+    """The statement as the guardrails see it (the classifier caches it: judged once)."""
+    return classify(sql, no_backslash_escapes=s.no_backslash_escapes, ansi_quotes=s.ansi_quotes)
+
+
+def _deny(message: str) -> Decision:
+    return Decision.deny(rule="mysql:charset", reason=message, message=message)
+
+
+def charset_problem(var: str, value: str) -> str | None:
+    """Why the bastion refuses ``SET var = value``, or None."""
+    if var in CLIENT_VARS:
+        return client_charset_problem(value)
+    if var == RESULTS_VAR:
+        charset = normalize(value)
+        if charset in TEXT_RESULTS or charset == "binary":
+            return None
+        return (f"character_set_results {value[:40]!r} is refused: results must come as utf8mb4, utf8mb3, "
+                "latin1, ascii or binary for masking to read them")
+    return None
+
+
+def refusal(c: Classification) -> Decision | None:
+    """A DENY for a statement that would take the session where the bastion cannot follow."""
+    for st in c.effective:
+        for var, value in st.assignments:
+            problem = charset_problem(var, value)
+            if problem:
+                return _deny(problem)
+    return None
+
+
+def execute_target(s: MySQLSession, c: Classification) -> tuple[str | None, str | None]:
+    """For ``EXECUTE name``: (the statement to judge in its place, or None; why it cannot run)."""
+    for st in c.statements:
+        if st.keyword == "EXECUTE" and st.prepared_name is not None:
+            if st.prepared_name not in s.sql_prepared:
+                return None, f"EXECUTE {st.prepared_name}: not prepared through the bastion in this session"
+            inner = s.sql_prepared[st.prepared_name]
+            if inner is None:
+                return None, f"EXECUTE {st.prepared_name}: prepared from a value the bastion could not judge"
+            return inner, None
+    return None, None
+
+
+def track(s: MySQLSession, c: Classification, failed: bool) -> None:
+    """Follow what a statement that ran did to the session."""
+    for st in c.effective:
+        for var, value in st.assignments:
+            if var == RESULTS_VAR:
+                # sticky while in doubt: binary stays on after SET STATEMENT … FOR, after a
+                # statement that failed, and until a plain SET back to text succeeded
+                binary = normalize(value) == "binary"
+                if failed or _scoped(c, st):
+                    s.results_binary = s.results_binary or binary
+                else:
+                    s.results_binary = binary
+    if failed:
+        return
+    for st in c.statements:
+        _track_prepared(s, st)
+
+
+def _scoped(c: Classification, st: Statement) -> bool:
+    return any(outer.keyword == "SET STATEMENT" and st in outer.inner for outer in c.statements) or \
+        st.keyword == "SET STATEMENT"
+
+
+def _track_prepared(s: MySQLSession, st: Statement) -> None:
+    name = st.prepared_name
+    if name is None:
+        return
+    if st.keyword == "PREPARE":
+        s.sql_prepared[name] = st.inner[0].text if len(st.inner) == 1 else None
+    elif st.keyword in ("DEALLOCATE PREPARE", "DROP PREPARE"):
+        s.sql_prepared.pop(name, None)
