@@ -63,6 +63,9 @@ def test_the_oracle_can_fail(oracle: Oracle) -> None:
     assert oracle.commands(case) == ["drop_table"]
     outer_only = classify("SET max_statement_time=1")
     assert not explained("drop_table", outer_only)
+    body = Case("BEGIN NOT ATOMIC DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END; DROP TABLE t; END", False, False)
+    assert oracle.commands(body) == ["compound_sql", "sp:DROP TABLE t"]  # body statements are seen too
+    assert not explained("sp:DROP TABLE t", classify("BEGIN NOT ATOMIC SELECT 1; END"))
 
 
 def test_generated_statements_agree_with_the_server(oracle: Oracle) -> None:
