@@ -5,12 +5,16 @@ Every statement a user sends is classified before it reaches the database::
     from policies.sql import Kind, classify
     c = classify(sql, no_backslash_escapes=ns.nbe, ansi_quotes=ns.ansi)
     if c.kind is Kind.UNKNOWN or "multi_statement" in c.flags: ...
+    for st in c.effective: ...  # every statement that will execute (carried, bodies, implied)
 
 Stages (see protocols.md §4.3): a MySQL-aware pre-lexer (``lexer``) that unwraps
 versioned comments and honours NO_BACKSLASH_ESCAPES / ANSI_QUOTES; a keyword table
 (``keywords``) that fails closed on anything unknown; sqlglot refinement (``refine``)
-for DML/DDL (tables, WHERE, columns), skipped above 16 KB; orchestration, fingerprints
-and caches (``classify``).
+for DML/DDL (tables, WHERE, columns), skipped when the literal-free skeleton is over
+16 KB; compound and routine bodies (``compound``); SET assignments and implied drops
+(``effects``); orchestration, fingerprints and caches (``classify``). Beside it:
+``charsets`` (collation ids, codecs, refused client charsets), ``redact`` (literal-only
+redaction for display) and ``approval`` (the exact-statement approval key).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from policies.sql.classify import (
     cache_info,
     classify,
     fingerprint,
+    flatten,
 )
 from policies.sql.keywords import Kind, stricter
 
@@ -37,5 +42,6 @@ __all__ = [
     "cache_info",
     "classify",
     "fingerprint",
+    "flatten",
     "stricter",
 ]

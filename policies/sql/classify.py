@@ -100,6 +100,8 @@ class Classification:
 
 def flatten(statements: tuple[Statement, ...]) -> tuple[Statement, ...]:
     """``statements`` and, after each, its ``inner`` statements recursively (pre-order)."""
+    if not any(st.inner for st in statements):
+        return statements  # the common case: nothing carried
     out: list[Statement] = []
     stack = list(reversed(statements))
     while stack:

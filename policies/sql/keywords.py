@@ -304,6 +304,8 @@ def _ddl_effects(v: KeywordVerdict, sig: list[Token], i: int, obj_at: int) -> No
     first, word = _up(sig[i]), _up(sig[obj_at])
     if first == "CREATE" and any(_up(t) == "REPLACE" for t in sig[i + 1 : obj_at]):
         v.implied.append(f"DROP {word}")  # CREATE OR REPLACE drops the old object first
+    if first == "CREATE" and word == "PACKAGE":
+        v.body_at, v.refinable = -1, False  # Oracle-mode package bodies are not walked: fail closed
     if first == "DROP" and word == "PREPARE":
         v.prepared_name = _name(sig, obj_at + 1)
     if first == "ALTER" and word == "TABLE":

@@ -63,6 +63,9 @@ def test_the_oracle_can_fail(oracle: Oracle) -> None:
     assert oracle.commands(case) == ["drop_table"]
     outer_only = classify("SET max_statement_time=1")
     assert not explained("drop_table", outer_only)
+    body = Case("BEGIN NOT ATOMIC DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END; DROP TABLE t; END", False, False)
+    assert oracle.commands(body) == ["compound_sql", "sp:DROP TABLE t"]  # body statements are seen too
+    assert not explained("sp:DROP TABLE t", classify("BEGIN NOT ATOMIC SELECT 1; END"))
 
 
 def test_generated_statements_agree_with_the_server(oracle: Oracle) -> None:
@@ -97,3 +100,41 @@ def test_collation_ids_and_unsafe_charsets_match_the_server(oracle: Oracle) -> N
             if c.fetchone()[0]:
                 unsafe.add(cs)
     assert unsafe - {"ucs2", "utf16", "utf16le", "utf32"} == ESCAPE_UNSAFE - {"gb18030"}
+
+
+def test_literal_values_match_the_server(oracle: Oracle) -> None:
+    """PREPARE/EXECUTE IMMEDIATE judge the literal's value: our unquoting must equal the server's."""
+    from hypothesis import strategies as st
+
+    from policies.sql.lexer import STRING, lex, unquote
+
+    found: list[str] = []
+
+    @settings(max_examples=min(EXAMPLES, 600), deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+    @given(st.text(alphabet="ab'\"\\%_0nrtZN\n ", max_size=12), st.sampled_from(["'", '"']), st.booleans())
+    def run(body: str, quote: str, nbe: bool) -> None:
+        literal = quote + body + quote
+        lexed = lex(f"SELECT {literal}", no_backslash_escapes=nbe)
+        if lexed.error or len(lexed.statements) != 1:
+            return
+        tokens = lexed.statements[0].significant()
+        if len(tokens) != 2 or tokens[1][0] != STRING:
+            return
+        ours = unquote(tokens[1][1], no_backslash_escapes=nbe)
+        with oracle.root.cursor() as c:
+            c.execute("SET SESSION sql_mode = %s", ("NO_BACKSLASH_ESCAPES" if nbe else "",))
+            try:
+                c.execute(f"SELECT {literal}")
+            except Exception as exc:  # noqa: BLE001 - the server refusing it is no disagreement
+                found.append(f"server refused {literal!r} (nbe={nbe}) that we lexed as one string: {exc}")
+                return
+            theirs = c.fetchone()[0]
+            c.execute("SET SESSION sql_mode = DEFAULT")
+        if isinstance(theirs, bytes):
+            theirs = theirs.decode()
+        if ours != theirs:
+            found.append(f"{literal!r} nbe={nbe}: ours {ours!r}, server {theirs!r}")
+
+    run()
+    assert not found, "\n".join(found[:10])

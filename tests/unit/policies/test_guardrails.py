@@ -171,6 +171,9 @@ BOB = ("developers",)  # also under no-admin and unmaskable-expressions
          Verdict.REVIEW, "delete-needs-approval"),
         ("SELECT a FROM t INTO OUTFILE '/tmp/x'", ALICE, Verdict.DENY, "no-file-access"),
         ("UPDATE t SET a = 1 WHERE id = 1 RETURNING (", ALICE, Verdict.DENY, "fail-closed-unparseable"),
+        # no AST for a huge skeleton: wrapped columns unknown, so masked users are refused
+        ("SELECT " + ", ".join(f"HEX(c{i})" for i in range(3000)) + ", card_number FROM customers", BOB,
+         Verdict.DENY, "unmaskable-expressions"),
     ],
 )  # fmt: skip
 def test_demo_rules_judge_every_effective_statement(sql: str, groups: tuple[str, ...], verdict: Verdict | None,

@@ -86,6 +86,7 @@ def test_effective_statements(sql: str, expected: list[str], nbe: bool, ansi: bo
         "CREATE FUNCTION f() BEGIN RETURN 1; END",  # no RETURNS
         "CREATE TRIGGER tr ON t FOR EACH ROW SET @a = 1",  # no timing/event
         "BEGIN NOT ATOMIC SELECT 1",
+        "CREATE PACKAGE BODY pkg AS PROCEDURE p AS BEGIN DROP TABLE t; END; END",  # Oracle mode: not walked
     ],
 )
 def test_bodies_not_understood_fail_closed(sql: str) -> None:

@@ -1,4 +1,4 @@
-"""Display/journal redaction touches literal values only; approval keys bind the exact statement."""
+"""Display/journal redaction touches literal values only."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from policies.sql.approval import approval_key, modes_of
 from policies.sql.redact import redact_literals
 
 
@@ -46,29 +45,6 @@ def test_redaction_of_reproduction_7_keeps_the_structure_visible() -> None:
     sql = "DELETE FROM t WHERE c = '-----BEGIN RSA PRIVATE KEY-----' OR id > 0 OR c = '-----END RSA PRIVATE KEY-----'"
     shown = redact_literals(sql, lambda v: "****" if "PRIVATE KEY" in v else v)
     assert shown == "DELETE FROM t WHERE c = '****' OR id > 0 OR c = '****'"
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "mode_a", "mode_b", "same"),
-    [
-        ("DELETE FROM t WHERE c LIKE 'zzz'", "DELETE FROM t WHERE c LIKE '%'", "", "", False),
-        ("DELETE FROM t WHERE c LIKE 'zzz'", "delete  FROM t /* x */ WHERE c LIKE 'zzz'", "", "", False),
-        ("DELETE FROM t WHERE c LIKE 'zzz'", "DELETE  FROM t /* x */\nWHERE c LIKE 'zzz'", "", "", True),
-        ('DELETE FROM t WHERE c = "c"', 'DELETE FROM t WHERE c = "c"', "", "ANSI_QUOTES", False),
-        ("DELETE FROM t WHERE id = 1", "DELETE FROM t WHERE id = 1", "STRICT_TRANS_TABLES,ANSI_QUOTES",
-         "ansi_quotes,strict_trans_tables", True),
-        ("DELETE FROM t WHERE id = 1", "DELETE FROM t WHERE id = 2", "", "", False),
-        ("DELETE FROM t WHERE id = 1", "/*!DELETE FROM t WHERE id = 1*/", "", "", True),
-    ],
-)  # fmt: skip
-def test_approval_key(a: str, b: str, mode_a: str, mode_b: str, same: bool) -> None:
-    assert (approval_key(a, mode_a) == approval_key(b, mode_b)) is same
-
-
-def test_modes_of() -> None:
-    assert modes_of("ANSI") == (False, True)
-    assert modes_of("no_backslash_escapes,ANSI_QUOTES") == (True, True)
-    assert modes_of("") == (False, False)
 
 
 def test_bulk_values_run_is_redacted_literal_by_literal() -> None:
