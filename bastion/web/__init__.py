@@ -101,12 +101,12 @@ def _ensure_tls_certificate(ctx: PluginContext) -> None:
     """The portal shows the MySQL listener's certificate fingerprint: create the self-signed
     certificate now (the MySQL plugin would on its first connection). Only with the
     listeners' own context — same process, before they start — so nothing races on it."""
-    from bastion.runtime.tls import ensure_certificate
+    from bastion.runtime.tls import listener_certificate
 
     cfg = ctx.settings.config
     mysql = cfg.listeners.get("mysql")
     if mysql is not None and mysql.enabled and not cfg.tls.cert_file:
-        ensure_certificate(cfg.tls, ctx.settings.state_dir)
+        listener_certificate(cfg, ctx.settings.state_dir)
 
 
 def _when(ts: float | None) -> str:

@@ -23,7 +23,7 @@ from bastion.context import PluginContext
 from bastion.core.selector import parse_username
 from bastion.core.types import Connect, Session, Verdict
 from bastion.runtime import busypoll, metrics
-from bastion.runtime.tls import ensure_certificate, server_context
+from bastion.runtime.tls import listener_context
 from plugins.mysql import commands, executions, relay
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, ErrPacket, OkPacket, RemoteProtocolError
 from plugins.mysql.driver import ConnectionClosed, PacketConn
@@ -89,8 +89,7 @@ class MySQLPlugin:
 def _tls_context(ctx: PluginContext) -> ssl.SSLContext:
     tls = ctx.services.get("mysql_tls")
     if tls is None:
-        cfg = ctx.settings.config
-        tls = server_context(*ensure_certificate(cfg.tls, ctx.settings.state_dir))
+        tls = listener_context(ctx.settings.config, ctx.settings.state_dir)
         ctx.services["mysql_tls"] = tls
     return tls
 
