@@ -28,14 +28,23 @@ from plugins.mysql import commands, executions, relay
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, ErrPacket, OkPacket, RemoteProtocolError
 from plugins.mysql.driver import ConnectionClosed, PacketConn
 from plugins.mysql.kills import REGISTRY, Registered
-from plugins.mysql.server import DEFAULT_VERSION, ClientHello, LoginRefused, err, greet
+from plugins.mysql.server import (
+    DEFAULT_VERSION,
+    ClientHello,
+    LoginRefused,
+    auth_plugins,
+    err,
+    greet,
+    validate_auth_plugins,
+    verify_token,
+)
 from plugins.mysql.session import MySQLSession
 from plugins.mysql.upstream import Upstream, UpstreamError, dial
 
 log = logging.getLogger("bastion.mysql")
 
 TARGET_OPTIONS = {"users", "connect_timeout"}
-LISTENER_OPTIONS = {"server_version", "busy_poll_us"}
+LISTENER_OPTIONS = {"server_version", "busy_poll_us", "auth_plugins"}
 MAX_BUSY_POLL_US = 10_000
 
 
@@ -59,7 +68,7 @@ class MySQLPlugin:
         poll = options.get("busy_poll_us", 0)
         if isinstance(poll, bool) or not isinstance(poll, int) or not 0 <= poll <= MAX_BUSY_POLL_US:
             problems.append(f"busy_poll_us must be an integer from 0 (off) to {MAX_BUSY_POLL_US}")
-        return problems
+        return problems + validate_auth_plugins(options)
 
     def prepare(self, ctx: PluginContext) -> None:
         """Called once by the runtime before the listener accepts."""
@@ -98,7 +107,7 @@ def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext) -> 
     listener = ctx.listener("mysql")
     assert listener is not None
     version = str(listener.options.get("server_version", DEFAULT_VERSION))
-    hello = greet(client, _tls_context(ctx), version, listener.handshake_timeout)
+    hello = greet(client, _tls_context(ctx), version, listener.handshake_timeout, auth_plugins(listener.options))
     session = _authorize(hello, address, ctx)
     try:
         upstream = dial(ctx, session.target, session.account, client_caps=hello.caps,
@@ -128,7 +137,7 @@ def _authorize(hello: ClientHello, address: tuple[str, int], ctx: PluginContext)
     selector = parse_username(hello.response.username)
     if selector is None:
         raise refuse("bad user name", "the user name must name a target: <target> or <target>/<role>")
-    info = ctx.tokens.verify(hello.password.decode("utf-8", errors="replace"))
+    info = verify_token(hello, ctx.tokens, selector.user)
     if info is None:
         raise refuse("invalid token", "access denied: invalid, expired or revoked bastion token")
     if selector.user and selector.user != info.user:
