@@ -268,8 +268,8 @@ def main() -> int:
         direct = Endpoint("direct", db.port, "bastion_admin", "admin-secret-pw")
         through = Endpoint("bastion", stack.bastion.ports["mysql"], "shop-db", token)
         pymysql_stream(through, "SELECT 1, 'x'")  # the bastion makes its certificate on first use
-        (tls_dir / "cacert.pem").write_text((stack.bastion.config.parent / "var" / "tls" / "bastion.crt").read_text()
-                      + (db.workdir / "tls" / "bastion.crt").read_text())
+        (tls_dir / "cacert.pem").write_text((stack.bastion.config.parent / "var" / "tls" / "ca.crt").read_text()
+                      + (db.workdir / "tls" / "ca.crt").read_text())
         eps, proxies = [direct, through], {"bastion": stack.bastion.proc.pid}
         if proxy is not None:
             proxy.start()

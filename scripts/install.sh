@@ -54,6 +54,8 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q -c requirements/constraints.txt -e '.[test,fast]'
 # The audit dashboard's session replay: asciinema-player, pinned by web/package-lock.json.
 (cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+# Node `mysql` 2.x, the mysql_native_password-only client of tests/integration/mysql/test_clients_extra.py.
+(cd tests/integration/mysql/nodeclient && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 mkdir -p bastion/web/static/vendor
 cp web/node_modules/asciinema-player/dist/bundle/asciinema-player.min.js \
    web/node_modules/asciinema-player/dist/bundle/asciinema-player.css bastion/web/static/vendor/

@@ -37,9 +37,11 @@ class TLSConfig:
     """The bastion's own TLS certificate (client-facing MySQL, web portal if enabled)."""
 
     cert_file: str | None = None
-    """PEM certificate chain; when unset a self-signed one is generated in ``state_dir``."""
+    """PEM certificate chain; when unset a private CA in ``state_dir/tls`` signs one
+    (``bastion.runtime.tls``; clients verify with ``state_dir/tls/ca.crt``)."""
     key_file: str | None = None
     hostnames: list[str] = field(default_factory=lambda: ["localhost", "127.0.0.1"])
+    """Names in the generated server certificate, besides the listeners' bind addresses."""
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,7 @@ def _banner(facts: dict[str, Any]) -> str:
         lines += [
             "  token   : bastion tokens issue --config " + cfg + " --user alice --groups dba",
             f"  mysql   : mariadb -h 127.0.0.1 -P {ports['mysql']} --ssl -u shop-db -p<token> shop",
+            f"  verify  : add --ssl-ca={facts['workdir']}/var/tls/ca.crt --ssl-verify-server-cert",
         ]
     if "ssh" in ports:
         lines.append(f"  ssh     : ssh -p {ports['ssh']} demo-host@127.0.0.1")

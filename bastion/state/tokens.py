@@ -2,9 +2,15 @@
 
 A token is ``bst_<id>_<secret>``: ``id`` is a short public handle (listed, revoked by
 id), ``secret`` 32 random bytes. Only SHA-256 of the whole token is stored, so a leak
-of the state store leaks no usable token. ``native_hash`` (SHA1(SHA1(token))) is kept
-only when ``mysql_native_password`` for tokens is enabled, because that handshake can
-only be verified against it.
+of the state store leaks no usable token.
+
+``native_hash`` = SHA1(SHA1(token)) is stored too, at issue time: it is what a
+``mysql_native_password`` handshake (MySQL listener option ``auth_plugins``) can be
+verified against, and nothing else can. That hash is weak for passwords (fast to guess),
+not for these tokens: the secret is 256 random bits, so no guessing recovers it from the
+hash, and the hash alone does not authenticate (the handshake needs SHA1(token), which
+only a client's scramble reveals, and that travels inside the mandatory TLS). Tokens
+issued before the column was filled have NULL there and cannot log in that way.
 """
 
 from __future__ import annotations
@@ -62,9 +68,8 @@ def native_hash(token: str) -> str:
 class TokenStore:
     """Issue, verify, list and revoke tokens."""
 
-    def __init__(self, store: StateStore, keep_native_hash: bool = False) -> None:
+    def __init__(self, store: StateStore) -> None:
         self.store = store
-        self.keep_native_hash = keep_native_hash
 
     def issue(self, user: str, groups: frozenset[str] | set[str], ttl: float, *, email: str = "",
               reason: str = "", created_by: str = "") -> tuple[str, TokenInfo]:
@@ -76,7 +81,7 @@ class TokenStore:
         now = time.time()
         row = {
             "id": token_id, "hash": token_hash(token),
-            "native_hash": native_hash(token) if self.keep_native_hash else None,
+            "native_hash": native_hash(token),
             "user": user, "email": email, "groups": json.dumps(sorted(groups)), "reason": reason,
             "created_by": created_by or user, "created_at": now, "expires_at": now + ttl,
             "revoked_at": None, "last_used_at": None,
@@ -100,13 +105,34 @@ class TokenStore:
             conn.execute(tokens.update().where(tokens.c.id == info.id).values(last_used_at=time.time()))
         return info
 
-    def native_candidates(self, user: str) -> list[tuple[TokenInfo, str]]:
-        """Active tokens of ``user`` with their native hash (for mysql_native_password)."""
+    def native_candidates(self, user: str | None = None) -> list[tuple[TokenInfo, str]]:
+        """Active tokens (of ``user`` when given) that have a native hash."""
+        cond = [tokens.c.revoked_at.is_(None), tokens.c.native_hash.is_not(None), tokens.c.expires_at > time.time()]
+        if user is not None:
+            cond.append(tokens.c.user == user)
         with self.store.engine.begin() as conn:
-            rows = conn.execute(sa.select(tokens).where(
-                tokens.c.user == user, tokens.c.revoked_at.is_(None), tokens.c.native_hash.is_not(None),
-                tokens.c.expires_at > time.time())).mappings().all()
-        return [(_info(dict(r)), r["native_hash"]) for r in rows]
+            rows = conn.execute(sa.select(tokens).where(*cond)).mappings().all()
+        return [(_info(dict(r)), str(r["native_hash"])) for r in rows]
+
+    def verify_native(self, salt: bytes, scramble: bytes, user: str | None = None) -> TokenInfo | None:
+        """The active token whose ``mysql_native_password`` answer to ``salt`` is ``scramble``.
+
+        The client sends ``SHA1(token) XOR SHA1(salt + SHA1(SHA1(token)))``; for each
+        candidate's stored double hash this recovers SHA1(token) and compares its SHA1
+        with the stored one. The scramble names no token, so every active token (of
+        ``user`` when the MySQL user name names one) is a candidate: one SHA1 each.
+        """
+        if len(scramble) != 20 or not salt:
+            return None
+        for info, stored_hex in self.native_candidates(user):
+            stored = bytes.fromhex(stored_hex)
+            mask = hashlib.sha1(salt + stored).digest()
+            sha1_token = bytes(a ^ b for a, b in zip(scramble, mask, strict=True))
+            if hmac.compare_digest(hashlib.sha1(sha1_token).digest(), stored) and info.active:
+                with self.store.engine.begin() as conn:
+                    conn.execute(tokens.update().where(tokens.c.id == info.id).values(last_used_at=time.time()))
+                return info
+        return None
 
     def revoke(self, token_id: str, user: str | None = None) -> bool:
         """Revoke by id (only ``user``'s own token when given); True if something changed."""

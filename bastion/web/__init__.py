@@ -99,15 +99,15 @@ def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
 
 
 def _ensure_tls_certificate(ctx: PluginContext) -> None:
-    """The portal shows the MySQL listener's certificate fingerprint: create the self-signed
-    certificate now (the MySQL plugin would on its first connection). Only with the
+    """The portal shows the fingerprint of the CA that signs the MySQL listener's certificate:
+    create both now (the MySQL plugin would on its first connection). Only with the
     listeners' own context — same process, before they start — so nothing races on it."""
-    from bastion.runtime.tls import ensure_certificate
+    from bastion.runtime.tls import listener_certificate
 
     cfg = ctx.settings.config
     mysql = cfg.listeners.get("mysql")
     if mysql is not None and mysql.enabled and not cfg.tls.cert_file:
-        ensure_certificate(cfg.tls, ctx.settings.state_dir)
+        listener_certificate(cfg, ctx.settings.state_dir)
 
 
 def _when(ts: float | None) -> str:

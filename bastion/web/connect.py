@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from bastion.config.model import BastionConfig
 from bastion.context import PluginContext
 from bastion.core.types import Target
+from bastion.runtime.tls import ca_certificate
 from policies.access import grants, rule_matches_target
 
 log = logging.getLogger("bastion.web")
@@ -124,11 +125,13 @@ def host_key_fingerprints(state_dir: Path) -> list[dict[str, str]]:
 
 
 def tls_certificate(cfg: BastionConfig) -> Path:
-    return Path(cfg.tls.cert_file) if cfg.tls.cert_file else Path(cfg.state_dir) / "tls" / "bastion.crt"
+    """What clients verify the bastion with: the private CA (``ca.crt``), or ``tls.cert_file``."""
+    return ca_certificate(cfg.tls, Path(cfg.state_dir))
 
 
 def tls_fingerprint(cfg: BastionConfig) -> str | None:
-    """SHA-256 fingerprint of the MySQL listener's certificate, as ``openssl x509 -fingerprint -sha256``."""
+    """SHA-256 fingerprint of :func:`tls_certificate` (the private CA: it stays the same when
+    the listener's leaf is renewed), as ``openssl x509 -fingerprint -sha256``."""
     try:
         cert = x509.load_pem_x509_certificate(tls_certificate(cfg).read_bytes())
     except FileNotFoundError:

@@ -32,13 +32,16 @@ def home() -> View:
                            tls_fingerprint=connect.tls_fingerprint(cfg), host=connect.public_host(cfg))
 
 
-@bp.get("/tls/bastion.crt")
+@bp.get("/tls/ca.crt")
 @login_required
 def certificate() -> View:
+    """The certificate clients verify the bastion's TLS with: the private CA that signs the
+    listeners' certificate (``state_dir/tls/ca.crt``), or the configured ``tls.cert_file``."""
     path = connect.tls_certificate(ctx().settings.config)
     if not path.exists():
         abort(404)
-    return send_file(path, mimetype="application/x-pem-file", as_attachment=True, download_name="bastion.crt")
+    name = "ca.crt" if path.name == "ca.crt" else "bastion.crt"
+    return send_file(path, mimetype="application/x-pem-file", as_attachment=True, download_name=name)
 
 
 def _tokens_page(new_token: str | None = None, new_info: object = None, error: str = "",

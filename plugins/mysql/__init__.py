@@ -22,7 +22,7 @@ from bastion.context import PluginContext
 from bastion.core.selector import parse_username
 from bastion.core.types import Session
 from bastion.runtime import busypoll
-from bastion.runtime.tls import ensure_certificate, server_context
+from bastion.runtime.tls import listener_context
 from bastion.session import audit_refused, authorize
 from bastion.state.throttle import keys as throttle_keys
 from plugins.mysql import commands, executions
@@ -31,7 +31,7 @@ from plugins.mysql.connections import REGISTRY, Registered
 from plugins.mysql.options import MySQLOptions, listener_problems, target_problems
 from plugins.mysql.packetconn import Conn, ConnectionClosed, PacketConn
 from plugins.mysql.response import SessionKilled
-from plugins.mysql.server import ClientHello, LoginRefused, err, greet
+from plugins.mysql.server import ClientHello, LoginRefused, err, greet, verify_token
 from plugins.mysql.session import MySQLSession
 from plugins.mysql.upstream import Upstream, UpstreamError, dial
 from policies.sql.charsets import charset_of, client_charset_problem
@@ -56,7 +56,7 @@ class MySQLPlugin:
     def prepare(self, ctx: PluginContext) -> None:
         """Called once by the runtime before the listener accepts: TLS context, busy polling."""
         cfg = ctx.settings.config
-        self.tls = server_context(*ensure_certificate(cfg.tls, ctx.settings.state_dir))
+        self.tls = listener_context(cfg, ctx.settings.state_dir)  # renewed by the CA before it expires
         busypoll.enable(MySQLOptions.from_listener(ctx.listener("mysql")).busy_poll_us)
 
     def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None:
@@ -85,7 +85,7 @@ class MySQLPlugin:
 
 def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext, opts: MySQLOptions,
            tls: ssl.SSLContext) -> MySQLSession:
-    hello = greet(client, tls, opts.server_version, opts.handshake_timeout)
+    hello = greet(client, tls, opts.server_version, opts.handshake_timeout, opts.auth_plugins)
     session = _authorize(hello, address, ctx)
     try:
         upstream = dial(ctx, session.target, session.account, client_caps=hello.caps,
@@ -123,7 +123,12 @@ def _authorize(hello: ClientHello, address: tuple[str, int], ctx: PluginContext)
     wait = ctx.throttle.wait(attempt) if ctx.throttle is not None else 0.0
     if wait > 0:
         raise refuse("throttled", f"too many failed logins; try again in {wait:.0f} s")
-    info = ctx.tokens.verify(hello.password.decode("utf-8", errors="replace"))
+    try:
+        info = verify_token(hello, ctx.tokens, selector.user)
+    except LoginRefused:
+        if ctx.throttle is not None:
+            ctx.throttle.failed(attempt)
+        raise
     if info is None or (selector.user and selector.user != info.user):
         if ctx.throttle is not None:
             ctx.throttle.failed(attempt)

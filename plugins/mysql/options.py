@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from bastion.config.model import ListenerConfig
+from plugins.mysql.server import auth_plugins, validate_auth_plugins
 
 DEFAULT_VERSION = "5.5.5-10.11.0-MariaDB-bastion"
 """Looks like MariaDB 10.11 (the ``5.5.5-`` prefix is MariaDB's own convention) so
 client libraries pick MariaDB-compatible behaviour; configurable per listener."""
 
 MAX_BUSY_POLL_US = 10_000
-LISTENER_OPTIONS = {"server_version", "busy_poll_us"}
+LISTENER_OPTIONS = {"server_version", "busy_poll_us", "auth_plugins"}
 TARGET_OPTIONS = {"users", "connect_timeout"}
 
 
@@ -33,6 +34,8 @@ class MySQLOptions:
     server_version: str = DEFAULT_VERSION
     busy_poll_us: int = 0
     """Microseconds the hub polls for more packets before it sleeps (0: off)."""
+    auth_plugins: frozenset[str] = frozenset({"caching_sha2_password"})
+    """Authentication plugins offered for tokens (``mysql_native_password`` for old drivers)."""
 
     @classmethod
     def from_listener(cls, listener: ListenerConfig | None) -> MySQLOptions:
@@ -41,7 +44,7 @@ class MySQLOptions:
         raw = listener.options
         return cls(handshake_timeout=listener.handshake_timeout, idle_timeout=listener.idle_timeout,
                    server_version=str(raw.get("server_version", DEFAULT_VERSION)),
-                   busy_poll_us=int(raw.get("busy_poll_us", 0)))
+                   busy_poll_us=int(raw.get("busy_poll_us", 0)), auth_plugins=auth_plugins(raw))
 
 
 def listener_problems(options: Mapping[str, Any]) -> list[str]:
@@ -53,7 +56,7 @@ def listener_problems(options: Mapping[str, Any]) -> list[str]:
     poll = options.get("busy_poll_us", 0)
     if isinstance(poll, bool) or not isinstance(poll, int) or not 0 <= poll <= MAX_BUSY_POLL_US:
         problems.append(f"busy_poll_us must be an integer from 0 (off) to {MAX_BUSY_POLL_US}")
-    return problems
+    return problems + validate_auth_plugins(options)
 
 
 def target_problems(options: Mapping[str, Any]) -> list[str]:

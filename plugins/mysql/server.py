@@ -2,9 +2,15 @@
 
 Order is security-critical: greeting -> the client MUST send SSLRequest -> TLS -> only
 then the handshake response and any secret. Without TLS the client gets ERR 3159 before
-anything is asked. Authentication always runs ``caching_sha2_password`` *full*
-authentication (``0x01 0x04``), so the client sends its password — the bastion token —
-in clear inside TLS; every stack tested supports this (protocols.md D2).
+anything is asked. Authentication runs ``caching_sha2_password`` *full* authentication
+(``0x01 0x04``), so the client sends its password — the bastion token — in clear inside
+TLS; every current stack supports this (protocols.md D2).
+
+Older drivers speak only ``mysql_native_password`` (Node ``mysql`` 2.x). A listener that
+lists it in ``auth_plugins`` accepts a handshake response made with it: the 20-byte
+scramble is checked against the token's stored SHA1(SHA1(token)) (see
+:meth:`bastion.state.tokens.TokenStore.verify_native`); TLS stays mandatory. Otherwise
+such a client is switched to ``caching_sha2_password`` as before.
 """
 
 from __future__ import annotations
@@ -13,10 +19,13 @@ import itertools
 import os
 import secrets
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from plugins.mysql.codec import (
     ADVERTISED_CAPS,
+    CLIENT_PLUGIN_AUTH,
     CLIENT_PROTOCOL_41,
     CLIENT_SSL,
     SERVER_STATUS_AUTOCOMMIT,
@@ -30,7 +39,14 @@ from plugins.mysql.codec import (
 )
 from plugins.mysql.packetconn import PacketConn
 
+if TYPE_CHECKING:
+    from bastion.state.tokens import TokenInfo
+
 PLUGIN = "caching_sha2_password"
+NATIVE_PLUGIN = "mysql_native_password"
+AUTH_PLUGINS = (PLUGIN, NATIVE_PLUGIN)
+"""What ``auth_plugins`` may list; ``caching_sha2_password`` is the greeting's plugin
+and the fallback, so it must be listed."""
 
 CLEAR_PLUGIN = "mysql_clear_password"
 CLEAR_PASSWORD_CLIENTS = frozenset({"MySQL Connector/J"})
@@ -63,9 +79,50 @@ class ClientHello:
     caps: int
     """Effective capabilities: what the client asked for, limited to what we offered."""
     password: bytes
+    """The token in clear (empty for ``mysql_native_password``: see ``scramble``)."""
     seq: int
     """Sequence id for our next packet (the final OK or ERR)."""
     tls_version: str
+    plugin: str = PLUGIN
+    """The auth plugin the client proved its token with."""
+    salt: bytes = b""
+    scramble: bytes = b""
+    """The client's ``mysql_native_password`` answer to ``salt`` (when ``plugin`` is that)."""
+
+
+class TokenVerifier(Protocol):
+    def verify(self, token: str) -> TokenInfo | None: ...
+
+    def verify_native(self, salt: bytes, scramble: bytes, user: str | None = None) -> TokenInfo | None: ...
+
+
+def auth_plugins(options: Mapping[str, Any]) -> frozenset[str]:
+    """The listener's ``auth_plugins`` option (validated by :func:`validate_auth_plugins`)."""
+    return frozenset(options.get("auth_plugins", (PLUGIN,)))
+
+
+def validate_auth_plugins(options: Mapping[str, Any]) -> list[str]:
+    value = options.get("auth_plugins", [PLUGIN])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or PLUGIN not in value:
+        return [f"auth_plugins must be a list including {PLUGIN} (allowed: {', '.join(AUTH_PLUGINS)})"]
+    return [f"auth_plugins: unknown plugin {v!r} (allowed: {', '.join(AUTH_PLUGINS)})"
+            for v in value if v not in AUTH_PLUGINS]
+
+
+NATIVE_REFUSED = ("access denied: invalid, expired or revoked bastion token (with mysql_native_password, "
+                  "tokens issued before this bastion supported it cannot be used: issue a new token)")
+
+
+def verify_token(hello: ClientHello, tokens: TokenVerifier, claimed_user: str = "") -> TokenInfo | None:
+    """The token's info, or None (unknown, expired, revoked); for ``mysql_native_password``
+    raise LoginRefused with a message that says which tokens that plugin cannot use."""
+    if hello.plugin != NATIVE_PLUGIN:
+        return tokens.verify(hello.password.decode("utf-8", errors="replace"))
+    info = tokens.verify_native(hello.salt, hello.scramble, claimed_user or None)
+    if info is None:
+        raise LoginRefused(err(1045, "28000", f"bastion: {NATIVE_REFUSED}"), hello.seq,
+                           "invalid token (mysql_native_password)")
+    return info
 
 
 def next_connection_id() -> int:
@@ -76,8 +133,10 @@ def err(code: int, state: str, message: str) -> ErrPacket:
     return ErrPacket(code, state, message)
 
 
-def greet(conn: PacketConn, tls_context: ssl.SSLContext, server_version: str, timeout: float) -> ClientHello:
-    """Run the connection phase up to (not including) the final OK; raise LoginRefused."""
+def greet(conn: PacketConn, tls_context: ssl.SSLContext, server_version: str, timeout: float,
+          plugins: frozenset[str] = frozenset({PLUGIN})) -> ClientHello:
+    """Run the connection phase up to (not including) the final OK; raise LoginRefused.
+    ``plugins``: the listener's ``auth_plugins`` (see the module docstring)."""
     conn_id = next_connection_id()
     salt = _salt()
     greeting = HandshakeV10(server_version=server_version, connection_id=conn_id, auth_data=salt,
@@ -100,8 +159,37 @@ def greet(conn: PacketConn, tls_context: ssl.SSLContext, server_version: str, ti
     seq, payload = conn.read(timeout)
     response = HandshakeResponse41.parse(payload)
     effective = response.capabilities & ADVERTISED_CAPS | CLIENT_SSL
+    if NATIVE_PLUGIN in plugins and _client_plugin(response) == NATIVE_PLUGIN \
+            and response.attrs.get("_client_name") not in CLEAR_PASSWORD_CLIENTS:
+        # Verified against the stored double SHA1 later (verify_token); TLS is already up.
+        scramble, seq = _native_scramble(conn, response, salt, seq, timeout)
+        return ClientHello(conn_id, response, effective, b"", seq + 1, conn.tls_version, NATIVE_PLUGIN, salt,
+                           scramble)
     password, seq = _full_auth(conn, response, salt, seq, timeout)
-    return ClientHello(conn_id, response, effective, password, seq + 1, conn.tls_version)
+    return ClientHello(conn_id, response, effective, password, seq + 1, conn.tls_version, salt=salt)
+
+
+def _native_scramble(conn: PacketConn, response: HandshakeResponse41, salt: bytes, seq: int,
+                     timeout: float) -> tuple[bytes, int]:
+    """The client's mysql_native_password answer to ``salt``; returns (scramble, seq of its packet).
+
+    libmariadb with ``--default-auth=mysql_native_password`` answers a greeting that names
+    another plugin with an empty response and waits for an AuthSwitchRequest carrying the
+    salt (as MySQL servers send); clients without CLIENT_PLUGIN_AUTH cannot be switched,
+    so an empty answer from them stays empty (and fails)."""
+    if response.auth_response or not response.capabilities & CLIENT_PLUGIN_AUTH:
+        return response.auth_response, seq
+    conn.send(build_auth_switch(NATIVE_PLUGIN, salt + b"\0"), seq + 1)
+    seq, scramble = conn.read(timeout)
+    return scramble, seq
+
+
+def _client_plugin(response: HandshakeResponse41) -> str:
+    """The plugin the client's auth response was made with: the one it names, else
+    (no CLIENT_PLUGIN_AUTH, e.g. Node ``mysql`` 2.x) the 4.1 protocol's native one."""
+    if response.capabilities & CLIENT_PLUGIN_AUTH and response.auth_plugin:
+        return response.auth_plugin
+    return NATIVE_PLUGIN
 
 
 def _full_auth(conn: PacketConn, response: HandshakeResponse41, salt: bytes, seq: int,

@@ -82,8 +82,8 @@ def key_values(stdout: str) -> dict[str, str]:
 
 
 def bastion_cert(b: BastionProc) -> Path:
-    """The bastion's self-signed certificate (made on the first TLS connection) for clients that verify."""
-    path = b.workdir / "var" / "tls" / "bastion.crt"
+    """The bastion's private CA certificate (made on the first TLS connection) for clients that verify."""
+    path = b.workdir / "var" / "tls" / "ca.crt"
     if not path.exists():
         pymysql_conn(b, b.token()).close()
     return path

@@ -20,7 +20,7 @@ TABLES, TABLE_SIZE = 2, 10_000
 
 def sysbench_tls_dir(workdir: Path, ca: Path) -> Path:
     """sysbench 1.0 ``--mysql-ssl=on`` loads ``client-key.pem``, ``client-cert.pem`` and
-    ``cacert.pem`` from its working directory; the CA is the bastion's certificate."""
+    ``cacert.pem`` from its working directory; the CA is the bastion's private CA."""
     workdir.mkdir(parents=True, exist_ok=True)
     cert, key = ensure_certificate(TLSConfig(hostnames=["sysbench-client"]), workdir / "client")
     shutil.copy(cert, workdir / "client-cert.pem")

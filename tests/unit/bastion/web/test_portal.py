@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from bastion.runtime.tls import ensure_certificate
 from bastion.state.store import tokens as tokens_table
@@ -71,8 +73,13 @@ def test_fingerprints(web: Web) -> None:
     html = web.client.get("/").data.decode()
     assert "ssh-ed25519 SHA256:abc" in html
     assert re.search(r'id="tls-fingerprint">SHA256:([0-9A-F]{2}:){31}[0-9A-F]{2}<', html)
-    cert = web.client.get("/tls/bastion.crt")
-    assert cert.status_code == 200 and cert.data.startswith(b"-----BEGIN CERTIFICATE-----")
+    cert = web.client.get("/tls/ca.crt")
+    assert cert.status_code == 200 and cert.data == (state / "tls" / "ca.crt").read_bytes()
+    assert "ca.crt" in cert.headers["Content-Disposition"]
+    ca = x509.load_pem_x509_certificate(cert.data)
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    fingerprint = ca.fingerprint(hashes.SHA256()).hex().upper()
+    assert re.search(r'id="tls-fingerprint">SHA256:([0-9A-F:]+)<', html).group(1).replace(":", "") == fingerprint  # type: ignore[union-attr]
 
 
 def test_issue_token_shown_once_never_stored_in_clear(web: Web) -> None:

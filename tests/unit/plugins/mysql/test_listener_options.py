@@ -20,6 +20,12 @@ from plugins.mysql import MySQLPlugin
         ({"busy_poll_us": True}, "busy_poll_us must be an integer"),
         ({"server_version": 8}, "server_version must be a string"),
         ({"busy_poll": 200}, "unknown option 'busy_poll'"),
+        ({"auth_plugins": ["caching_sha2_password"]}, None),
+        ({"auth_plugins": ["caching_sha2_password", "mysql_native_password"]}, None),
+        ({"auth_plugins": ["mysql_native_password"]}, "auth_plugins must be a list including caching_sha2_password"),
+        ({"auth_plugins": "mysql_native_password"}, "auth_plugins must be a list"),
+        ({"auth_plugins": []}, "auth_plugins must be a list"),
+        ({"auth_plugins": ["caching_sha2_password", "mysql_clear_password"]}, "unknown plugin 'mysql_clear_password'"),
     ],
 )
 def test_listener_options(options, problem):
