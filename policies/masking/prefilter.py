@@ -124,6 +124,8 @@ class Scanner:
         if not ranks:
             return []
         finders = self._finders
+        if len(ranks) == 1:  # one recognizer's own matches are sorted and never overlap
+            return finders[ranks.pop()](text)
         return merge([(rank, finders[rank](text)) for rank in sorted(ranks)])
 
 
