@@ -59,7 +59,9 @@ class CardRecognizer:
             start, end = m.span()
             sep = m.group("sep")
             while True:
-                if validators.card(text[start:end]):
+                # the candidate is ASCII digits and its one separator: its digits without a scan
+                candidate = text[start:end]
+                if validators.card_digits(candidate.replace(sep, "") if sep else candidate):
                     out.append(Match("card", start, end))
                     break
                 cut = text.rfind(sep, start, end) if sep else -1

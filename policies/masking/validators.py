@@ -101,7 +101,11 @@ def card_brand_ok(digits: str) -> bool:
 
 def card(text: str) -> bool:
     """Payment card number: 13-19 digits, known brand prefix/length, Luhn-valid."""
-    digits = digits_of(text)
+    return card_digits(digits_of(text))
+
+
+def card_digits(digits: str) -> bool:
+    """:func:`card` for a string of ASCII digits only."""
     return card_brand_ok(digits) and _luhn_digits(digits)
 
 
