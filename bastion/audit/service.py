@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import gevent
 import gevent.event
+import gevent.subprocess
 
 from bastion.audit.backends import BackendUnavailable, IndexBackend, open_backend
 from bastion.audit.indexer import Indexer
@@ -196,7 +197,7 @@ class IndexerSupervisor:
         self.journal_dir = Path(ctx.settings.config.audit.journal_dir)
         self.argv = [sys.executable, "-m", "bastion.cli", "indexer", "--config", str(ctx.settings.path),
                      "--drain", str(drain), "--parent", str(os.getpid())]
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: gevent.subprocess.Popen | None = None
         self.restarts = 0
         self._stopping = False
         self._loop: gevent.Greenlet | None = None
@@ -211,7 +212,8 @@ class IndexerSupervisor:
         delay = 0.5
         while not self._stopping:
             started = time.monotonic()
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, close_fds=True)
+            # gevent's Popen: waiting for the child never blocks the hub, patched or not
+            self.proc = gevent.subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, close_fds=True)
             code = self.proc.wait()
             if self._stopping:
                 return
@@ -241,7 +243,7 @@ class IndexerSupervisor:
             proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(timeout=drain + STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
+            except gevent.subprocess.TimeoutExpired:
                 log.error("audit indexer process did not stop; killing it")
                 proc.kill()
                 proc.wait()

@@ -131,3 +131,42 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def test_serve_supervises_its_indexer_restarts_it_and_stops_it(tmp_path, config, monkeypatch):
+    import gevent
+
+    from bastion.audit import service
+    from bastion.config.load import load_settings
+
+    monkeypatch.setattr(service, "STATUS_EVERY", 0.2)
+    monkeypatch.chdir(ROOT)
+    j = journal(tmp_path, 2)
+    ctx = type("Ctx", (), {"settings": load_settings(str(config), known_protocols={"mysql", "ssh"}),
+                           "services": {}})()
+    supervisor = service.start(ctx)  # type: ignore[arg-type]
+    assert isinstance(supervisor, service.IndexerSupervisor) and ctx.services["audit"] is supervisor
+
+    def wait(check: Callable[[], Any], timeout: float = 60.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                return True
+            gevent.sleep(0.1)
+        raise AssertionError(f"not true within {timeout} s")
+
+    try:
+        wait(lambda: indexed(j.dir) == 2)
+        first = supervisor.proc
+        assert first is not None
+        first.kill()  # the indexer dies: serve starts another one
+        wait(lambda: supervisor.proc is not first and supervisor.proc is not None)
+        j.append({"type": "session.end", "session_id": "s0", "at": time.time(), "data": {}})
+        wait(lambda: indexed(j.dir) == 3)
+        assert supervisor.restarts == 1
+        from bastion.runtime.metrics import AUDIT_INDEX_LAG
+
+        wait(lambda: AUDIT_INDEX_LAG._value.get() == 0)  # copied from the child's status
+    finally:
+        supervisor.stop()
+    assert supervisor.proc is not None and supervisor.proc.returncode == 0  # stopped by SIGTERM, not killed
