@@ -15,14 +15,13 @@ Contract:
 * Without Hyperscan (a CPU or platform it does not support) each candidate is searched
   with Python's ``re`` instead: slower, same result.
 
-Pure: no I/O. A Scanner is immutable after construction and thread-safe (scratch space
-is per thread).
+Pure: no I/O. A Scanner is immutable after construction and thread-safe (a scan borrows
+a scratch space of its own from a free list).
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -85,7 +84,10 @@ class Scanner:
                          for rank, rec in enumerate(self.recognizers)]
         self._db: Any = None
         self._regexes: list[re.Pattern[bytes]] = []
-        self._local = threading.local()
+        self._scratches: list[Any] = []
+        """Free Hyperscan scratch spaces: a scan takes one (or makes one) and gives it back.
+        ``list.pop``/``append`` are atomic, so threads never share one; and it is not a
+        ``threading.local``, which gevent's monkey-patching turns into one per greenlet."""
         if not expressions:
             return
         if hyperscan is not None:
@@ -97,11 +99,6 @@ class Scanner:
             # One search per pattern: an alternation would hide a candidate that overlaps another.
             self._regexes = [re.compile(e) for e in expressions]
 
-    def _scratch(self) -> Any:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = hyperscan.Scratch(self._db)
-        return scratch
 
     def hits(self, text: str) -> set[int]:
         """Ranks of the recognizers that may match in ``text``."""
@@ -111,7 +108,11 @@ class Scanner:
         if self._db is not None:
             def on_match(expr: int, _start: int, _end: int, _flags: int, _ctx: object) -> None:
                 found.add(ids[expr])
-            self._db.scan(raw, match_event_handler=on_match, scratch=self._scratch())
+            scratch = self._scratches.pop() if self._scratches else hyperscan.Scratch(self._db)
+            try:
+                self._db.scan(raw, match_event_handler=on_match, scratch=scratch)
+            finally:
+                self._scratches.append(scratch)
         else:
             found.update(ids[i] for i, regex in enumerate(self._regexes) if regex.search(raw))
         return found

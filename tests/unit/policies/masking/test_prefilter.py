@@ -72,3 +72,22 @@ def test_email_local_start_equals_the_regex_search(text, data):
     lo = data.draw(st.integers(0, at))
     m = _EMAIL_LOCAL.search(text, lo, at)
     assert local_start(text, lo, at) == (m.start() if m else -1)
+
+
+def test_concurrent_scans_from_threads_agree():
+    import threading
+
+    scanner = Scanner(ALL)
+    texts = [f"row {i}: 4111 1111 1111 1111, ada{i}@example.org, +44 20 7946 0958" for i in range(200)]
+    expected = [find_all_reference(t, ALL) for t in texts]
+    results: list[bool] = []
+
+    def work() -> None:
+        results.append(all(scanner.find(t) == e for t, e in zip(texts, expected, strict=True)))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [True] * 8
