@@ -165,6 +165,12 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def cmd_indexer(args: argparse.Namespace) -> int:
+    from bastion.audit.service import run_indexer
+
+    return run_indexer(args.config, drain=args.drain, parent=args.parent)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bastion.demo.run import run_demo
 
@@ -225,6 +231,11 @@ def parser() -> argparse.ArgumentParser:
     s = aud.add_parser("verify", help="verify the journal's hash chain")
     _config_arg(s)
     s.set_defaults(func=cmd_audit_verify)
+    s = sub.add_parser("indexer", help="index the audit journals until stopped (started by serve)")
+    _config_arg(s)
+    s.add_argument("--drain", type=float, default=2.0, help="seconds to index the final events at SIGTERM")
+    s.add_argument("--parent", type=int, default=0, help="stop when this process (serve) is gone")
+    s.set_defaults(func=cmd_indexer)
     s = sub.add_parser("demo", help="start MariaDB, sshd, a SAML IdP and the bastion, ready to use")
     s.add_argument("--workdir", default=None, help="directory for the demo (default: a fresh temp dir)")
     s.add_argument("--search", choices=["sqlite", "opensearch"], default="sqlite")

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 ACTIVE = "journal.jsonl"
 ANCHOR = "journal.anchor"
 SEGMENT_RE = re.compile(r"^journal-(\d{12})\.jsonl$")
@@ -35,9 +37,14 @@ def segment_name(first_seq: int) -> str:
 def parse_line(raw: bytes) -> dict[str, Any] | None:
     """A complete record, or None for a torn (unparseable) line."""
     try:
-        record = json.loads(raw)
-    except ValueError:
-        return None
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # orjson is strict where json is lenient (NaN, lone surrogate escapes, integers past
+        # 64 bits): such a line is still a record if json reads it.
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            return None
     if not isinstance(record, dict) or not isinstance(record.get("seq"), int) or "event" not in record:
         return None
     return record

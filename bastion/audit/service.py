@@ -1,28 +1,47 @@
-"""The audit runtime service of ``bastion serve``: the indexer greenlet and journal retention.
+"""The audit runtime of ``bastion serve``: indexing in a process of its own, and journal retention.
 
-:func:`start` is called by :meth:`bastion.runtime.server.Bastion.start`; it returns None
-when there is nothing to run (no index and no retention). :meth:`AuditService.stop` is
-called after the sinks are closed, so the indexer gets a last chance (``drain`` seconds)
-to index the final events before the process exits; whatever it misses is indexed at the
-next start.
+The listeners' process never indexes: the indexer (reading journals, masking output,
+writing the index) would compete with the sessions for the GIL. :func:`start`, called by
+:meth:`bastion.runtime.server.Bastion.start`, starts an :class:`IndexerSupervisor` that
+runs ``bastion indexer --config <file>`` (:func:`run_indexer`) as a child process,
+restarts it with back-off if it dies, and stops it on shutdown (SIGTERM: the child gets
+``drain`` seconds to index the final events; whatever it misses is indexed at the next
+start). The child dies with its parent (``PR_SET_PDEATHSIG``, and a parent-pid watch),
+and holds ``indexer.lock`` in the journal directory, so two indexers never share a
+position even across a ``kill -9``.
+
+Inside the child, :class:`AuditService` runs one indexer greenlet per journal (the
+node's, and the side journals of web processes of their own) and retention, which needs
+the indexed position. Without an index, retention alone runs in the listeners' process.
+The child reports lag and failures in ``indexer.status`` (JSON), which the supervisor
+copies into the ``/metrics`` gauges of the listeners' process.
 """
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
+import json
 import logging
 import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import gevent
+import gevent.event
+import gevent.subprocess
 
 from bastion.audit.backends import BackendUnavailable, IndexBackend, open_backend
 from bastion.audit.indexer import Indexer
 from bastion.audit.journal import prune
 from bastion.audit.segments import side_journals
 from bastion.core.masks import Masks
+from bastion.runtime.metrics import AUDIT_INDEX_FAILURES, AUDIT_INDEX_LAG
 
 if TYPE_CHECKING:
     from bastion.context import PluginContext
@@ -31,6 +50,14 @@ log = logging.getLogger("bastion.audit")
 PRUNE_EVERY = 3600.0
 SCAN_SIDES_EVERY = 5.0
 """Seconds between looks for new side journals (a web process started since)."""
+STATUS = "indexer.status"
+"""The child's lag and failures, for the supervisor's gauges."""
+STATUS_EVERY = 2.0
+LOCK = "indexer.lock"
+RESTART_MAX = 30.0
+"""Longest wait before restarting an indexer process that died (back-off doubles from 0.5 s)."""
+STOP_TIMEOUT = 30.0
+"""How long the supervisor waits, past the drain, for the child to finish its step at shutdown."""
 
 
 def storage_redactor(ctx: PluginContext) -> Callable[[str], str]:
@@ -164,12 +191,179 @@ def _drain(indexer: Indexer, deadline: float) -> None:
         log.exception("final indexing pass failed")
 
 
-def start(ctx: PluginContext) -> AuditService | None:
-    """Start the audit service for ``bastion serve`` (also kept as ``ctx.audit_service``)."""
-    indexer = build_indexer(ctx)
-    if indexer is None and ctx.settings.config.audit.retention_days <= 0:
+class IndexerSupervisor:
+    """Runs ``bastion indexer`` as a child process of ``bastion serve``; see the module doc."""
+
+    def __init__(self, ctx: PluginContext, drain: float = 2.0) -> None:
+        self.ctx = ctx
+        self.journal_dir = Path(ctx.settings.config.audit.journal_dir)
+        self.argv = [sys.executable, "-m", "bastion.cli", "indexer", "--config", str(ctx.settings.path),
+                     "--drain", str(drain), "--parent", str(os.getpid())]
+        self.proc: gevent.subprocess.Popen | None = None
+        self.restarts = 0
+        self._stopping = False
+        self._loop: gevent.Greenlet | None = None
+        self._status: gevent.Greenlet | None = None
+
+    def start(self) -> None:
+        self._loop = gevent.spawn(self._supervise)
+        self._status = gevent.spawn(self._gauges)
+        log.info("audit indexer process supervised", extra={"journal": str(self.journal_dir)})
+
+    def _supervise(self) -> None:
+        delay = 0.5
+        while not self._stopping:
+            started = time.monotonic()
+            # gevent's Popen: waiting for the child never blocks the hub, patched or not
+            self.proc = gevent.subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, close_fds=True)
+            code = self.proc.wait()
+            if self._stopping:
+                return
+            if time.monotonic() - started > 60:
+                delay = 0.5  # it ran a good while: this is a new failure, not a crash loop
+            self.restarts += 1
+            log.error("audit indexer process exited (status %s); restarting in %.1f s", code, delay)
+            gevent.sleep(delay)
+            delay = min(RESTART_MAX, delay * 2)
+
+    def _gauges(self) -> None:
+        while True:
+            status = read_status(self.journal_dir)
+            if status is not None:
+                AUDIT_INDEX_LAG.set(status.get("lag", 0))
+                AUDIT_INDEX_FAILURES.set(status.get("failures", 0))
+            gevent.sleep(STATUS_EVERY)
+
+    def stop(self, drain: float = 2.0) -> None:
+        """SIGTERM the child and wait for its last pass (``drain`` seconds, plus the step it
+        is in); SIGKILL it if it does not go."""
+        self._stopping = True
+        if self._status is not None:
+            self._status.kill(block=False)
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=drain + STOP_TIMEOUT)
+            except gevent.subprocess.TimeoutExpired:
+                log.error("audit indexer process did not stop; killing it")
+                proc.kill()
+                proc.wait()
+        if self._loop is not None:
+            self._loop.join(timeout=5)
+
+    def status(self) -> dict[str, Any]:
+        return read_status(self.journal_dir) or {"backend": self.ctx.settings.config.audit.index.backend}
+
+
+def read_status(journal_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((journal_dir / STATUS).read_text())
+    except (OSError, ValueError):
         return None
-    service = AuditService(ctx, indexer)
+    return data if isinstance(data, dict) else None
+
+
+def _write_status(journal_dir: Path, status: dict[str, Any]) -> None:
+    tmp = journal_dir / (STATUS + ".tmp")
+    tmp.write_text(json.dumps(status))
+    os.replace(tmp, journal_dir / STATUS)
+
+
+def start(ctx: PluginContext) -> AuditService | IndexerSupervisor | None:
+    """Start the audit runtime for ``bastion serve`` (also kept as ``ctx.audit_service``):
+    the indexer process when an index is configured (it runs retention too), otherwise
+    retention alone in this process, otherwise nothing."""
+    audit = ctx.settings.config.audit
+    service: AuditService | IndexerSupervisor
+    if audit.index.backend != "none":
+        service = IndexerSupervisor(ctx)
+    elif audit.retention_days > 0:
+        service = AuditService(ctx, None)
+    else:
+        return None
     service.start()
     ctx.audit_service = service
     return service
+
+
+# ---------------------------------------------------------------------- the child process
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGTERM us when the parent dies (a ``kill -9`` of ``bastion serve``)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent-pid watch below still ends us
+    if parent and os.getppid() != parent:
+        sys.exit(0)  # the parent died before the request took effect
+
+
+def _lock(journal_dir: Path, stop: gevent.event.Event) -> TextIO | None:
+    """Hold ``indexer.lock`` (one indexer per journal); None if asked to stop while waiting."""
+    journal_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(journal_dir / LOCK, "a")  # noqa: SIM115 - held for the process lifetime
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fh
+        except BlockingIOError:
+            if stop.wait(0.5):
+                fh.close()
+                return None
+
+
+def indexer_context(config: str) -> PluginContext:
+    """What the indexer needs from a bastion: settings and the maskers (for storage
+    masking of output documents); no listeners, no sinks (it never writes a journal)."""
+    from bastion import registry
+    from bastion.context import PluginContext
+    from bastion.runtime.bootstrap import load_checked, open_store
+
+    settings, _ = load_checked(config)
+    store, tokens, vault = open_store(settings)
+    ctx = PluginContext(settings=settings, store=store, tokens=tokens, vault=vault)
+    masker_eps = registry.load("bastion.maskers")
+    ctx.maskers = [registry.build("bastion.maskers", ep.value, n, ctx) for n, ep in masker_eps.items()]
+    return ctx
+
+
+def run_indexer(config: str, drain: float = 2.0, parent: int = 0) -> int:
+    """``bastion indexer``: index the node's journals until SIGTERM (or the parent's death)."""
+    _die_with_parent(parent)
+    stop = gevent.event.Event()
+    gevent.signal_handler(signal.SIGTERM, stop.set)
+    gevent.signal_handler(signal.SIGINT, stop.set)
+    ctx = indexer_context(config)
+    journal_dir = Path(ctx.settings.config.audit.journal_dir)
+    lock = _lock(journal_dir, stop)
+    if lock is None:
+        return 0
+    from bastion.runtime import logs
+
+    logs.setup(ctx.settings.config.log_level)
+    indexer = build_indexer(ctx)
+    if indexer is None:
+        log.error("bastion indexer: audit.index.backend is none: nothing to index")
+        return 2
+    service = AuditService(ctx, indexer)
+    service.start()
+
+    def report() -> None:
+        while True:
+            try:
+                _write_status(journal_dir, indexer.status())
+            except (OSError, ValueError):
+                log.debug("indexer status not written", exc_info=True)
+            if parent and os.getppid() != parent:
+                log.warning("bastion indexer: the bastion process is gone; stopping")
+                stop.set()
+            gevent.sleep(STATUS_EVERY)
+    reporter = gevent.spawn(report)
+    stop.wait()
+    reporter.kill()
+    service.stop(drain=drain)
+    _write_status(journal_dir, indexer.status())
+    lock.close()
+    return 0

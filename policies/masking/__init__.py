@@ -4,7 +4,8 @@ No I/O here: the MySQL row hook and the SSH/recording paths call into this packa
 ``str`` or ``bytes`` values. Public API:
 
 * :class:`Match`, :class:`Recognizer`, :data:`BUILTIN` (all built-in recognizers by name),
-  :func:`regex_recognizer` (user-defined), :func:`find_all` (merged, non-overlapping).
+  :func:`regex_recognizer` (user-defined), :func:`find_all` (merged, non-overlapping);
+  :func:`scanner_for` compiles a recognizer list's combined pre-filter once (a :class:`Scanner`).
 * :class:`MaskStyle` and the style factories :func:`full`, :func:`partial`,
   :func:`email_partial`, :func:`keyed_hash`, :func:`redact`; :data:`STYLES` by name.
 * :func:`mask_text` / :func:`mask_bytes` for free text and raw column values.
@@ -16,6 +17,7 @@ Masking is a guard-rail, not access control (design §3.2-6).
 from __future__ import annotations
 
 from .builtins import BUILTIN
+from .prefilter import Scanner, scanner_for
 from .recognizers import FLAGS, Match, Recognizer, RegexRecognizer, find_all, regex_recognizer
 from .styles import STYLES, MaskStyle, email_partial, full, keyed_hash, partial, redact
 from .text import mask_bytes, mask_text
@@ -30,6 +32,7 @@ __all__ = [
     "MaskStyle",
     "Recognizer",
     "RegexRecognizer",
+    "Scanner",
     "email_partial",
     "find_all",
     "full",
@@ -39,4 +42,5 @@ __all__ = [
     "partial",
     "redact",
     "regex_recognizer",
+    "scanner_for",
 ]

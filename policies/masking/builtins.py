@@ -1,5 +1,5 @@
 """The built-in recognizers: cards, IBANs, e-mails, phones, SSNs, cloud and SaaS secrets,
-JWTs and PEM private keys (precision corpora in tests/unit/policies/masking/corpus.py)."""
+JWTs, PEM private keys and password hashes (precision corpora in tests/unit/policies/masking/corpus.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 from . import validators
+from .prefilter import shape_regex
 from .recognizers import (
     DIGIT_GATE,
     TOKEN_GATE,
@@ -40,16 +41,27 @@ class CardRecognizer:
 
     name = "card"
     gate = DIGIT_GATE
+    min_len = 13
+    candidates = tuple(shape_regex(anchor) for anchor in _CARD_ANCHORS)
 
     def find(self, text: str) -> list[Match]:
         if len(text) < 13 or _no_digit(text):
             return []
+        return self._find(text, seen=False)
+
+    def find_prefiltered(self, text: str) -> list[Match]:
+        """:meth:`find` once the combined pre-filter saw one of the anchors."""
+        return self._find(text, seen=True) if len(text) >= 13 else []
+
+    def _find(self, text: str, seen: bool) -> list[Match]:
         out: list[Match] = []
-        for m in _scan(text, _CARD, _CARD_ANCHORS, 40):
+        for m in _scan(text, _CARD, _CARD_ANCHORS, 40, seen):
             start, end = m.span()
             sep = m.group("sep")
             while True:
-                if validators.card(text[start:end]):
+                # the candidate is ASCII digits and its one separator: its digits without a scan
+                candidate = text[start:end]
+                if validators.card_digits(candidate.replace(sep, "") if sep else candidate):
                     out.append(Match("card", start, end))
                     break
                 cut = text.rfind(sep, start, end) if sep else -1
@@ -74,12 +86,21 @@ class IbanRecognizer:
 
     name = "iban"
     gate = DIGIT_GATE
+    min_len = 15
+    candidates = (shape_regex("AA00"),)
 
     def find(self, text: str) -> list[Match]:
         if len(text) < 15 or _no_digit(text):
             return []
+        return self._find(text, seen=False)
+
+    def find_prefiltered(self, text: str) -> list[Match]:
+        """:meth:`find` once the combined pre-filter saw the anchor."""
+        return self._find(text, seen=True) if len(text) >= 15 else []
+
+    def _find(self, text: str, seen: bool) -> list[Match]:
         out: list[Match] = []
-        for m in _scan(text, _IBAN, ("AA00",), 44):
+        for m in _scan(text, _IBAN, ("AA00",), 44, seen):
             start, end = m.span()
             want = validators.IBAN_LENGTHS.get(text[start : start + 2])
             if want is None:
@@ -95,20 +116,61 @@ class IbanRecognizer:
 
 
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----")
-# What an unterminated block may contain: base64 lines (also with JSON-escaped newlines)
-# and RFC 1421 / OpenPGP armor headers.
-_PEM_BODY = re.compile(r"(?:[A-Za-z0-9+/=\r\n]++|\\[rn]|(?:Proc-Type|DEK-Info|Comment|Version):[^\r\n]*+)*+")
+# A line break as it appears in raw output or inside a JSON / escaped string.
+_NL = r"(?:\r?\n|\\r\\n|\\n)"
+# After the BEGIN line: optional RFC 1421 / OpenPGP armor headers and the blank line that ends
+# them, then lines of base64 (a JSON "\/" counts as "/"), each on a line of its own.
+_PEM_HEADERS = re.compile(
+    _NL + r"(?:(?:Proc-Type|DEK-Info|Comment|Version|Hash|Charset): ?[^\r\n\\]*+" + _NL + r")*+(?:[ \t]*+"
+    + _NL + r")?"
+)
+_NEWLINES = re.compile(_NL + "*")
+_PEM_LINE = re.compile(r"[ \t]*+((?:[A-Za-z0-9+/=]|\\/)++)[ \t]*+(" + _NL + r")?")
+
+
+def _pem_body(text: str, pos: int) -> tuple[int, int, list[str], bool]:
+    """Base64 lines from ``pos``: (end of the last one with its line break, end of its
+    base64, the lines, whether the last ended with a line break)."""
+    lines: list[str] = []
+    ended = True
+    b64_end = pos
+    while ended and (m := _PEM_LINE.match(text, pos)) is not None:
+        lines.append(m.group(1).replace("\\/", "/"))
+        ended = m.group(2) is not None
+        b64_end, pos = m.end(1), m.end()
+    return pos, b64_end, lines, ended
+
+
+def _pem_shape_ok(lines: list[str]) -> bool:
+    """Lines an encoder wrote: every line but the last has one width and the last is no
+    longer, "=" only pads the very end, and the base64 mixes upper- and lower-case letters.
+    Shell words between two marker lines (``reboot``, ``/sbin/halt``) fail this."""
+    if not lines:
+        return False
+    width = len(lines[0])
+    if any(len(line) != width for line in lines[:-1]) or len(lines[-1]) > width:
+        return False
+    body = "".join(lines)
+    if "=" in body.rstrip("="):
+        return False
+    return any(c.isupper() for c in body) and any(c.islower() for c in body)
 
 
 class PemRecognizer:
-    """PEM/PGP private key blocks from the BEGIN line through the matching END line.
+    """PEM/PGP private key blocks: the BEGIN line, base64 lines, the matching END line.
 
-    An unterminated block (output cut mid-key) is matched through the base64 body that
-    follows the BEGIN line: better to over-mask a truncated value than leak half a key.
+    Only a whole block is matched: the BEGIN marker followed by a line break, optional
+    armor headers, lines of base64 of one width, then the END marker at the start of a
+    line. Text that merely contains the two markers (``echo -----BEGIN … KEY-----; cmd;
+    echo -----END … KEY-----``) is not a key and is left alone: masking must never hide a
+    command. An unterminated block (output cut mid-key) is matched through its base64
+    lines: better to over-mask a truncated key than leak half of it.
     """
 
     name = "pem_private_key"
     gate = TOKEN_GATE
+    min_len = 40
+    candidates = ("-----BEGIN ",)
 
     def find(self, text: str) -> list[Match]:
         if "-----BEGIN " not in text:
@@ -116,15 +178,19 @@ class PemRecognizer:
         out: list[Match] = []
         pos = 0
         while (m := _PEM_BEGIN.search(text, pos)) is not None:
+            pos = m.end()
+            headers = _PEM_HEADERS.match(text, m.end())
+            if headers is None:
+                continue  # the marker is not a line of its own
+            body_end, b64_end, lines, ended = _pem_body(text, headers.end())
             end_line = f"-----END {m.group(1)}-----"
-            stop = text.find(end_line, m.end())
-            if stop >= 0:
-                end = stop + len(end_line)
-            else:
-                body = _PEM_BODY.match(text, m.end())
-                end = body.end() if body else m.end()
-            out.append(Match(self.name, m.start(), end))
-            pos = end
+            if ended and text.startswith(end_line, body_end):
+                if _pem_shape_ok(lines):
+                    pos = body_end + len(end_line)
+                    out.append(Match(self.name, m.start(), pos))
+            elif _pem_shape_ok(lines):
+                pos = _NEWLINES.match(text, b64_end).end()  # type: ignore[union-attr] # matches empty
+                out.append(Match(self.name, m.start(), pos))
         return out
 
 
@@ -142,12 +208,29 @@ _EMAIL_DOMAIN = re.compile(
 # chars (RFC 5321).
 _EMAIL_LOCAL = re.compile(r"(?<![\w.%+-])[\w%+-]+(?:\.[\w%+-]+)*\Z")
 _LOCAL_MAX = 64
+_LOCAL_RUN = re.compile(r"[\w.%+-]*")
+_LOCAL_CHAR = re.compile(r"[\w.%+-]")
+_LOCAL_ATOMS = re.compile(r"[\w%+-]+(?:\.[\w%+-]+)*")
+
+
+def local_start(text: str, lo: int, at: int) -> int:
+    """Start of ``_EMAIL_LOCAL.search(text, lo, at)``, or -1: the same answer without
+    trying every start position. A match must begin where the run of local-part characters
+    ending at ``at`` begins (the look-behind rejects any later start), and that run must be
+    dot-atoms."""
+    run = _LOCAL_RUN.match(text[lo:at][::-1])
+    start = at - run.end() if run else at
+    if start == at or (start == lo and lo > 0 and _LOCAL_CHAR.match(text, lo - 1)):
+        return -1
+    return start if _LOCAL_ATOMS.fullmatch(text, start, at) else -1
 
 
 class EmailRecognizer:
     """E-mail addresses ``local@domain.tld`` (pragmatic subset of RFC 5322, no quoted locals)."""
 
     name = "email"
+    min_len = 6
+    candidates = ("@",)
 
     def find(self, text: str) -> list[Match]:
         if len(text) < 6 or "@" not in text:
@@ -157,10 +240,10 @@ class EmailRecognizer:
             at = m.start()
             # One char more than the limit so an over-long local part is seen, and rejected.
             lo = max(0, at - _LOCAL_MAX - 1)
-            local = _EMAIL_LOCAL.search(text, lo, at)
-            if local is None or at - local.start() > _LOCAL_MAX:
+            start = local_start(text, lo, at)
+            if start < 0 or at - start > _LOCAL_MAX:
                 continue  # no local part, or one longer than 64 chars
-            out.append(Match(self.name, local.start(), m.end()))
+            out.append(Match(self.name, start, m.end()))
         return out
 
 
@@ -191,6 +274,8 @@ class PhoneRecognizer:
 
     name = "phone"
     gate = DIGIT_GATE
+    min_len = 10
+    candidates = (r"\+[1-9]", *(shape_regex(anchor) for anchor in _NANP_ANCHORS))
 
     @staticmethod
     def _start(text: str, start: int) -> int:
@@ -250,6 +335,45 @@ _JWT = re.compile(
 )
 
 
+_PASSWORD_HASH = re.compile(
+    # MySQL native (mysql_native_password): "*" and 40 upper-case hex digits.
+    r"\*(?<![0-9A-Za-z]\*)[0-9A-F]{40}(?![0-9A-Za-z])"
+    # MySQL caching_sha2_password: "$A$<rounds/1000>$", 20 salt bytes (any), 43 of crypt's base64.
+    r"|\$(?<![0-9A-Za-z$]\$)A\$[0-9]{3}\$[^\r\n]{20}[./0-9A-Za-z]{43}(?![./0-9A-Za-z])"
+    # bcrypt: $2$, $2a$, $2b$, $2x$, $2y$, two-digit cost, 53 chars of salt and hash.
+    r"|\$(?<![0-9A-Za-z$]\$)2[abxy]?\$[0-9]{2}\$[./A-Za-z0-9]{53}(?![./A-Za-z0-9])"
+    # crypt(3) MD5 / SHA-256 / SHA-512: $1$, $5$, $6$, optional rounds, salt, hash.
+    r"|\$(?<![0-9A-Za-z$]\$)[156]\$(?:rounds=[0-9]{1,9}\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,86}"
+    r"(?![./A-Za-z0-9$])"
+    # yescrypt (Debian, Fedora /etc/shadow): $y$params$salt$hash.
+    r"|\$(?<![0-9A-Za-z$]\$)y\$[./A-Za-z0-9]{1,32}\$[./A-Za-z0-9]{1,86}\$[./A-Za-z0-9]{43}(?![./A-Za-z0-9$])"
+    # Argon2 (PHC string): $argon2id$v=19$m=…,t=…,p=…$salt$hash.
+    r"|\$(?<![0-9A-Za-z$]\$)argon2(?:id|i|d)\$(?:v=[0-9]{1,3}\$)?m=[0-9]{1,10},t=[0-9]{1,10},p=[0-9]{1,3}"
+    r"\$[A-Za-z0-9+/]{8,}\$[A-Za-z0-9+/]{16,}(?![A-Za-z0-9+/$])"
+    # PBKDF2, passlib ($pbkdf2-sha256$…) and Django (pbkdf2_sha256$…) spellings.
+    r"|\$(?<![0-9A-Za-z$]\$)pbkdf2(?:-sha(?:1|256|512))?\$[0-9]{1,9}\$[./A-Za-z0-9+]{4,}\$[./A-Za-z0-9+]{16,}"
+    r"(?![./A-Za-z0-9+$])"
+    r"|p(?<![0-9A-Za-z_]p)bkdf2_sha(?:1|256)\$[0-9]{1,9}\$[A-Za-z0-9]{4,}\$[A-Za-z0-9+/]{20,}={0,2}(?![A-Za-z0-9+/=$])"
+)
+_PASSWORD_HASH_CANDIDATES = (r"\*[0-9A-F]{40}", r"\$(?:A|2[abxy]?|[156]|y|argon2|pbkdf2)\$",
+                             r"\$argon2", r"\$pbkdf2", "pbkdf2_sha")
+
+
+class PasswordHashRecognizer(RegexRecognizer):
+    """Stored password hashes (credential material: crackable offline): MySQL native and
+    caching_sha2, bcrypt, crypt(3) MD5/SHA-256/SHA-512, yescrypt, Argon2, PBKDF2.
+
+    Not recognized: MariaDB ``ed25519`` authentication strings (43 characters of bare
+    base64, indistinguishable from any other token without the ``mysql.user`` context;
+    mask that column by name instead).
+    """
+
+    candidates = _PASSWORD_HASH_CANDIDATES
+
+    def __init__(self) -> None:
+        super().__init__("password_hash", _PASSWORD_HASH, min_len=13)
+
+
 def _jwt_ok(text: str) -> bool:
     # Dotted identifiers fail the header check; "header.." (no payload, no signature)
     # is a fragment, not a token.
@@ -277,6 +401,7 @@ def _builtins() -> dict[str, Recognizer]:
         token("stripe_key", _STRIPE, ("_live_", "_test_"), 24),
         token("jwt", _JWT, ("eyJ",), 20, _jwt_ok),
         PemRecognizer(),
+        PasswordHashRecognizer(),
     ]
     return {rec.name: rec for rec in recs}
 

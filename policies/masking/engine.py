@@ -28,6 +28,7 @@ from bastion.core.contracts import ColumnInfo, RowMasker
 from bastion.core.types import Session
 from policies.files import MaskRule
 from policies.masking import BUILTIN, STYLES, MaskStyle, Recognizer, mask_bytes, mask_text, regex_recognizer
+from policies.masking.prefilter import scanner_for
 from policies.matching import scope_matches
 
 if TYPE_CHECKING:
@@ -96,7 +97,10 @@ class RuleMasker:
                 plan.maskers[index] = _whole_value(self._style(rule.style, rule.keep_last), plan.counts,
                                                    f"column:{label}")
                 continue
-            recs = [rec for _, found in scanners for rec in found]
+            # A value is at most ``length`` bytes, hence characters: recognizers that need a
+            # longer value cannot match in this column (e.g. no card in a CHAR(2)).
+            recs = [rec for _, found in scanners for rec in found
+                    if not col.length or col.length >= getattr(rec, "min_len", 1)]
             if recs:
                 styles = {rec.name: self._style(r.style, r.keep_last) for r, found in scanners for rec in found}
                 plan.maskers[index] = _scanning(recs, styles, plan.counts, label)
@@ -129,11 +133,13 @@ def _whole_value(style: MaskStyle, counts: dict[str, int], key: str) -> Callable
 
 def _scanning(recs: list[Recognizer], styles: dict[str, MaskStyle], counts: dict[str, int],
               label: str) -> Callable[[bytes], bytes]:
+    scanner = scanner_for(recs)  # the column's compiled pre-filter, built once per result set
+
     def style_for(name: str) -> MaskStyle:
         return styles[name]
 
     def mask(value: bytes) -> bytes:
-        masked, found = mask_bytes(value, recs, style_for)
+        masked, found = mask_bytes(value, scanner, style_for)
         for name, n in found.items():
             key = f"{name}:{label}"
             counts[key] = counts.get(key, 0) + n

@@ -28,7 +28,7 @@ from . import validators
 
 __all__ = [
     "DIGIT_GATE", "FLAGS", "TOKEN_GATE", "Gate", "Match", "Recognizer", "RegexRecognizer",
-    "find_all", "regex_recognizer",
+    "find_all", "find_all_reference", "merge", "regex_recognizer",
 ]
 
 # Flag letters accepted by regex_recognizer(); a small, explicit set so configs stay portable.
@@ -56,6 +56,10 @@ def _no_digit(text: str) -> bool:
     return len(text) < BIG_TEXT and _DIGIT.search(text) is None
 
 
+_SHAPE_BYTES = bytes.maketrans(
+    (string.digits + string.ascii_uppercase + string.ascii_lowercase).encode(), b"0" * 10 + b"A" * 26 + b"a" * 26
+)
+"""_SHAPE_TABLE for ASCII text, as a bytes table (``bytes.translate`` is a tight C loop)."""
 _SHAPE_CACHE_MAX = 1 << 20
 _last_shape: tuple[str, str] = ("", "")
 
@@ -69,13 +73,17 @@ def _shape(text: str) -> str:
     last = _last_shape
     if last[0] is text:
         return last[1]
-    shape = text.translate(_SHAPE_TABLE)
+    if text.isascii():
+        shape = text.encode("ascii").translate(_SHAPE_BYTES).decode("ascii")
+    else:
+        shape = text.translate(_SHAPE_TABLE)
     if len(text) <= _SHAPE_CACHE_MAX:
         _last_shape = (text, shape)
     return shape
 
 
-def _scan(text: str, pattern: re.Pattern[str], anchors: tuple[str, ...], max_len: int) -> Iterator[re.Match[str]]:
+def _scan(text: str, pattern: re.Pattern[str], anchors: tuple[str, ...], max_len: int,
+          seen: bool = False) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, skipped when no anchor occurs and, on big texts,
     restricted to windows after anchor occurrences.
 
@@ -84,12 +92,13 @@ def _scan(text: str, pattern: re.Pattern[str], anchors: tuple[str, ...], max_len
     → ``A``, lower-case → ``a``, anything else unchanged), is at most ``max_len`` long and
     looks at most 2 characters ahead. ``translate`` and ``str.find`` on the shape are fast
     C loops: a clean 100-char value costs ~0.5 µs instead of a regex pass, and a 16 MB
-    value full of short numbers one ``translate`` plus a few ``find`` calls.
+    value full of short numbers one ``translate`` plus a few ``find`` calls. ``seen``: the
+    caller already knows an anchor occurs (the combined pre-filter saw one).
     """
-    if not anchors:
+    n = len(text)
+    if not anchors or (seen and n < BIG_TEXT):
         yield from pattern.finditer(text)
         return
-    n = len(text)
     shape = _shape(text)
     if n < BIG_TEXT:
         if any(lit in shape for lit in anchors):
@@ -228,9 +237,16 @@ class RegexRecognizer:
     def find(self, text: str) -> list[Match]:
         if not self.prefilter(text):
             return []
+        return self.find_prefiltered(text)
+
+    def find_prefiltered(self, text: str) -> list[Match]:
+        """:meth:`find` for a ``text`` in which the combined pre-filter saw one of this
+        recognizer's candidates (:mod:`policies.masking.prefilter`): the cheap checks are skipped."""
+        if len(text) < self.min_len:
+            return []
         out: list[Match] = []
         group, check = self._group, self.validator
-        for m in _scan(text, self.pattern, self.anchors, self.max_len):
+        for m in _scan(text, self.pattern, self.anchors, self.max_len, seen=True):
             start, end = m.span(group)
             if start < end and (check is None or check(text[start:end])):
                 out.append(Match(self.name, start, end))
@@ -276,11 +292,19 @@ def find_all(text: str, recognizers: Sequence[Recognizer]) -> list[Match]:
     """All matches of ``recognizers`` in ``text``: sorted by start, non-overlapping.
 
     Overlaps are resolved greedily by priority: longer match first, then the recognizer
-    earlier in ``recognizers``, then the leftmost match. Recognizers may carry a ``gate``
-    attribute (a :class:`Gate`); each distinct gate is evaluated once per call.
+    earlier in ``recognizers``, then the leftmost match. One combined pre-filter pass
+    (:mod:`policies.masking.prefilter`, compiled once per recognizer list) decides which
+    recognizers run at all; the result is exactly :func:`find_all_reference`'s.
     """
-    found: list[tuple[int, int, int, Match]] = []
-    hit_lists = 0
+    from .prefilter import scanner_for
+
+    return scanner_for(recognizers).find(text)
+
+
+def find_all_reference(text: str, recognizers: Sequence[Recognizer]) -> list[Match]:
+    """:func:`find_all` without the combined pre-filter: every recognizer runs (behind its
+    family :class:`Gate`, evaluated once per call). The reference the fast path is tested against."""
+    ranked: list[tuple[int, list[Match]]] = []
     gates: dict[int, bool] = {}
     for rank, rec in enumerate(recognizers):
         gate: Gate | None = getattr(rec, "gate", None)
@@ -290,7 +314,15 @@ def find_all(text: str, recognizers: Sequence[Recognizer]) -> list[Match]:
                 is_open = gates[id(gate)] = gate(text)
             if not is_open:
                 continue
-        hits = rec.find(text)
+        ranked.append((rank, rec.find(text)))
+    return merge(ranked)
+
+
+def merge(ranked: Sequence[tuple[int, list[Match]]]) -> list[Match]:
+    """Merge per-recognizer matches (``(rank, matches)`` in rank order) as :func:`find_all` specifies."""
+    found: list[tuple[int, int, int, Match]] = []
+    hit_lists = 0
+    for rank, hits in ranked:
         if hits:
             hit_lists += 1
             found.extend((hit.start - hit.end, rank, hit.start, hit) for hit in hits)

@@ -22,6 +22,7 @@ import codecs
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from .prefilter import Scanner
 from .recognizers import Recognizer, find_all
 from .styles import MaskStyle
 
@@ -29,12 +30,13 @@ __all__ = ["mask_bytes", "mask_text"]
 
 
 def mask_text(
-    text: str, recognizers: Sequence[Recognizer], style_for: Callable[[str], MaskStyle]
+    text: str, recognizers: Sequence[Recognizer] | Scanner, style_for: Callable[[str], MaskStyle]
 ) -> tuple[str, dict[str, int]]:
-    """Mask every match of ``recognizers`` in ``text``; see the module contract."""
+    """Mask every match of ``recognizers`` (or of a precompiled :class:`Scanner`) in
+    ``text``; see the module contract."""
     if not text:
         return text, {}
-    matches = find_all(text, recognizers)
+    matches = recognizers.find(text) if isinstance(recognizers, Scanner) else find_all(text, recognizers)
     if not matches:
         return text, {}
     styles: dict[str, MaskStyle] = {}
@@ -67,7 +69,7 @@ def _ascii_compatible(encoding: str) -> str:
 
 def mask_bytes(
     value: bytes,
-    recognizers: Sequence[Recognizer],
+    recognizers: Sequence[Recognizer] | Scanner,
     style_for: Callable[[str], MaskStyle],
     encoding: str = "utf-8",
 ) -> tuple[bytes, dict[str, int]]:

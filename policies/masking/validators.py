@@ -56,23 +56,39 @@ _CARD_BRANDS: tuple[tuple[int, int, int, frozenset[int]], ...] = (
 )
 
 
+_NON_DIGITS = re.compile(r"[^0-9]+")
+_DOUBLED = {str(d): d * 2 - 9 if d > 4 else d * 2 for d in range(10)}
+"""Luhn's doubled digit, by character."""
+
+
 def digits_of(text: str) -> str:
     """ASCII digits of ``text`` in order (separators and everything else dropped)."""
-    return "".join(c for c in text if c in _ASCII_DIGITS)
+    return _NON_DIGITS.sub("", text)
 
 
 def luhn(text: str) -> bool:
     """Luhn (mod 10) check over the ASCII digits of ``text``; needs at least 2 digits."""
     digits = digits_of(text)
-    if len(digits) < 2:
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i & 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
+    return len(digits) >= 2 and _luhn_digits(digits)
+
+
+def _luhn_digits(digits: str) -> bool:
+    # From the right: digits in odd positions count as they are, the others doubled.
+    total = sum(map(int, digits[-1::-2])) + sum(map(_DOUBLED.__getitem__, digits[-2::-2]))
     return total % 10 == 0
+
+
+def _brand_lengths() -> dict[str, frozenset[int]]:
+    """Valid PAN lengths by 4-digit prefix (the brand table expanded once)."""
+    table: dict[str, set[int]] = {}
+    for low, high, plen, lengths in _CARD_BRANDS:
+        scale = 10 ** (4 - plen)
+        for prefix in range(low * scale, (high + 1) * scale):
+            table.setdefault(f"{prefix:04d}", set()).update(lengths)
+    return {prefix: frozenset(lengths) for prefix, lengths in table.items()}
+
+
+_BRAND_LENGTHS = _brand_lengths()
 
 
 def card_brand_ok(digits: str) -> bool:
@@ -80,16 +96,17 @@ def card_brand_ok(digits: str) -> bool:
     n = len(digits)
     if not 13 <= n <= 19 or not digits.isascii() or not digits.isdigit():
         return False
-    for low, high, plen, lengths in _CARD_BRANDS:
-        if n in lengths and low <= int(digits[:plen]) <= high:
-            return True
-    return False
+    return n in _BRAND_LENGTHS.get(digits[:4], ())
 
 
 def card(text: str) -> bool:
     """Payment card number: 13-19 digits, known brand prefix/length, Luhn-valid."""
-    digits = digits_of(text)
-    return card_brand_ok(digits) and luhn(digits)
+    return card_digits(digits_of(text))
+
+
+def card_digits(digits: str) -> bool:
+    """:func:`card` for a string of ASCII digits only."""
+    return card_brand_ok(digits) and _luhn_digits(digits)
 
 
 def iban(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import time
@@ -237,3 +238,22 @@ def test_close_orphans_gives_every_unfinished_start_an_unknown_outcome(tmp_path)
         if e["type"] != "session.end":
             assert "outcome unknown" in e["data"]["error"] and e["data"]["line"].startswith("still running")
     assert verify(tmp_path).ok
+
+
+def test_journals_from_either_encoder_verify(tmp_path):
+    """Lines written with json.dumps (older bastions) and with orjson hash the bytes as
+    written: both verify, also where the two spell a value differently (a float below 1e-4,
+    NaN), and an edit is still caught."""
+    old_style = {"type": "query", "at": 1.0, "data": {"duration": 1.2e-05, "ratio": float("nan")}}
+    body = json.dumps(old_style, sort_keys=True, separators=(",", ":"), default=str).encode()
+    digest = hashlib.sha256(GENESIS.encode() + body).hexdigest()
+    (tmp_path / "journal.jsonl").write_bytes(
+        b'{"event":%s,"hash":"%s","prev":"%s","seq":1}\n' % (body, digest.encode(), GENESIS.encode()))
+    j = Journal(tmp_path, fsync=False)
+    j.append({"type": "query", "at": 2.0, "data": {"duration": 3e-06, "user": "zoe"}})
+    j.close()
+    assert b'"duration":3e-06' not in (tmp_path / "journal.jsonl").read_bytes().splitlines()[1]  # orjson spelling
+    assert verify(tmp_path).ok and verify(tmp_path).records == 2
+    lines = (tmp_path / "journal.jsonl").read_bytes().splitlines(keepends=True)
+    (tmp_path / "journal.jsonl").write_bytes(lines[0] + lines[1].replace(b'"at":2.0', b'"at":2.5'))
+    assert not verify(tmp_path).ok

@@ -27,6 +27,18 @@ _AWS_SECRET2 = "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"  # AWS documentation e
 _AWS_SECRET3 = "Zq8Rt3Lm9Vx2Bn5Kc7Hd1Fg4Js6Pw0Ay+Ue/Oi2T"
 _ESCAPED = "MIIBVQ\\nAbC=\\n"  # a key inside a JSON string: newlines are "\\n"
 _PEM_BODY = "MIIEpAIBAAKCAQEA7bq2Xo3xFakeFakeFakeKeyMaterialOnly0123456789abcdef\nAbCdEfGh+/==\n"
+# Password hashes of "pw" (fake accounts), one per format.
+_NATIVE = "*D821809F681A40A6E379B50D0463EFAE20BDD122"
+_BCRYPT = "$2b$10$hY4s890YrQHbpuYDgcfof.wbts2FpjqYTYzpWzR1NEsUAsTmlQlhi"
+_SHA512 = ("$6$iiTUFlFHZ0V.TuVp$UcQ5Bb33GRNNCHfQW4.1kSSL9FiLcY.16/j4LRW/yaszjAqmoRDuJNWERQpt/Xv3sx"
+           ".8sdNJGCCRXCZfvNVA8/")
+_SHA512_ROUNDS = "$6$rounds=5000$iiTUFlFHZ0V.TuVp$UcQ5Bb33GRNNCHfQW4.1kSSL9FiLcY.16/j4LRW/yaszjAqmoRDuJ"
+_SHA256 = "$5$Bx.OkxQxKoWahnWc$VHEc.uV.yZvcsloiylEr8wziwk0ftKIcFOKjbgi2UrB"
+_MD5 = "$1$2Ku4xbUm$G656Ukbm/Ld.M40OHcdZH0"
+_YESCRYPT = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7"
+_ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzYWx0$RdescudvJCsgt3ub+b+dWRWJTmaaJObG"
+_PBKDF2 = "$pbkdf2-sha256$29000$N2bsvTfm3BvDuJfyvtc6Bw$Ne2CqS8Gp9NaNO4PtCgtfa6KJJDtMpNw4xE6v0Cx5Ck"
+_DJANGO = "pbkdf2_sha256$260000$kHTZAJ1Gp2y1$Ra6rXzLgd4sm+gT0ZH1q0kS1g9yVvz6c0vDOaMh2o/U="
 
 
 def _pem(label: str, body: str = _PEM_BODY) -> str:
@@ -197,6 +209,20 @@ TRUE_POSITIVES: dict[str, list[tuple[str, str, str]]] = {
         # Truncated output: the base64 body after BEGIN is masked rather than leaking half a key.
         ("unterminated", "x\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq2",
          "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq2"),
+    ],
+    "password_hash": [
+        ("mysql-native", f"| bob | %      | {_NATIVE} |", _NATIVE),
+        ("mysql-grants", f"GRANT USAGE ON *.* TO `bob`@`%` IDENTIFIED BY PASSWORD '{_NATIVE}'", _NATIVE),
+        ("bcrypt-2b", f"password_hash={_BCRYPT}", _BCRYPT),
+        ("bcrypt-2y-php", f"'{_BCRYPT.replace('$2b$', '$2y$')}'", _BCRYPT.replace("$2b$", "$2y$")),
+        ("sha512-crypt", f"alice:{_SHA512}:19700:0:99999:7:::", _SHA512),
+        ("sha256-crypt", f"bob:{_SHA256}:19700:0:99999:7:::", _SHA256),
+        ("md5-crypt", f"carol:{_MD5}:19700::::::", _MD5),
+        ("sha512-rounds", f"x {_SHA512_ROUNDS} y", _SHA512_ROUNDS),
+        ("yescrypt", f"dave:{_YESCRYPT}:19700:0:99999:7:::", _YESCRYPT),
+        ("argon2id", f'{{"hash": "{_ARGON2}"}}', _ARGON2),
+        ("pbkdf2-passlib", f"h={_PBKDF2}", _PBKDF2),
+        ("pbkdf2-django", f"| 1 | {_DJANGO} | admin |", _DJANGO),
     ],
 }
 
@@ -383,5 +409,24 @@ FALSE_POSITIVES: dict[str, list[tuple[str, str]]] = {
         ("pgp-signature", _pem("PGP SIGNATURE")),
         ("ssh-public", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl u@h"),
         ("grep", "grep -l 'PRIVATE KEY-----' ~/.ssh/*"),
+        # Markers around shell commands are not a key: masking must not hide the command.
+        ("markers-around-commands",
+         "echo -----BEGIN RSA PRIVATE KEY-----; touch ~/x; echo -----END RSA PRIVATE KEY-----"),
+        ("marker-lines-around-a-command",
+         "echo -----BEGIN RSA PRIVATE KEY-----\n/sbin/reboot\n-----END RSA PRIVATE KEY-----"),
+        ("marker-line-then-commands", "echo -----BEGIN RSA PRIVATE KEY-----\ntouch ~/x\nid"),
+        ("words-of-several-widths", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN\nrm\nMIIEvQIBADANBgkq\n"
+                                    "-----END PRIVATE KEY-----"),
+    ],
+    "password_hash": [
+        ("sha1-hex-lower", "*d821809f681a40a6e379b50d0463efae20bdd122"),
+        ("hex-41", "*D821809F681A40A6E379B50D0463EFAE20BDD1220"),
+        ("glued-star", "x*D821809F681A40A6E379B50D0463EFAE20BDD122"),
+        ("shell-var", "echo $1$2 and $5 $6"),
+        ("bcrypt-short", "$2b$10$tooShort"),
+        ("price", "costs $5$ or $6$ each"),
+        ("argon2-no-params", "$argon2id$ is the algorithm"),
+        ("perl", "my ($1, $y) = @_;"),
+        ("git-sha", "commit d821809f681a40a6e379b50d0463efae20bdd122"),
     ],
 }

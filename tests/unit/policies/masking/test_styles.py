@@ -5,6 +5,8 @@ import hashlib
 import hmac
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policies.masking import STYLES, MaskStyle, email_partial, full, keyed_hash, partial, redact
 
@@ -141,3 +143,25 @@ def test_length_preserving_styles_never_grow_utf8(name):
         out = style(value)
         assert len(out) == len(value)
         assert len(out.encode()) <= len(value.encode())
+
+
+def _partial_reference(value: str, keep_first: int, keep_last: int, char: str) -> str:
+    """The per-character definition of the partial style (the ASCII fast path must equal it)."""
+    total = sum(1 for c in value if c.isalnum())
+    reveal = total - min(6, (total + 1) // 2)
+    last = min(keep_last, reveal)
+    first = min(keep_first, reveal - last)
+    out, seen = [], 0
+    for c in value:
+        if c.isalnum():
+            seen += 1
+            out.append(c if seen <= first or seen > total - last else char)
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+@given(st.text(alphabet="0123456789aZ _-.@/é", max_size=30), st.integers(0, 8), st.integers(0, 8))
+def test_partial_equals_its_per_character_definition(value, keep_first, keep_last):
+    style = partial(keep_last=keep_last, keep_first=keep_first, char="#")
+    assert style(value) == _partial_reference(value, keep_first, keep_last, "#")
