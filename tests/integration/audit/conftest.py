@@ -1,4 +1,5 @@
-"""The audit contract tests run against every backend: sqlite (embedded) and a real OpenSearch node."""
+"""The audit contract tests run against every backend: sqlite (embedded), a real OpenSearch node
+and a real Elasticsearch node (each engine node is started once per test session)."""
 
 from __future__ import annotations
 
@@ -29,15 +30,23 @@ from tests.integration.audit.scenario import CARD, AuditEnv
 from tests.integration.conftest import ROOT, BastionProc, service_failed, start_bastion, stop_bastion, wait_for
 from tests.integration.ssh.conftest import bastion_known_hosts, keygen
 
+ENGINES = ("opensearch", "elasticsearch")
+BACKENDS = ("sqlite", *ENGINES)
+
+
+def engine_url(request: pytest.FixtureRequest, backend: str) -> str:
+    """The URL of the session's node of that engine (``opensearch_node``, ``elasticsearch_node``)."""
+    return str(request.getfixturevalue(f"{backend}_node").url)
+
 
 def index_config(request: pytest.FixtureRequest, backend: str) -> AuditIndexConfig:
-    if backend == "opensearch":
-        node = request.getfixturevalue("opensearch_node")
-        return AuditIndexConfig(backend="opensearch", url=node.url, index_prefix=f"t-{uuid.uuid4().hex[:10]}")
+    if backend in ENGINES:
+        return AuditIndexConfig(backend=backend, url=engine_url(request, backend),
+                                index_prefix=f"t-{uuid.uuid4().hex[:10]}")
     return AuditIndexConfig(backend="sqlite")
 
 
-@pytest.fixture(params=["sqlite", "opensearch"])
+@pytest.fixture(params=BACKENDS)
 def audit_env(request, tmp_path):
     directory = tmp_path / "audit"
     journal = Journal(directory, fsync=False)
@@ -53,7 +62,7 @@ def audit_env(request, tmp_path):
 
 # --------------------------------------------------------------------------- the dashboard over real sessions
 # One bastion with MySQL and SSH listeners (the demo's configuration, its own SAML IdP),
-# indexing into sqlite or a real OpenSearch node, after a scripted run of sessions.
+# indexing into sqlite or a real OpenSearch or Elasticsearch node, after a scripted run of sessions.
 
 MYSQL_FRAGMENT = "zebra_quartz"
 """A word inside the MySQL statement of the scripted run."""
@@ -157,7 +166,7 @@ def scripted_run(b: BastionProc, sshd: SSHD, key: Path, workdir: Path) -> dict[s
     }
 
 
-@pytest.fixture(scope="session", params=["sqlite", "opensearch"])
+@pytest.fixture(scope="session", params=BACKENDS)
 def dashboard(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mariadb: MariaDB,
               sshd: SSHD) -> Iterator[Dashboard]:
     workdir = tmp_path_factory.mktemp(f"dashboard-{request.param}")
@@ -177,9 +186,9 @@ def dashboard(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         if rule["id"] == "ops-ssh":
             rule["account"] = sshd.user
     access.write_text(yaml.safe_dump(rules))
-    if request.param == "opensearch":
-        node = request.getfixturevalue("opensearch_node")
-        config["audit"] = {**config["audit"], "index": {"backend": "opensearch", "url": node.url,
+    if request.param in ENGINES:
+        config["audit"] = {**config["audit"], "index": {"backend": request.param,
+                                                        "url": engine_url(request, request.param),
                                                         "index_prefix": f"dash-{uuid.uuid4().hex[:10]}"}}
     path = write_config(workdir / "bastion.yaml", config)
     _credentials(path, sshd)

@@ -1,4 +1,4 @@
-"""The index contract, identical for sqlite and OpenSearch: what a search finds, and how."""
+"""The index contract, identical for sqlite, OpenSearch and Elasticsearch: what a search finds, and how."""
 
 from __future__ import annotations
 
