@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,18 +47,26 @@ def index_config(request: pytest.FixtureRequest, backend: str) -> AuditIndexConf
     return AuditIndexConfig(backend="sqlite")
 
 
-@pytest.fixture(params=BACKENDS)
-def audit_env(request, tmp_path):
+@contextmanager
+def make_env(request: pytest.FixtureRequest, tmp_path: Path, backend_name: str) -> Iterator[AuditEnv]:
+    """A journal, an indexer into ``backend_name`` and the search over it, in ``tmp_path``."""
     directory = tmp_path / "audit"
     journal = Journal(directory, fsync=False)
-    backend = open_backend(index_config(request, request.param), directory)
+    backend = open_backend(index_config(request, backend_name), directory)
     assert backend is not None
     indexer = Indexer(directory, backend, batch_size=50,
                       redact=lambda text: text.replace(CARD, "**** **** **** 1111"))
-    env = AuditEnv(tmp_path, journal, backend, indexer, AuditSearch(backend))
-    yield env
-    journal.close()
-    indexer.close()
+    try:
+        yield AuditEnv(tmp_path, journal, backend, indexer, AuditSearch(backend))
+    finally:
+        journal.close()
+        indexer.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def audit_env(request, tmp_path):
+    with make_env(request, tmp_path, request.param) as env:
+        yield env
 
 
 # --------------------------------------------------------------------------- the dashboard over real sessions
