@@ -46,8 +46,10 @@ def opensearch_adapter(cfg: AuditIndexConfig) -> Adapter:
     import opensearchpy
     from opensearchpy import helpers
 
-    client = opensearchpy.OpenSearch(hosts=_hosts(cfg.url), verify_certs=cfg.verify_certs, ca_certs=cfg.ca_file,
-                                     timeout=cfg.timeout, max_retries=0, retry_on_timeout=False)
+    hosts = _hosts(cfg.url)
+    client = opensearchpy.OpenSearch(hosts=hosts, verify_certs=cfg.verify_certs, ca_certs=cfg.ca_file,
+                                     timeout=cfg.timeout, max_retries=len(hosts) - 1, retry_on_status=(),
+                                     retry_on_timeout=False)
     errors = (opensearchpy.ConnectionError, opensearchpy.TransportError, opensearchpy.ConnectionTimeout,
               helpers.BulkIndexError, OSError)
     return Adapter(client, helpers, errors, opensearchpy.NotFoundError)
@@ -59,8 +61,9 @@ def elasticsearch_adapter(cfg: AuditIndexConfig) -> Adapter:
     from elasticsearch import helpers
 
     extra: dict[str, Any] = {"ca_certs": cfg.ca_file} if cfg.ca_file else {}
-    client = elasticsearch.Elasticsearch(hosts=_hosts(cfg.url), verify_certs=cfg.verify_certs,
-                                         request_timeout=cfg.timeout, max_retries=0, **extra)
+    hosts = _hosts(cfg.url)
+    client = elasticsearch.Elasticsearch(hosts=hosts, verify_certs=cfg.verify_certs, request_timeout=cfg.timeout,
+                                         max_retries=len(hosts) - 1, retry_on_status=(), **extra)
     errors = (elastic_transport.TransportError, elasticsearch.ApiError, helpers.BulkIndexError, OSError)
     return Adapter(client, helpers, errors, elasticsearch.NotFoundError)
 
@@ -73,6 +76,9 @@ def _status(exc: BaseException) -> int:
 
 
 def _hosts(url: str) -> list[str]:
+    """The nodes of ``url`` (comma-separated). A request that cannot reach one node is sent to the
+    next (``max_retries`` = nodes - 1; the client marks the node dead for a while); no retry on an
+    HTTP status or a time-out: the indexer backs off and sends the batch again itself."""
     return [u.strip() for u in url.split(",") if u.strip()]
 
 
