@@ -1,9 +1,11 @@
-"""Benchmark the audit trail: journal appends, bulk indexing into OpenSearch, search latency.
+"""Benchmark the audit trail: journal appends, bulk indexing into OpenSearch/Elasticsearch, search latency.
 
-Run: ``.venv/bin/python bench/audit.py [--events 1000000] [--queries 300]``. It starts an
-embedded OpenSearch 2.19 node (tests/search/launcher, built by Maven), writes synthetic
-MySQL/SSH events to a fresh journal, lets the real indexer (journal -> documents ->
-``streaming_bulk``) index them, then times a mix of searches. Targets (issue 7):
+Run: ``.venv/bin/python bench/audit.py [--engine opensearch|elasticsearch|both] [--events 1000000]
+[--queries 300]``. For each engine it starts an embedded node (OpenSearch 2.19 from
+tests/search/launcher, Elasticsearch 9.1 from tests/search/es-launcher, both built by Maven),
+writes synthetic MySQL/SSH events to a fresh journal, lets the real indexer (journal ->
+documents -> ``streaming_bulk``) index them, then times a mix of searches. The engines run one
+after the other, never together, with the same heap and the same events. Targets (issue 7):
 indexing >= 10k events/s, search p95 < 200 ms over 1M events.
 """
 
@@ -17,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -25,6 +28,7 @@ from bastion.audit.indexer import Indexer  # noqa: E402
 from bastion.audit.journal import Journal  # noqa: E402
 from bastion.audit.query import Search  # noqa: E402
 from bastion.config.model import AuditIndexConfig  # noqa: E402
+from tests.search import elasticsearch  # noqa: E402
 from tests.search.opensearch import OpenSearchNode, build  # noqa: E402
 
 USERS = [f"user{i:02d}" for i in range(50)]
@@ -86,13 +90,31 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--heap", default="2g")
+    ap.add_argument("--engine", choices=["opensearch", "elasticsearch", "both"], default="both")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bastion-bench-audit-"))
-    bench_journal(work)
+    try:
+        bench_journal(work)
+        for engine in ("opensearch", "elasticsearch") if args.engine == "both" else (args.engine,):
+            bench_engine(engine, work / engine, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
 
-    node = OpenSearchNode(work / "opensearch", build(), heap=args.heap)
+
+Engine = Literal["opensearch", "elasticsearch"]
+
+
+def engine_node(engine: Engine, home: Path, heap: str) -> OpenSearchNode:
+    if engine == "elasticsearch":
+        return elasticsearch.ElasticsearchNode(home, elasticsearch.build(), heap=heap)
+    return OpenSearchNode(home, build(), heap=heap)
+
+
+def bench_engine(engine: Engine, work: Path, args: argparse.Namespace) -> None:
+    node = engine_node(engine, work / "node", args.heap)
     node.start()
-    print(f"OpenSearch 2.19 started in {node.started_in:.1f}s")
+    print(f"== {node.engine} started in {node.started_in:.1f}s")
     try:
         rng = random.Random(7)
         journal = Journal(work / "audit", fsync=False, rotate_bytes=64 << 20)
@@ -103,7 +125,7 @@ def main() -> int:
         journal.close()
         print(f"journal: {args.events:,} synthetic events written in {time.perf_counter() - began:.1f}s")
 
-        cfg = AuditIndexConfig(backend="opensearch", url=node.url, index_prefix="bench", timeout=60)
+        cfg = AuditIndexConfig(backend=engine, url=node.url, index_prefix="bench", timeout=60)
         backend = EngineBackend.from_config(cfg)
         indexer = Indexer(work / "audit", backend, batch_size=args.batch)
         began = time.perf_counter()
@@ -117,10 +139,9 @@ def main() -> int:
 
         search_latency(backend, args.queries, start, span)
         indexer.close()
+        backend.close()
     finally:
         node.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    return 0
 
 
 def search_latency(backend: EngineBackend, n: int, start: float, span: float) -> None:

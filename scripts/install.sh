@@ -48,6 +48,18 @@ if [ "${#tools[@]}" -gt 0 ]; then
     || { tail -30 /tmp/bastion-apt.log; exit 1; }
 fi
 
+# The Elasticsearch 9 test node needs a JDK 21+ of its own (tests/search/elasticsearch.py picks
+# BASTION_ES_JAVA_HOME, else the newest one under /usr/lib/jvm). The machine image installs
+# Temurin 25 beside Debian's OpenJDK 17; Debian 12 packages none newer than 17, so a machine
+# without one fails the Elasticsearch tests, as a missing service must.
+es_jdk=""
+for home in ${BASTION_ES_JAVA_HOME:-} /usr/lib/jvm/*; do
+  [ -x "$home/bin/javac" ] || continue
+  major=$("$home/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+  [ "${major:-0}" -ge 21 ] && { es_jdk="$home (Java $major)"; break; }
+done
+echo "install: JDK for the Elasticsearch test node: ${es_jdk:-NONE FOUND (Java 21+ needed)}"
+
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

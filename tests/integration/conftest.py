@@ -227,3 +227,21 @@ def opensearch_node(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
     assert node is not None
     yield node
     node.stop()
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_node(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """An embedded Elasticsearch 9.1 node (tests/search/es-launcher, Maven, a Java 21+ JDK) on a free port."""
+    from tests.search.elasticsearch import ElasticsearchNode, EngineError, build
+
+    node = None
+    try:
+        node = ElasticsearchNode(tmp_path_factory.mktemp("elasticsearch"), build())
+        node.start()
+    except (EngineError, OSError) as exc:
+        if node is not None:
+            node.stop()
+        service_failed("Elasticsearch", exc)
+    assert node is not None
+    yield node
+    node.stop()

@@ -15,6 +15,7 @@ request bodies are the same (see docs/audit.md for what is tested against which 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,9 @@ from bastion.audit.schema import index_name, index_template
 from bastion.config.model import AuditIndexConfig
 
 log = logging.getLogger("bastion.audit.index")
+SHARD_WAIT = 5.0
+"""Seconds a search keeps asking while a newly created index has no started shard (503)."""
+SHARD_RETRY = 0.1
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,10 @@ def opensearch_adapter(cfg: AuditIndexConfig) -> Adapter:
     import opensearchpy
     from opensearchpy import helpers
 
-    client = opensearchpy.OpenSearch(hosts=_hosts(cfg.url), verify_certs=cfg.verify_certs, ca_certs=cfg.ca_file,
-                                     timeout=cfg.timeout, max_retries=0, retry_on_timeout=False)
+    hosts = _hosts(cfg.url)
+    client = opensearchpy.OpenSearch(hosts=hosts, verify_certs=cfg.verify_certs, ca_certs=cfg.ca_file,
+                                     timeout=cfg.timeout, max_retries=len(hosts) - 1, retry_on_status=(),
+                                     retry_on_timeout=False)
     errors = (opensearchpy.ConnectionError, opensearchpy.TransportError, opensearchpy.ConnectionTimeout,
               helpers.BulkIndexError, OSError)
     return Adapter(client, helpers, errors, opensearchpy.NotFoundError)
@@ -55,13 +61,24 @@ def elasticsearch_adapter(cfg: AuditIndexConfig) -> Adapter:
     from elasticsearch import helpers
 
     extra: dict[str, Any] = {"ca_certs": cfg.ca_file} if cfg.ca_file else {}
-    client = elasticsearch.Elasticsearch(hosts=_hosts(cfg.url), verify_certs=cfg.verify_certs,
-                                         request_timeout=cfg.timeout, max_retries=0, **extra)
+    hosts = _hosts(cfg.url)
+    client = elasticsearch.Elasticsearch(hosts=hosts, verify_certs=cfg.verify_certs, request_timeout=cfg.timeout,
+                                         max_retries=len(hosts) - 1, retry_on_status=(), **extra)
     errors = (elastic_transport.TransportError, elasticsearch.ApiError, helpers.BulkIndexError, OSError)
     return Adapter(client, helpers, errors, elasticsearch.NotFoundError)
 
 
+def _status(exc: BaseException) -> int:
+    """The HTTP status of a client error (elasticsearch-py: ``meta.status``, opensearch-py: ``status_code``)."""
+    meta = getattr(exc, "meta", None)
+    status = getattr(meta, "status", None) or getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else 0
+
+
 def _hosts(url: str) -> list[str]:
+    """The nodes of ``url`` (comma-separated). A request that cannot reach one node is sent to the
+    next (``max_retries`` = nodes - 1; the client marks the node dead for a while); no retry on an
+    HTTP status or a time-out: the indexer backs off and sends the batch again itself."""
     return [u.strip() for u in url.split(",") if u.strip()]
 
 
@@ -113,11 +130,22 @@ class EngineBackend:
         return rejected
 
     def search(self, q: Search) -> Page:
-        try:
-            response = self.client.search(index=self.pattern, body=dsl(q), ignore_unavailable=True,
-                                          allow_no_indices=True)
-        except self.adapter.not_found:
-            return Page([], None, 0)
+        """One page of hits. A 503 means no copy of a shard has started yet (the indexer's bulk
+        request is creating the first daily index; the engine calls such an index yellow before
+        its primary is allocated): the search is asked again every ``SHARD_RETRY`` seconds for
+        up to ``SHARD_WAIT``. Any other failure is raised as the client raised it."""
+        deadline = time.monotonic() + SHARD_WAIT
+        while True:
+            try:
+                response = self.client.search(index=self.pattern, body=dsl(q), ignore_unavailable=True,
+                                              allow_no_indices=True)
+                break
+            except self.adapter.not_found:
+                return Page([], None, 0)
+            except self.adapter.errors as exc:
+                if _status(exc) != 503 or time.monotonic() >= deadline:
+                    raise
+                time.sleep(SHARD_RETRY)
         body = response.body if hasattr(response, "body") else response
         return page_from_dsl(dict(body), q)
 

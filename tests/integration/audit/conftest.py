@@ -1,4 +1,5 @@
-"""The audit contract tests run against every backend: sqlite (embedded) and a real OpenSearch node."""
+"""The audit contract tests run against every backend: sqlite (embedded), a real OpenSearch node
+and a real Elasticsearch node (each engine node is started once per test session)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,31 +31,47 @@ from tests.integration.audit.scenario import CARD, AuditEnv
 from tests.integration.conftest import ROOT, BastionProc, service_failed, start_bastion, stop_bastion, wait_for
 from tests.integration.ssh.conftest import bastion_known_hosts, keygen
 
+ENGINES = ("opensearch", "elasticsearch")
+BACKENDS = ("sqlite", *ENGINES)
+
+
+def engine_url(request: pytest.FixtureRequest, backend: str) -> str:
+    """The URL of the session's node of that engine (``opensearch_node``, ``elasticsearch_node``)."""
+    return str(request.getfixturevalue(f"{backend}_node").url)
+
 
 def index_config(request: pytest.FixtureRequest, backend: str) -> AuditIndexConfig:
-    if backend == "opensearch":
-        node = request.getfixturevalue("opensearch_node")
-        return AuditIndexConfig(backend="opensearch", url=node.url, index_prefix=f"t-{uuid.uuid4().hex[:10]}")
+    if backend in ENGINES:
+        return AuditIndexConfig(backend=backend, url=engine_url(request, backend),
+                                index_prefix=f"t-{uuid.uuid4().hex[:10]}")
     return AuditIndexConfig(backend="sqlite")
 
 
-@pytest.fixture(params=["sqlite", "opensearch"])
-def audit_env(request, tmp_path):
+@contextmanager
+def make_env(request: pytest.FixtureRequest, tmp_path: Path, backend_name: str) -> Iterator[AuditEnv]:
+    """A journal, an indexer into ``backend_name`` and the search over it, in ``tmp_path``."""
     directory = tmp_path / "audit"
     journal = Journal(directory, fsync=False)
-    backend = open_backend(index_config(request, request.param), directory)
+    backend = open_backend(index_config(request, backend_name), directory)
     assert backend is not None
     indexer = Indexer(directory, backend, batch_size=50,
                       redact=lambda text: text.replace(CARD, "**** **** **** 1111"))
-    env = AuditEnv(tmp_path, journal, backend, indexer, AuditSearch(backend))
-    yield env
-    journal.close()
-    indexer.close()
+    try:
+        yield AuditEnv(tmp_path, journal, backend, indexer, AuditSearch(backend))
+    finally:
+        journal.close()
+        indexer.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def audit_env(request, tmp_path):
+    with make_env(request, tmp_path, request.param) as env:
+        yield env
 
 
 # --------------------------------------------------------------------------- the dashboard over real sessions
 # One bastion with MySQL and SSH listeners (the demo's configuration, its own SAML IdP),
-# indexing into sqlite or a real OpenSearch node, after a scripted run of sessions.
+# indexing into sqlite or a real OpenSearch or Elasticsearch node, after a scripted run of sessions.
 
 MYSQL_FRAGMENT = "zebra_quartz"
 """A word inside the MySQL statement of the scripted run."""
@@ -157,7 +175,7 @@ def scripted_run(b: BastionProc, sshd: SSHD, key: Path, workdir: Path) -> dict[s
     }
 
 
-@pytest.fixture(scope="session", params=["sqlite", "opensearch"])
+@pytest.fixture(scope="session", params=BACKENDS)
 def dashboard(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mariadb: MariaDB,
               sshd: SSHD) -> Iterator[Dashboard]:
     workdir = tmp_path_factory.mktemp(f"dashboard-{request.param}")
@@ -177,9 +195,9 @@ def dashboard(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         if rule["id"] == "ops-ssh":
             rule["account"] = sshd.user
     access.write_text(yaml.safe_dump(rules))
-    if request.param == "opensearch":
-        node = request.getfixturevalue("opensearch_node")
-        config["audit"] = {**config["audit"], "index": {"backend": "opensearch", "url": node.url,
+    if request.param in ENGINES:
+        config["audit"] = {**config["audit"], "index": {"backend": request.param,
+                                                        "url": engine_url(request, request.param),
                                                         "index_prefix": f"dash-{uuid.uuid4().hex[:10]}"}}
     path = write_config(workdir / "bastion.yaml", config)
     _credentials(path, sshd)

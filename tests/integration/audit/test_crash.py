@@ -14,16 +14,17 @@ from bastion.audit.search import AuditSearch
 from bastion.config.model import AuditIndexConfig
 from bastion.demo.services import free_port
 from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config, write_config
+from tests.integration.audit.conftest import BACKENDS, engine_url
 from tests.integration.conftest import ROOT, start_bastion, stop_bastion, wait_for
 from tests.integration.mysql.clients import pymysql_conn
 
 
-@pytest.fixture(params=["sqlite", "opensearch"])
+@pytest.fixture(params=BACKENDS)
 def index_cfg(request):
     if request.param == "sqlite":
         return {"backend": "sqlite"}
-    node = request.getfixturevalue("opensearch_node")
-    return {"backend": "opensearch", "url": node.url, "index_prefix": f"crash-{uuid.uuid4().hex[:8]}"}
+    return {"backend": request.param, "url": engine_url(request, request.param),
+            "index_prefix": f"crash-{uuid.uuid4().hex[:8]}"}
 
 
 def hits_for(search: AuditSearch, text: str) -> list:

@@ -1,6 +1,6 @@
 """The audit dashboard over real sessions: MySQL statements, an SSH exec, an SFTP upload and
 an interactive shell through one bastion, searched through the web pages as an auditor
-(carol, signed in at the real IdP), for the sqlite index and for OpenSearch; the shell's
+(carol, signed in at the real IdP), for the sqlite index, OpenSearch and Elasticsearch; the shell's
 recording replayed by asciinema-player in headless Chromium."""
 
 from __future__ import annotations
