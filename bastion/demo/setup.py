@@ -85,7 +85,8 @@ DEMO_MASKING: list[dict[str, Any]] = [
      "columns": ["shop.customers.email"], "recognizers": ["email"], "style": "email"},
     {"id": "secrets", "description": "cloud and SaaS secrets in any output",
      "scope": {"unless_groups": []}, "recognizers": ["aws_access_key", "aws_secret_key", "github_token",
-                                                   "gitlab_token", "slack_token", "stripe_key", "pem_private_key"],
+                                                   "gitlab_token", "slack_token", "stripe_key", "pem_private_key",
+                                                   "password_hash"],
      "style": "full"},
 ]
 
