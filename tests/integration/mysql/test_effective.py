@@ -1,0 +1,178 @@
+"""The statement the server will really run is the one judged, through the bastion to the
+real MariaDB under the demo's rules (alice = dba: no DROP/TRUNCATE, DELETE needs an
+approver; bob = developer, masked): statements carried inside others, SQL-level
+PREPARE/EXECUTE, routine bodies, ANALYZE, implied drops, character sets, approvers' view."""
+
+from __future__ import annotations
+
+import pymysql
+import pytest
+
+from bastion.approvals import ApprovalBroker
+from bastion.state.store import StateStore
+from tests.integration.conftest import wait_for
+from tests.integration.mysql.clients import NO_VERIFY, direct_conn, pymysql_conn
+
+CARDS = ("4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def victims(mariadb):
+    mariadb.sql("""
+        CREATE DATABASE IF NOT EXISTS lab;
+        CREATE TABLE IF NOT EXISTS lab.victim (id INT PRIMARY KEY, c VARCHAR(60));
+        REPLACE INTO lab.victim VALUES (1, 'a'), (2, 'b');
+    """)
+
+
+def exists(mariadb, table: str = "victim") -> bool:
+    return table in mariadb.sql("SHOW TABLES FROM lab")
+
+
+def refused(conn, sql: str) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(pymysql.err.MySQLError) as exc, conn.cursor() as cur:
+        cur.execute(sql)
+    return str(exc.value)
+
+
+@pytest.fixture()
+def alice(bastion):
+    conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True)
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize("sql", [
+    "SET STATEMENT max_statement_time=0 FOR DROP TABLE victim",
+    "SET STATEMENT max_statement_time=0 FOR TRUNCATE victim",
+    "PREPARE p FROM 'DROP TABLE victim'",
+    "PREPARE p FROM 'DR' 'OP TABLE victim'",
+    "EXECUTE IMMEDIATE 'DROP TABLE victim'",
+    "CREATE PROCEDURE drop_it() DROP TABLE victim",
+    "CREATE PROCEDURE drop_it2() BEGIN SELECT 1; DROP TABLE victim; END",
+    "CREATE OR REPLACE TABLE victim (id INT)",
+    "ALTER TABLE victim DROP COLUMN c",
+    "/*!99999 DROP TABLE victim */",
+])
+def test_a_drop_carried_inside_another_statement_is_refused(bastion, mariadb, alice, sql):
+    message = refused(alice, sql)
+    assert "guardrails:no-drop" in message
+    assert exists(mariadb)
+    assert "c" in mariadb.sql("SHOW COLUMNS FROM lab.victim")
+
+
+def test_execute_of_a_name_the_bastion_did_not_judge_is_refused(bastion, mariadb, alice):
+    assert "not prepared through the bastion" in refused(alice, "EXECUTE never_prepared")
+    assert "guardrails:dynamic-sql" in refused(alice, "PREPARE q FROM @x")
+    assert "not prepared through the bastion" in refused(alice, "EXECUTE q")
+
+
+def test_execute_is_judged_as_the_statement_it_runs(bastion, alice):
+    with alice.cursor() as cur:
+        cur.execute("PREPARE ok FROM 'SELECT c FROM victim WHERE id = ?'")
+        cur.execute("SET @i = 1")
+        cur.execute("EXECUTE ok USING @i")
+        assert cur.fetchall() == (("a",),)
+        cur.execute("DEALLOCATE PREPARE ok")
+    assert "not prepared through the bastion" in refused(alice, "EXECUTE ok")
+    executes = wait_for(lambda: [e["data"] for e in bastion.journal() if e["type"] == "query"
+                                 and e["data"].get("executes") == "SELECT c FROM victim WHERE id = ?"])
+    assert executes[0]["verdict"] == "allow"
+
+
+def test_compound_routines_can_be_created(bastion, alice):
+    with alice.cursor() as cur:
+        cur.execute("CREATE PROCEDURE IF NOT EXISTS two_selects() BEGIN SELECT 1; SELECT 2; END")
+        cur.execute("CALL two_selects()")
+        assert cur.fetchall() == ((1,),)
+
+
+@pytest.mark.parametrize("sql", ["ANALYZE DELETE FROM victim", "EXPLAIN ANALYZE DELETE FROM victim"])
+def test_analyze_of_a_delete_waits_for_an_approver(bastion, mariadb, sql):
+    conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True,
+                        read_timeout=60)
+    broker = ApprovalBroker(type("C", (), {"store": StateStore(f"sqlite:///{bastion.workdir}/var/state.db"),
+                                            "maskers": []})())
+    try:
+        import threading
+
+        out: dict[str, str] = {}
+
+        def run() -> None:
+            out["error"] = refused(conn, sql)
+
+        t = threading.Thread(target=run)
+        t.start()
+        pending = wait_for(lambda: [a for a in broker.list("pending") if "DELETE" in a.statement], timeout=30)
+        assert pending
+        from bastion.core.types import Identity
+
+        broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), False, "no")
+        t.join(30)
+        assert "denied by an approver" in out["error"]
+    finally:
+        conn.close()
+    assert "2" in mariadb.sql("SELECT COUNT(*) FROM lab.victim")
+
+
+def test_approvers_see_the_statement_structure(bastion, mariadb):
+    conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True, read_timeout=60)
+    broker = ApprovalBroker(type("C", (), {"store": StateStore(f"sqlite:///{bastion.workdir}/var/state.db"),
+                                            "maskers": []})())
+    sql = ("DELETE FROM victim WHERE c = '-----BEGIN RSA PRIVATE KEY-----' OR id > 0 "
+           "OR c = '-----END RSA PRIVATE KEY-----'")
+    import threading
+
+    t = threading.Thread(target=lambda: refused(conn, sql))
+    t.start()
+    try:
+        pending = wait_for(lambda: [a for a in broker.list("pending") if "victim" in a.statement], timeout=30)
+        assert pending and "OR id > 0" in pending[0].statement
+        from bastion.core.types import Identity
+
+        broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), False, "no")
+    finally:
+        t.join(30)
+        conn.close()
+    records = wait_for(lambda: [e["data"]["statement"] for e in bastion.journal()
+                                if e["type"] == "query" and "victim WHERE c" in e["data"].get("statement", "")])
+    assert "OR id > 0" in records[-1]
+
+
+def test_binary_results_are_still_masked(bastion, mariadb):
+    with pymysql_conn(bastion, bastion.token("bob", "developers"), autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("SET character_set_results = binary")
+        cur.execute("SELECT email, card_number, notes FROM customers ORDER BY id")
+        rows = cur.fetchall()
+        cur.execute("SET STATEMENT character_set_results=binary FOR SELECT card_number FROM customers")
+        rows += tuple((None, c, None) for (c,) in cur.fetchall())
+    text = repr(rows)
+    assert all(card not in text for card in CARDS)
+    assert "ada@example.com" not in text
+
+
+@pytest.mark.parametrize("sql", ["SET NAMES gbk", "SET character_set_client = sjis", "SET character_set_results = utf16",
+                                 "SET @@session.character_set_results = NULL",
+                                 "SET STATEMENT character_set_results = ucs2 FOR SELECT card_number FROM customers"])
+def test_charsets_the_bastion_cannot_follow_are_refused(bastion, sql):
+    with pymysql_conn(bastion, bastion.token("bob", "developers"), autocommit=True) as conn:
+        assert "mysql:charset" in refused(conn, sql)
+
+
+def test_a_login_in_an_escape_unsafe_charset_is_refused(bastion):
+    with pytest.raises(pymysql.err.OperationalError) as exc:
+        pymysql.connect(host="127.0.0.1", port=bastion.ports["mysql"], user="shop-db",
+                        password=bastion.token("bob", "developers"), charset="gbk", ssl=NO_VERIFY,
+                        connect_timeout=10)
+    assert "gbk" in str(exc.value)
+
+
+def test_procedure_analyse_is_refused_for_masked_users(bastion):
+    with pymysql_conn(bastion, bastion.token("bob", "developers"), autocommit=True) as conn:
+        assert "guardrails:" in refused(conn, "SELECT card_number FROM customers PROCEDURE ANALYSE()")
+
+
+def test_the_target_never_saw_a_refused_statement(mariadb):
+    with direct_conn(mariadb, database="lab") as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM victim")
+        assert cur.fetchone() == (2,)
