@@ -151,8 +151,8 @@ def test_binary_results_are_still_masked(bastion, mariadb):
     assert "ada@example.com" not in text
 
 
-@pytest.mark.parametrize("sql", ["SET NAMES gbk", "SET character_set_client = sjis", "SET character_set_results = utf16",
-                                 "SET @@session.character_set_results = NULL",
+@pytest.mark.parametrize("sql", ["SET NAMES gbk", "SET character_set_client = sjis",
+                                 "SET character_set_results = utf16", "SET @@session.character_set_results = NULL",
                                  "SET STATEMENT character_set_results = ucs2 FOR SELECT card_number FROM customers"])
 def test_charsets_the_bastion_cannot_follow_are_refused(bastion, sql):
     with pymysql_conn(bastion, bastion.token("bob", "developers"), autocommit=True) as conn:
