@@ -1,8 +1,8 @@
 """The indexer: tails the journal and feeds the search index, off the data path.
 
 The journal (written synchronously by the sessions) is the source of truth; the index is
-derived from it, asynchronously, by one greenlet per bastion process (architecture §8.1,
-principle 5). The indexer never touches a session: if the engine is down, sessions go on
+derived from it, asynchronously, by the ``bastion indexer`` process (recording is
+synchronous and local, indexing asynchronous and derived). The indexer never touches a session: if the engine is down, sessions go on
 and the indexer falls behind, then catches up.
 
 One :meth:`Indexer.step` reads the next complete records after its saved position,

@@ -4,7 +4,8 @@ Order is security-critical: greeting -> the client MUST send SSLRequest -> TLS -
 then the handshake response and any secret. Without TLS the client gets ERR 3159 before
 anything is asked. Authentication runs ``caching_sha2_password`` *full* authentication
 (``0x01 0x04``), so the client sends its password — the bastion token — in clear inside
-TLS; every current stack supports this (protocols.md D2).
+TLS; every current stack supports this (libmariadb, libmysqlclient, PyMySQL, mysql-connector,
+the JDBC drivers, go-sql-driver).
 
 Older drivers speak only ``mysql_native_password`` (Node ``mysql`` 2.x). A listener that
 lists it in ``auth_plugins`` accepts a handshake response made with it: the 20-byte
@@ -145,7 +146,8 @@ def greet(conn: PacketConn, tls_context: ssl.SSLContext, server_version: str, ti
     conn.send(greeting.build(), 0)
     seq, payload = conn.read_exact(timeout)
     if not is_ssl_request(payload):
-        # Never ask for a secret in clear: refuse before any auth exchange (D2).
+        # Never ask for a secret in clear: refuse before any auth exchange (some clients send
+        # the password in clear for caching_sha2 without TLS).
         raise LoginRefused(err(3159, "08004", "bastion: TLS is required; connect with --ssl "
                                                 "(ssl-mode=REQUIRED)"), seq + 1, "client did not start TLS")
     caps, _max_packet, _collation = parse_ssl_request(payload)

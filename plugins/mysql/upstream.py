@@ -5,7 +5,7 @@ Supported upstream auth plugins: ``mysql_native_password``, ``caching_sha2_passw
 (fast path, full auth over TLS, or RSA without TLS) and MariaDB ``client_ed25519``,
 with auth-switch and more-data rounds handled as a loop. TLS per target:
 ``disabled``/``preferred``/``required``/``verify-full``. Capabilities requested are
-what the client negotiated, minus everything the bastion never negotiates (D4).
+what the client negotiated, minus everything the bastion never negotiates (codec.constants ADVERTISED_CAPS).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ No I/O here: the MySQL row hook and the SSH/recording paths call into this packa
 * :func:`mask_text` / :func:`mask_bytes` for free text and raw column values.
 * :data:`VALIDATORS` (``luhn``, ``iban``, ``ssn``, ``card``) usable by custom recognizers.
 
-Masking is a guard-rail, not access control (design §3.2-6).
+Masking is a guard-rail, not access control: a user who may query a column can always
+derive its value by other means (docs/masking.md says which).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Entry point ``bastion.maskers: rules = policies.masking.engine:RuleMasker``.
   original names, and by the aliases the client sees) — the whole value gets the rule's
   style; otherwise, if in-scope rules name recognizers, the value is scanned and only
   recognized substrings are replaced. Only string-typed columns are rewritten (numeric
-  and temporal values cannot change in place, protocols.md §3). Styles keep the length.
+  and temporal values cannot change in place in the binary protocol). Styles keep the length.
 * ``mask_output(session, text)``: live masking of protocol output (SSH exec, SFTP reads)
   under the in-scope rules (group exemptions apply).
 * ``mask_text(session, text)``: what goes to the journal, index, recordings and logs.

@@ -7,7 +7,7 @@ Every statement a user sends is classified before it reaches the database::
     if c.kind is Kind.UNKNOWN or "multi_statement" in c.flags: ...
     for st in c.effective: ...  # every statement that will execute (carried, bodies, implied)
 
-Stages (see protocols.md §4.3): a MySQL-aware pre-lexer (``lexer``) that unwraps
+Stages: a MySQL-aware pre-lexer (``lexer``) that unwraps
 versioned comments and honours NO_BACKSLASH_ESCAPES / ANSI_QUOTES; a keyword table
 (``keywords``) that fails closed on anything unknown; sqlglot refinement (``refine``)
 for DML/DDL (tables, WHERE, columns), skipped when the literal-free skeleton is over

@@ -228,7 +228,7 @@ ADVERTISED_CAPS = (
     | CLIENT_SSL
 )
 
-#: Never negotiated on either leg (D4). The high mask catches anyone who folds
+#: Never negotiated on either leg (see ADVERTISED_CAPS). The high mask catches anyone who folds
 #: MariaDB's extended word into bits 32..63 of a 64-bit capability integer.
 FORBIDDEN_CAPS = (
     CLIENT_COMPRESS
