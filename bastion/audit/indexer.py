@@ -2,8 +2,8 @@
 
 The journal (written synchronously by the sessions) is the source of truth; the index is
 derived from it, asynchronously, by the ``bastion indexer`` process (recording is
-synchronous and local, indexing asynchronous and derived). The indexer never touches a session: if the engine is down, sessions go on
-and the indexer falls behind, then catches up.
+synchronous and local, indexing asynchronous and derived). The indexer never touches a
+session: if the engine is down, sessions go on and the indexer falls behind, then catches up.
 
 One :meth:`Indexer.step` reads the next complete records after its saved position,
 turns them into documents (tagging each with its session's user and target, and adding
