@@ -9,12 +9,12 @@ and on record before it runs. A refused statement is answered locally with an ER
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bastion.core import records
 from bastion.core.types import Decision, Query, Verdict
 from bastion.guard import Admission, Refusal
-from plugins.mysql import sqlstate
+from plugins.mysql import routines, sqlstate
 from plugins.mysql.codec import ErrPacket
 from policies.sql import Classification
 
@@ -24,17 +24,31 @@ if TYPE_CHECKING:
 
 def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = None) -> Admission | Refusal:
     """Admit one statement (``command``: ``query``, ``prepare``, ``init_db``). ``EXECUTE
-    name`` is judged as the statement the bastion saw prepared under that name; a
+    name`` is judged as the statement the bastion saw prepared under that name, ``CALL p``
+    together with the body the target holds for ``p`` (plugins.mysql.routines); a
     statement that would switch to a character set the bastion cannot follow is refused."""
     c = c or sqlstate.classification(s, sql)
     judged, why = sqlstate.execute_target(s, c) if command == "query" else (None, None)
     problem = sqlstate.refusal(c) or (Decision.deny(rule="mysql:execute", reason=why, message=why) if why else None)
-    event = Query(session=s.session, sql=judged or sql, database=s.schema, command=command,
-                  no_backslash_escapes=s.no_backslash_escapes, ansi_quotes=s.ansi_quotes)
-    data = {"protocol": "mysql", "command": command, "schema": s.schema}
+    data: dict[str, Any] = {"protocol": "mysql", "command": command, "schema": s.schema}
+    events = []
+    if problem is None and command == "query":
+        names = routines.called(c)
+        try:
+            events = [_query(s, routines.body_statement(s, name), "routine") for name in names]
+        except routines.RoutineUnreadable as exc:
+            problem = Decision.deny(rule="mysql:routine", reason=str(exc), message=str(exc))
+        if names:
+            data["routines"] = names
+    events.append(_query(s, judged or sql, command))
     if judged is not None:
         data["executes"] = s.redact_request(judged)[s.text_field]
-    return s.guard.admit(event, records.QUERY, data, text=sql, veto=problem)
+    return s.guard.admit(events, records.QUERY, data, text=sql, veto=problem)
+
+
+def _query(s: MySQLSession, sql: str, command: str) -> Query:
+    return Query(session=s.session, sql=sql, database=s.schema, command=command,
+                 no_backslash_escapes=s.no_backslash_escapes, ansi_quotes=s.ansi_quotes)
 
 
 def refuse(s: MySQLSession, seq: int, refusal: Refusal) -> None:

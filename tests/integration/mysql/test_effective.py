@@ -176,3 +176,16 @@ def test_the_target_never_saw_a_refused_statement(mariadb):
     with direct_conn(mariadb, database="lab") as conn, conn.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM victim")
         assert cur.fetchone() == (2,)
+
+
+def test_a_call_is_judged_with_the_body_the_target_holds(bastion, mariadb, alice):
+    # created behind the bastion's back: its body was never judged at CREATE time
+    mariadb.sql("CREATE OR REPLACE PROCEDURE lab.sneaky() BEGIN SELECT 1; DROP TABLE lab.victim; END")
+    mariadb.sql("CREATE OR REPLACE PROCEDURE lab.harmless() SELECT c FROM lab.victim WHERE id = 1")
+    assert "guardrails:no-drop" in refused(alice, "CALL sneaky()")
+    assert "guardrails:no-drop" in refused(alice, "CALL lab.sneaky")
+    assert exists(mariadb)
+    with alice.cursor() as cur:
+        cur.execute("CALL harmless()")
+        assert cur.fetchall() == (("a",),)
+    assert "mysql:routine" in refused(alice, "CALL no_such_procedure()")

@@ -1,0 +1,71 @@
+"""``CALL p()`` runs whatever body the target holds for ``p``: that body is judged.
+
+A routine created through the bastion had its body judged at ``CREATE`` time, but one
+created before, directly on the target, or replaced since, was not. So at every ``CALL``
+the bastion reads the procedure's definition through the session's own upstream
+connection (``information_schema.ROUTINES``) and judges it with the call: a body that
+drops a table is refused under a no-drop rule, one that deletes waits for an approver.
+A body that cannot be read (no such routine, or not visible to the bastion's account)
+is refused: fail closed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from plugins.mysql.codec import COM_QUERY, ErrItem, ResponseTracker, RowItem, parse_text_row
+from policies.sql import Classification
+
+if TYPE_CHECKING:
+    from plugins.mysql.session import MySQLSession
+
+READ_TIMEOUT = 30.0
+
+
+class RoutineUnreadable(Exception):
+    """The routine's body could not be read: the call must not run."""
+
+
+def called(c: Classification) -> list[str]:
+    """The procedures a statement calls (``schema.name`` or ``name``), in order."""
+    return [st.routine for st in c.effective if st.keyword == "CALL" and st.routine]
+
+
+def _literal(text: str) -> str:
+    # a hex literal: no quoting or escaping mode of the session can change its meaning
+    return f"CONVERT(X'{text.encode('utf-8').hex()}' USING utf8mb4)"
+
+
+def body_statement(s: MySQLSession, name: str) -> str:
+    """A compound statement holding the body of procedure ``name``, for the classifier;
+    raises :class:`RoutineUnreadable`."""
+    schema, _, routine = name.rpartition(".")
+    schema = schema or s.schema
+    if not schema:
+        raise RoutineUnreadable(f"CALL {name}: no database selected, so the routine cannot be judged")
+    rows = run_query(s, "SELECT ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'PROCEDURE'"
+                        f" AND ROUTINE_SCHEMA = {_literal(schema)} AND ROUTINE_NAME = {_literal(routine)}")
+    if not rows or rows[0][0] is None:
+        raise RoutineUnreadable(f"CALL {name}: the procedure's body cannot be read by the bastion, so it is refused")
+    body = rows[0][0].decode("utf-8", "surrogateescape")
+    return f"BEGIN NOT ATOMIC {body}; END"
+
+
+def run_query(s: MySQLSession, sql: str) -> list[list[bytes | None]]:
+    """Run a read-only lookup on the session's upstream connection (between the client's
+    commands) and return its text rows."""
+    conn = s.upstream.conn
+    conn.send(bytes([COM_QUERY]) + sql.encode("utf-8"), 0)
+    tracker = ResponseTracker(COM_QUERY, s.upstream.caps)
+    rows: list[list[bytes | None]] = []
+    error = ""
+    while not tracker.done:
+        _seq, payload = conn.read(READ_TIMEOUT)
+        item = tracker.feed(payload)
+        if type(item) is RowItem:
+            rows.append(parse_text_row(payload, len(tracker.columns)))
+        elif isinstance(item, ErrItem):
+            error = f"{item.err.code} {item.err.message}"
+    if error:
+        raise RoutineUnreadable(f"reading the routine failed: {error}")
+    return rows
