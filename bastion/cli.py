@@ -166,7 +166,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_indexer(args: argparse.Namespace) -> int:
-    from bastion.audit.service import run_indexer
+    from bastion.audit.indexer_process import run_indexer
 
     return run_indexer(args.config, drain=args.drain, parent=args.parent)
 

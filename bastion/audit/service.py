@@ -19,8 +19,6 @@ copies into the ``/metrics`` gauges of the listeners' process.
 
 from __future__ import annotations
 
-import ctypes
-import fcntl
 import json
 import logging
 import os
@@ -30,7 +28,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import gevent
 import gevent.event
@@ -264,12 +262,6 @@ def read_status(journal_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _write_status(journal_dir: Path, status: dict[str, Any]) -> None:
-    tmp = journal_dir / (STATUS + ".tmp")
-    tmp.write_text(json.dumps(status))
-    os.replace(tmp, journal_dir / STATUS)
-
-
 def start(ctx: PluginContext) -> AuditService | IndexerSupervisor | None:
     """Start the audit runtime for ``bastion serve`` (also kept as ``ctx.audit_service``):
     the indexer process when an index is configured (it runs retention too), otherwise
@@ -285,85 +277,3 @@ def start(ctx: PluginContext) -> AuditService | IndexerSupervisor | None:
     service.start()
     ctx.audit_service = service
     return service
-
-
-# ---------------------------------------------------------------------- the child process
-
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to SIGTERM us when the parent dies (a ``kill -9`` of ``bastion serve``)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: the parent-pid watch below still ends us
-    if parent and os.getppid() != parent:
-        sys.exit(0)  # the parent died before the request took effect
-
-
-def _lock(journal_dir: Path, stop: gevent.event.Event) -> TextIO | None:
-    """Hold ``indexer.lock`` (one indexer per journal); None if asked to stop while waiting."""
-    journal_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(journal_dir / LOCK, "a")  # noqa: SIM115 - held for the process lifetime
-    while True:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fh
-        except BlockingIOError:
-            if stop.wait(0.5):
-                fh.close()
-                return None
-
-
-def indexer_context(config: str) -> PluginContext:
-    """What the indexer needs from a bastion: settings and the maskers (for storage
-    masking of output documents); no listeners, no sinks (it never writes a journal)."""
-    from bastion import registry
-    from bastion.context import PluginContext
-    from bastion.runtime.bootstrap import load_checked, open_store
-
-    settings, _ = load_checked(config)
-    store, tokens, vault = open_store(settings)
-    ctx = PluginContext(settings=settings, store=store, tokens=tokens, vault=vault)
-    masker_eps = registry.load("bastion.maskers")
-    ctx.maskers = [registry.build("bastion.maskers", ep.value, n, ctx) for n, ep in masker_eps.items()]
-    return ctx
-
-
-def run_indexer(config: str, drain: float = 2.0, parent: int = 0) -> int:
-    """``bastion indexer``: index the node's journals until SIGTERM (or the parent's death)."""
-    _die_with_parent(parent)
-    stop = gevent.event.Event()
-    gevent.signal_handler(signal.SIGTERM, stop.set)
-    gevent.signal_handler(signal.SIGINT, stop.set)
-    ctx = indexer_context(config)
-    journal_dir = Path(ctx.settings.config.audit.journal_dir)
-    lock = _lock(journal_dir, stop)
-    if lock is None:
-        return 0
-    from bastion.runtime import logs
-
-    logs.setup(ctx.settings.config.log_level)
-    indexer = build_indexer(ctx)
-    if indexer is None:
-        log.error("bastion indexer: audit.index.backend is none: nothing to index")
-        return 2
-    service = AuditService(ctx, indexer)
-    service.start()
-
-    def report() -> None:
-        while True:
-            try:
-                _write_status(journal_dir, indexer.status())
-            except (OSError, ValueError):
-                log.debug("indexer status not written", exc_info=True)
-            if parent and os.getppid() != parent:
-                log.warning("bastion indexer: the bastion process is gone; stopping")
-                stop.set()
-            gevent.sleep(STATUS_EVERY)
-    reporter = gevent.spawn(report)
-    stop.wait()
-    reporter.kill()
-    service.stop(drain=drain)
-    _write_status(journal_dir, indexer.status())
-    lock.close()
-    return 0

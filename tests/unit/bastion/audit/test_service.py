@@ -143,9 +143,9 @@ def test_serve_supervises_its_indexer_restarts_it_and_stops_it(tmp_path, config,
     monkeypatch.chdir(ROOT)
     j = journal(tmp_path, 2)
     ctx = type("Ctx", (), {"settings": load_settings(str(config), known_protocols={"mysql", "ssh"}),
-                           "services": {}})()
+                           "audit_service": None})()
     supervisor = service.start(ctx)  # type: ignore[arg-type]
-    assert isinstance(supervisor, service.IndexerSupervisor) and ctx.services["audit"] is supervisor
+    assert isinstance(supervisor, service.IndexerSupervisor) and ctx.audit_service is supervisor
 
     def wait(check: Callable[[], Any], timeout: float = 60.0) -> Any:
         deadline = time.monotonic() + timeout
