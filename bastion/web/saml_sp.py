@@ -52,12 +52,13 @@ from onelogin.saml2.logout_request import OneLogin_Saml2_Logout_Request
 from onelogin.saml2.logout_response import OneLogin_Saml2_Logout_Response
 from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
-from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
 from bastion.config.model import SAMLConfig
 from bastion.config.schema import ConfigError
 from bastion.core.types import Identity
 from bastion.state.store import StateStore, saml_assertions, saml_requests
+from bastion.web import saml_checks as checks
+from bastion.web.saml_checks import SAMLRejected
 
 log = logging.getLogger("bastion.saml")
 
@@ -66,16 +67,6 @@ METADATA_TIMEOUT = 10
 REPLAY_MARGIN = 300 + 60
 """Replay-cache rows outlive the assertion by python3-saml's own drift plus a minute."""
 TRANSIENT = OneLogin_Saml2_Constants.NAMEID_TRANSIENT
-BEARER = OneLogin_Saml2_Constants.CM_BEARER
-
-
-class SAMLRejected(Exception):
-    """A SAML message was refused; ``code`` is short and stable, ``reason`` is for the log."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
 
 
 class IdPUnavailable(Exception):
@@ -271,10 +262,10 @@ class SAMLService:
         except Exception as exc:  # noqa: BLE001
             raise SAMLRejected("invalid", f"{type(exc).__name__}: {exc}") from None
         now = time.time()
-        self._check_destination(response)
-        scd = self._check_recipient(response)
-        self._check_audience(response)
-        expires = self._check_conditions(response, scd, now)
+        checks.destination(response, self.acs_url)
+        scd = checks.recipient(response, self.acs_url)
+        checks.audience(response, self.cfg.entity_id)
+        expires = checks.conditions(response, scd, now, self.cfg.clock_skew)
         assertion_id = str(response.get_assertion_id() or "")
         if not assertion_id:
             raise SAMLRejected("invalid", "the assertion has no ID")
@@ -283,53 +274,6 @@ class SAMLService:
         self._check_in_response_to(response, scd)
         self.store.purge_expired(now)
         return self._login_from(response, post.get("RelayState", ""), assertion_id, now)
-
-    def _check_destination(self, response: OneLogin_Saml2_Response) -> None:
-        destination = response.document.get("Destination")
-        if not destination or (OneLogin_Saml2_Utils.normalize_url(destination)
-                               != OneLogin_Saml2_Utils.normalize_url(self.acs_url)):
-            raise SAMLRejected("wrong_destination", f"Destination {destination!r} is not {self.acs_url!r}")
-
-    def _check_recipient(self, response: OneLogin_Saml2_Response) -> Any:
-        nodes = response._query_assertion(  # noqa: SLF001 - the signed assertion, as python3-saml finds it
-            "/saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData")
-        for node in nodes:
-            method = node.getparent().get("Method")
-            if method == BEARER and node.get("Recipient") == self.acs_url:
-                return node
-        recipients = [n.get("Recipient") for n in nodes]
-        raise SAMLRejected("wrong_recipient", f"no bearer SubjectConfirmation for {self.acs_url!r} "
-                                              f"(recipients: {recipients})")
-
-    def _check_audience(self, response: OneLogin_Saml2_Response) -> None:
-        restrictions = response._query_assertion("/saml:Conditions/saml:AudienceRestriction")  # noqa: SLF001
-        if not restrictions:
-            raise SAMLRejected("wrong_audience", "the assertion has no AudienceRestriction")
-        ns = {"saml": OneLogin_Saml2_Constants.NS_SAML}
-        for restriction in restrictions:
-            audiences = [(a.text or "").strip() for a in restriction.findall("saml:Audience", ns)]
-            if self.cfg.entity_id not in audiences:
-                raise SAMLRejected("wrong_audience", f"audience {audiences} does not include {self.cfg.entity_id!r}")
-
-    def _check_conditions(self, response: OneLogin_Saml2_Response, scd: Any, now: float) -> float:
-        skew = self.cfg.clock_skew
-        conditions = response._query_assertion("/saml:Conditions")  # noqa: SLF001
-        expiries: list[float] = []
-        for cond in conditions:
-            not_before, not_after = cond.get("NotBefore"), cond.get("NotOnOrAfter")
-            if not_before and OneLogin_Saml2_Utils.parse_SAML_to_time(not_before) > now + skew:
-                raise SAMLRejected("not_yet_valid", f"NotBefore {not_before} is in the future (skew {skew}s)")
-            if not_after:
-                at = float(OneLogin_Saml2_Utils.parse_SAML_to_time(not_after))
-                if at + skew <= now:
-                    raise SAMLRejected("expired", f"NotOnOrAfter {not_after} has passed (skew {skew}s)")
-                expiries.append(at)
-        scd_after = scd.get("NotOnOrAfter")
-        if scd_after:
-            expiries.append(float(OneLogin_Saml2_Utils.parse_SAML_to_time(scd_after)))
-        if not expiries:
-            raise SAMLRejected("no_expiry", "the assertion has no NotOnOrAfter (Conditions or SubjectConfirmation)")
-        return max(expiries)
 
     def _check_in_response_to(self, response: OneLogin_Saml2_Response, scd: Any) -> None:
         outer, inner = response.get_in_response_to(), scd.get("InResponseTo")
