@@ -231,8 +231,10 @@ def _write_private(path: Path, key: rsa.RSAPrivateKey) -> None:
                                           serialization.NoEncryption()), mode=0o600)
 
 
-def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write then rename: a reader sees the old file or the new one, never half of one."""
+def _write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write then rename: a reader sees the old file or the new one, never half of one.
+    Certificates too are the owner's alone (the state directory is private; the portal
+    offers ca.crt to whoever needs it)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as fh:
