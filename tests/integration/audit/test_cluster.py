@@ -32,9 +32,12 @@ MAX_EVENTS = 9500
 """The writer (at most 50 events/s) stops by itself after this many (under the 10,000-hit window)."""
 
 
-def node_settings(name: str, transport: int, seeds: str, roles: str) -> dict[str, str]:
-    return {"cluster.name": f"bastion-pair-{uuid.uuid4().hex[:6]}", "node.name": name,
-            "transport.port": str(transport), "discovery.seed_hosts": seeds, "node.roles": roles}
+def node_settings(cluster: str, name: str, transport: int, seeds: str, roles: str) -> dict[str, str]:
+    settings = {"cluster.name": cluster, "node.name": name, "transport.port": str(transport),
+                "discovery.seed_hosts": seeds, "node.roles": roles}
+    if "master" in roles:
+        settings["cluster.initial_master_nodes"] = name  # the one master-eligible node bootstraps
+    return settings
 
 
 @pytest.fixture
@@ -47,9 +50,7 @@ def cluster(tmp_path: Path):
         seeds = ",".join(f"127.0.0.1:{p}" for p in ports)
         name = f"bastion-pair-{uuid.uuid4().hex[:6]}"
         for node_name, port, roles in (("a", ports[0], "master,data"), ("b", ports[1], "data")):
-            settings = {**node_settings(node_name, port, seeds, roles), "cluster.name": name}
-            if node_name == "a":
-                settings["cluster.initial_master_nodes"] = "a"
+            settings = node_settings(name, node_name, port, seeds, roles)
             nodes.append(ElasticsearchNode(tmp_path / node_name, built, heap="512m", settings=settings))
         began = time.monotonic()
         for node in nodes:
