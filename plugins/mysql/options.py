@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bastion.config.model import ListenerConfig
+from plugins.mysql import templates
 
 DEFAULT_VERSION = "5.5.5-10.11.0-MariaDB-bastion"
 """Looks like MariaDB 10.11 (the ``5.5.5-`` prefix is MariaDB's own convention) so
@@ -19,7 +20,7 @@ client libraries pick MariaDB-compatible behaviour; configurable per listener.""
 
 MAX_BUSY_POLL_US = 10_000
 LISTENER_OPTIONS = {"server_version", "busy_poll_us"}
-TARGET_OPTIONS = {"users", "connect_timeout"}
+TARGET_OPTIONS = {"users", "connect_timeout", "ephemeral"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,4 +64,4 @@ def target_problems(options: Mapping[str, Any]) -> list[str]:
     users = options.get("users", {})
     if not isinstance(users, dict) or not all(isinstance(v, str) for v in users.values()):
         problems.append("users must map account names to upstream MySQL user names")
-    return problems
+    return problems + templates.problems(options)
