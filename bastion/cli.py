@@ -115,6 +115,15 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ssh_ca_export(args: argparse.Namespace) -> int:
+    from bastion.runtime.bootstrap import load_checked
+    from bastion.state.ssh_ca import UserCA
+
+    settings, _ = load_checked(args.config)
+    print(UserCA.open(settings.state_dir).public_line())
+    return 0
+
+
 def cmd_tokens_issue(args: argparse.Namespace) -> int:
     settings, _, tokens, _ = _open(args)
     ttl = args.ttl or settings.config.tokens.default_ttl
@@ -221,6 +230,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--user")
     s.add_argument("--all", action="store_true", help="include expired and revoked tokens")
     s.set_defaults(func=cmd_tokens_list)
+    ca = sub.add_parser("ssh-ca", help="the SSH user CA that signs upstream certificates").add_subparsers(
+        dest="sub", required=True)
+    s = ca.add_parser("export", help="print the CA's public key: a line for the targets' TrustedUserCAKeys file")
+    _config_arg(s)
+    s.set_defaults(func=cmd_ssh_ca_export)
     aud = sub.add_parser("audit", help="audit journal tools").add_subparsers(dest="sub", required=True)
     s = aud.add_parser("verify", help="verify the journal's hash chain")
     _config_arg(s)
