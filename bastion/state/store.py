@@ -169,6 +169,20 @@ ephemeral_accounts = sa.Table(
     sa.Column("created_at", Time, nullable=False),
 )
 
+credential_rotations = sa.Table(
+    # Rotation requests (``bastion credentials rotate``) for the running bastion to carry
+    # out — it alone writes the audit journal — and their outcomes.
+    "credential_rotations", metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("target", sa.String(128), nullable=False),
+    sa.Column("account", sa.String(128), nullable=False),
+    sa.Column("requested_by", sa.String(255), nullable=False),
+    sa.Column("requested_at", Time, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, running, done, failed
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("finished_at", Time, nullable=True),
+)
+
 
 class StateStore:
     """Owns the SQLAlchemy engine; the stores for tokens, vault, approvals use it."""

@@ -22,6 +22,7 @@ import gevent
 from bastion.context import PluginContext
 from bastion.core.selector import parse_username
 from bastion.core.types import Session
+from bastion.credentials import rotate as rotation
 from bastion.runtime import busypoll
 from bastion.runtime.tls import ensure_certificate, server_context
 from bastion.session import audit_refused, authorize
@@ -62,6 +63,7 @@ class MySQLPlugin:
         busypoll.enable(MySQLOptions.from_listener(ctx.listener("mysql")).busy_poll_us)
         if self.sweeper is None:  # per-session users a killed predecessor left behind go now
             self.sweeper = ephemeral.start_sweeper(ctx)
+        rotation.start_worker(ctx)  # `bastion credentials rotate` requests and rotate_every schedules
 
     def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None:
         listener = ctx.listener("mysql")

@@ -82,7 +82,7 @@ def provisioner(ctx: PluginContext, target: Target, account: str) -> Iterator[An
     user = str((target.options.get("users") or {}).get(account, account))
     conn = pymysql.connect(host=target.host, port=target.port, user=user, password=secret.value,
                            connect_timeout=float(target.options.get("connect_timeout", 10)),
-                           ssl=_ssl(target), autocommit=True, program_name="bastion-provision")
+                           ssl=ssl_options(target), autocommit=True, program_name="bastion-provision")
     try:
         with conn.cursor() as cur:
             yield cur
@@ -90,7 +90,7 @@ def provisioner(ctx: PluginContext, target: Target, account: str) -> Iterator[An
         conn.close()
 
 
-def _ssl(target: Target) -> dict[str, Any] | None:
+def ssl_options(target: Target) -> dict[str, Any] | None:
     mode = target.tls.mode
     if mode == "disabled":
         return None

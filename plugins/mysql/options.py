@@ -20,7 +20,7 @@ client libraries pick MariaDB-compatible behaviour; configurable per listener.""
 
 MAX_BUSY_POLL_US = 10_000
 LISTENER_OPTIONS = {"server_version", "busy_poll_us"}
-TARGET_OPTIONS = {"users", "connect_timeout", "ephemeral"}
+TARGET_OPTIONS = {"users", "connect_timeout", "ephemeral", "rotate_every"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,4 +64,7 @@ def target_problems(options: Mapping[str, Any]) -> list[str]:
     users = options.get("users", {})
     if not isinstance(users, dict) or not all(isinstance(v, str) for v in users.values()):
         problems.append("users must map account names to upstream MySQL user names")
+    every = options.get("rotate_every", 0)
+    if isinstance(every, bool) or not isinstance(every, int | float) or every < 0:
+        problems.append("rotate_every must be seconds between rotations of the vaulted passwords (0: never)")
     return problems + templates.problems(options)

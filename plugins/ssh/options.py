@@ -69,7 +69,7 @@ _LISTENER_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 TARGET_OPTIONS = {"known_hosts", "users", "allow_forward", "connect_timeout", "credential", "certificate_validity",
-                  "certificate_source_address"}
+                  "certificate_source_address", "rotate_every", "authorized_keys"}
 
 
 def listener_problems(options: Mapping[str, Any]) -> list[str]:
@@ -106,6 +106,11 @@ def target_problems(options: Mapping[str, Any]) -> list[str]:
     timeout = options.get("connect_timeout", 10)
     if not isinstance(timeout, int | float) or timeout <= 0:
         problems.append("connect_timeout must be a positive number of seconds")
+    every = options.get("rotate_every", 0)
+    if isinstance(every, bool) or not isinstance(every, int | float) or every < 0:
+        problems.append("rotate_every must be seconds between rotations of the vaulted key (0: never)")
+    if not isinstance(options.get("authorized_keys", "~/.ssh/authorized_keys"), str):
+        problems.append("authorized_keys must be the path of the account's authorized_keys file")
     return problems + certificate.option_problems(dict(options))
 
 
