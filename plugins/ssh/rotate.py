@@ -27,10 +27,9 @@ _PATH = re.compile(r"^[A-Za-z0-9_./%~-]+$")
 
 def authorized_keys_path(target: Target, username: str) -> str:
     """The shell word for the account's authorized_keys file (``"$HOME"/…`` for ``~/``)."""
-    raw = str(target.options.get("authorized_keys", "~/.ssh/authorized_keys"))
-    if not _PATH.match(raw):
-        raise RotationError("authorized_keys must be a plain path")
-    path = raw.replace("%u", username)
+    path = str(target.options.get("authorized_keys", "~/.ssh/authorized_keys")).replace("%u", username)
+    if not _PATH.match(path):
+        raise RotationError("authorized_keys must be a plain path (letters, digits, _ . / %% ~ -)")
     return '"$HOME"/' + path[2:] if path.startswith("~/") else path
 
 
