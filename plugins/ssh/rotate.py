@@ -29,7 +29,7 @@ def authorized_keys_path(target: Target, username: str) -> str:
     """The shell word for the account's authorized_keys file (``"$HOME"/…`` for ``~/``)."""
     path = str(target.options.get("authorized_keys", "~/.ssh/authorized_keys")).replace("%u", username)
     if not _PATH.match(path):
-        raise RotationError("authorized_keys must be a plain path (letters, digits, _ . / %% ~ -)")
+        raise RotationError("authorized_keys must be a plain path (letters, digits, _ . / % ~ -)")
     return '"$HOME"/' + path[2:] if path.startswith("~/") else path
 
 
