@@ -55,3 +55,28 @@ def access_file(path: Path, target: str, groups: dict[str, list[str]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({"access": rules}, sort_keys=False))
     return path
+
+
+def without_standing_credentials(config: dict[str, Any]) -> dict[str, Any]:
+    """The demo's config with ``shop-db``'s developers on per-session users (template
+    ``developer``, through the provisioning account) and ``demo-host`` reached with CA
+    certificates; approvers and auditors keep the vaulted ``readonly`` account. Rewrites
+    the demo's access policy file (``policies/access.yaml``) in place."""
+    for target in config["targets"]:
+        if target["name"] == "shop-db":
+            target["accounts"] = [*target["accounts"], "developer", "provisioner"]
+            target["options"] = {**target["options"], "users": {**target["options"]["users"],
+                                                                "provisioner": PROVISION_USER},
+                                 "ephemeral": {"developer": TEMPLATES["developer"]}}
+        elif target["protocol"] == "ssh":
+            target["options"] = {**target["options"], "credential": "ssh-certificate"}
+    access = next(Path(f) for f in config["policies"]["files"] if Path(f).name == "access.yaml")
+    rules = yaml.safe_load(access.read_text())["access"]
+    for rule in list(rules):
+        if rule["id"] == "dev-readonly":
+            rule["groups"] = [g for g in rule["groups"] if g != "developers"]
+            rules.insert(rules.index(rule), {
+                "id": "dev-session-user", "groups": ["developers"], "targets": ["shop-db"], "account": "developer",
+                "description": "developers read the shop as a database user of their own, made per session"})
+    access.write_text(yaml.safe_dump({"access": rules}, sort_keys=False))
+    return config
