@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,35 @@ def test_kill_9_orphan_is_dropped_at_next_start(tmp_path: Path, provisioned: Mar
     finally:
         stop_bastion(b)
         provisioned.sql("DROP USER IF EXISTS 'b_ghost_0123abcd'@'%', 'b_keep'@'%';")
+
+
+def test_kill_query_from_another_session_of_the_person(eph: BastionProc) -> None:
+    """KILL QUERY (the CLI's Ctrl-C) logs in as the victim's own session user."""
+    token = eph.token("frank", "eph-devs")
+    victim = pymysql_conn(eph, token, user="eph-db")
+    killer = pymysql_conn(eph, token, user="eph-db")
+    outcome: list[BaseException | None] = []
+
+    def sleep() -> None:
+        try:
+            with victim.cursor() as cur:
+                cur.execute("SELECT SLEEP(30)")
+                outcome.append(None if cur.fetchone()[0] == 1 else RuntimeError("not interrupted"))
+        except BaseException as exc:  # noqa: BLE001 - examined below
+            outcome.append(exc)
+
+    runner = threading.Thread(target=sleep)
+    runner.start()
+    try:
+        time.sleep(1)
+        with killer.cursor() as cur:
+            cur.execute(f"KILL QUERY {victim.server_thread_id[0]}")
+        runner.join(timeout=20)
+        assert not runner.is_alive() and len(outcome) == 1
+        interrupted = outcome[0] is None or (isinstance(outcome[0], pymysql.err.OperationalError)
+                                             and outcome[0].args[0] == 1317)  # "Query execution was interrupted"
+        assert interrupted, outcome
+    finally:
+        runner.join(timeout=30)
+        victim.close()
+        killer.close()
