@@ -75,19 +75,58 @@ def live_login(target: str, user: str) -> tuple[str, bytes] | None:
     return None
 
 
+_IDLE: dict[tuple[str, str, str, int], list[tuple[float, Any]]] = {}
+"""Idle provisioning connections by (target, account, host, port): creating and dropping a
+user then costs two statements, not two TLS logins (bench/sessions.py)."""
+MAX_IDLE, IDLE_SECONDS = 4, 60.0
+
+
 @contextmanager
 def provisioner(ctx: PluginContext, target: Target, account: str) -> Iterator[Any]:
-    """A cursor on ``target`` as the vaulted provisioning ``account`` (autocommit)."""
-    secret = ctx.vault.get(target.name, account)
-    user = str((target.options.get("users") or {}).get(account, account))
-    conn = pymysql.connect(host=target.host, port=target.port, user=user, password=secret.value,
-                           connect_timeout=float(target.options.get("connect_timeout", 10)),
-                           ssl=ssl_options(target), autocommit=True, program_name="bastion-provision")
+    """A cursor on ``target`` as the vaulted provisioning ``account`` (autocommit); the
+    connection goes back to a small idle pool when the block ends without an error."""
+    key = (target.name, account, target.host, target.port)
+    conn = _idle(key) or _open(ctx, target, account)
     try:
         with conn.cursor() as cur:
             yield cur
-    finally:
+    except BaseException:
+        _close(conn)
+        raise
+    pool = _IDLE.setdefault(key, [])
+    if len(pool) < MAX_IDLE:
+        pool.append((time.monotonic(), conn))
+    else:
+        _close(conn)
+
+
+def _idle(key: tuple[str, str, str, int]) -> Any:
+    pool = _IDLE.get(key, [])
+    while pool:
+        since, conn = pool.pop()
+        if time.monotonic() - since < IDLE_SECONDS:
+            try:
+                conn.ping(reconnect=False)
+                return conn
+            except pymysql.err.MySQLError:
+                pass
+        _close(conn)
+    return None
+
+
+def _close(conn: Any) -> None:
+    try:
         conn.close()
+    except pymysql.err.Error:
+        pass  # already closed by the server or a failed ping
+
+
+def _open(ctx: PluginContext, target: Target, account: str) -> Any:
+    secret = ctx.vault.get(target.name, account)
+    user = str((target.options.get("users") or {}).get(account, account))
+    return pymysql.connect(host=target.host, port=target.port, user=user, password=secret.value,
+                           connect_timeout=float(target.options.get("connect_timeout", 10)),
+                           ssl=ssl_options(target), autocommit=True, program_name="bastion-provision")
 
 
 def ssl_options(target: Target) -> dict[str, Any] | None:
