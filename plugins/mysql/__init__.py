@@ -62,7 +62,8 @@ class MySQLPlugin:
         self.tls = server_context(*ensure_certificate(cfg.tls, ctx.settings.state_dir))
         busypoll.enable(MySQLOptions.from_listener(ctx.listener("mysql")).busy_poll_us)
         if self.sweeper is None:  # per-session users a killed predecessor left behind go now
-            self.sweeper = ephemeral.start_sweeper(ctx)
+            self.sweeper = ephemeral.start_sweeper(
+                ctx, MySQLOptions.from_listener(ctx.listener("mysql")).ephemeral_sweep_seconds)
         rotation.start_worker(ctx)  # `bastion credentials rotate` requests and rotate_every schedules
 
     def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None:

@@ -19,7 +19,7 @@ DEFAULT_VERSION = "5.5.5-10.11.0-MariaDB-bastion"
 client libraries pick MariaDB-compatible behaviour; configurable per listener."""
 
 MAX_BUSY_POLL_US = 10_000
-LISTENER_OPTIONS = {"server_version", "busy_poll_us"}
+LISTENER_OPTIONS = {"server_version", "busy_poll_us", "ephemeral_sweep_seconds"}
 TARGET_OPTIONS = {"users", "connect_timeout", "ephemeral", "rotate_every"}
 
 
@@ -34,6 +34,8 @@ class MySQLOptions:
     server_version: str = DEFAULT_VERSION
     busy_poll_us: int = 0
     """Microseconds the hub polls for more packets before it sleeps (0: off)."""
+    ephemeral_sweep_seconds: float = 60.0
+    """Seconds between sweeps for orphaned per-session users (``options.ephemeral`` targets)."""
 
     @classmethod
     def from_listener(cls, listener: ListenerConfig | None) -> MySQLOptions:
@@ -42,7 +44,8 @@ class MySQLOptions:
         raw = listener.options
         return cls(handshake_timeout=listener.handshake_timeout, idle_timeout=listener.idle_timeout,
                    server_version=str(raw.get("server_version", DEFAULT_VERSION)),
-                   busy_poll_us=int(raw.get("busy_poll_us", 0)))
+                   busy_poll_us=int(raw.get("busy_poll_us", 0)),
+                   ephemeral_sweep_seconds=float(raw.get("ephemeral_sweep_seconds", 60.0)))
 
 
 def listener_problems(options: Mapping[str, Any]) -> list[str]:
@@ -54,6 +57,9 @@ def listener_problems(options: Mapping[str, Any]) -> list[str]:
     poll = options.get("busy_poll_us", 0)
     if isinstance(poll, bool) or not isinstance(poll, int) or not 0 <= poll <= MAX_BUSY_POLL_US:
         problems.append(f"busy_poll_us must be an integer from 0 (off) to {MAX_BUSY_POLL_US}")
+    sweep = options.get("ephemeral_sweep_seconds", 60)
+    if isinstance(sweep, bool) or not isinstance(sweep, int | float) or not 1 <= sweep <= 86400:
+        problems.append("ephemeral_sweep_seconds must be 1 to 86400 seconds")
     return problems
 
 

@@ -187,3 +187,21 @@ def test_kill_query_from_another_session_of_the_person(eph: BastionProc) -> None
         runner.join(timeout=30)
         victim.close()
         killer.close()
+
+
+def test_periodic_sweep_drops_orphans_and_spares_live_users(tmp_path: Path, provisioned: MariaDB) -> None:
+    config = eph_config(tmp_path, provisioned)
+    config["listeners"]["mysql"]["options"] = {"ephemeral_sweep_seconds": 1}
+    b = start_bastion(tmp_path, config)
+    try:
+        conn = connect(b, "eph-devs", "gina")
+        user = scalar(conn, "SELECT CURRENT_USER()").split("@")[0]
+        provisioned.sql("CREATE USER 'b_ghost_89abcdef'@'%' IDENTIFIED BY 'x';")  # no row: an orphan
+        assert wait_for(lambda: "b_ghost_89abcdef" not in session_users(provisioned), timeout=30)
+        time.sleep(2.5)  # more sweeps while the session is open
+        assert user in session_users(provisioned)
+        assert scalar(conn, "SELECT CURRENT_USER()").split("@")[0] == user
+        conn.close()
+    finally:
+        assert stop_bastion(b) == 0
+        provisioned.sql("DROP USER IF EXISTS 'b_ghost_89abcdef'@'%';")
