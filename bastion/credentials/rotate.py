@@ -188,6 +188,11 @@ def run_requests(ctx: PluginContext) -> None:
             _finish(ctx.store, rid, "failed", str(exc))
 
 
+_FAILED: dict[tuple[str, str], float] = {}
+"""When a scheduled rotation last failed: it is retried after a tenth of ``rotate_every``
+(at least a minute), not on every round."""
+
+
 def run_schedule(ctx: PluginContext, now: float | None = None) -> None:
     """Rotate every vaulted credential older than its target's ``rotate_every`` seconds."""
     now = time.time() if now is None else now
@@ -200,11 +205,17 @@ def run_schedule(ctx: PluginContext, now: float | None = None) -> None:
             continue
         for account in target.accounts:
             updated = ages.get((target.name, account))
-            if updated is not None and now - updated >= float(every):
-                try:
-                    rotate(ctx, target, account, requested_by="schedule")
-                except RotationError as exc:
-                    log.warning("scheduled rotation failed: %s", exc)
+            failed = _FAILED.get((target.name, account))
+            if updated is None or now - updated < float(every):
+                continue
+            if failed is not None and now - failed < max(float(every) / 10, 60.0):
+                continue
+            try:
+                rotate(ctx, target, account, requested_by="schedule")
+                _FAILED.pop((target.name, account), None)
+            except RotationError as exc:
+                _FAILED[(target.name, account)] = now
+                log.warning("scheduled rotation failed: %s", exc)
 
 
 _WORKERS: set[int] = set()

@@ -46,7 +46,7 @@ def source_address(target: Target, sock: Any) -> str | None:
     if setting == "none":
         return None
     if setting == "auto":
-        return str(sock.getsockname()[0])
+        return str(sock.getsockname()[0]).split("%", 1)[0]  # an IPv6 scope id is no part of an address list
     return setting
 
 

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -18,7 +19,7 @@ from bastion.demo.services import MariaDB
 from bastion.demo.setup import write_config
 from bastion.runtime.bootstrap import load_checked, open_store
 from bastion.state.vault import VaultError
-from tests.integration.conftest import ROOT, BastionProc, mysql_bastion_config, start_bastion, stop_bastion
+from tests.integration.conftest import ROOT, BastionProc, mysql_bastion_config, start_bastion, stop_bastion, wait_for
 from tests.integration.mysql.clients import pymysql_conn
 
 USER, INITIAL = "bastion_rot", "rot-initial-pw"
@@ -117,3 +118,41 @@ def test_interrupted_rotation_is_completed_first(rot: BastionProc, mariadb: Mari
 def test_an_account_without_a_credential_is_refused(rot: BastionProc) -> None:
     res = rot.cli("credentials", "rotate", "rot-db/nobody", "--wait", "1")
     assert res.returncode != 0 and b"name an account" in res.stderr
+
+
+def test_rotate_every_rotates_on_schedule(tmp_path: Path, mariadb: MariaDB) -> None:
+    mariadb.sql("DROP USER IF EXISTS 'bastion_sched'@'127.0.0.1'; "
+                "CREATE USER 'bastion_sched'@'127.0.0.1' IDENTIFIED BY 'sched-initial-pw';")
+    config = mysql_bastion_config(tmp_path, mariadb)
+    config["targets"].append({"name": "sched-db", "protocol": "mysql", "host": "127.0.0.1", "port": mariadb.port,
+                              "accounts": ["sched"], "options": {"users": {"sched": "bastion_sched"},
+                                                                 "rotate_every": 3}})
+    path = write_config(tmp_path / "bastion.yaml", config)
+    subprocess.run([sys.executable, "-m", "bastion.cli", "credentials", "set", "sched-db/sched", "--config",
+                    str(path)], input=b"sched-initial-pw", check=True, capture_output=True, cwd=ROOT)
+    b = start_bastion(tmp_path, config)
+    try:
+        done = wait_for(lambda: [e for e in b.journal() if e["type"] == "credential.rotate"
+                                 and e["data"]["requested_by"] == "schedule"], timeout=30)  # type: ignore[index]
+    finally:
+        assert stop_bastion(b) == 0  # no further rotation while the outcome is checked
+    assert done and all(e["data"]["result"] == "rotated" for e in done), done  # type: ignore[index]
+    assert logs_in_as(mariadb, "bastion_sched", _vaulted(path, "sched-db", "sched"))
+    assert not logs_in_as(mariadb, "bastion_sched", "sched-initial-pw")
+
+
+def _vaulted(path: Path, target: str, account: str) -> bytes:
+    settings, _ = load_checked(str(path))
+    store, _, vault = open_store(settings)
+    try:
+        return vault.get(target, account).value
+    finally:
+        store.dispose()
+
+
+def logs_in_as(db: MariaDB, user: str, password: bytes | str) -> bool:
+    try:
+        pymysql.connect(host="127.0.0.1", port=db.port, user=user, password=password, connect_timeout=10).close()
+        return True
+    except pymysql.err.OperationalError:
+        return False
