@@ -47,20 +47,11 @@ def rot(tmp_path_factory: pytest.TempPathFactory, mariadb: MariaDB) -> Iterator[
 
 
 def vaulted(b: BastionProc, account: str = "rotator") -> bytes:
-    settings, _ = load_checked(str(b.config))
-    store, _, vault = open_store(settings)
-    try:
-        return vault.get("rot-db", account).value
-    finally:
-        store.dispose()
+    return _vaulted(b.config, "rot-db", account)
 
 
 def logs_in(db: MariaDB, password: bytes | str) -> bool:
-    try:
-        pymysql.connect(host="127.0.0.1", port=db.port, user=USER, password=password, connect_timeout=10).close()
-        return True
-    except pymysql.err.OperationalError:
-        return False
+    return logs_in_as(db, USER, password)
 
 
 def rotate(b: BastionProc) -> subprocess.CompletedProcess[bytes]:
