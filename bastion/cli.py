@@ -106,12 +106,56 @@ def cmd_credentials_delete(args: argparse.Namespace) -> int:
     return 0 if vault.delete(name, account) else 1
 
 
+def cmd_credentials_rotate(args: argparse.Namespace) -> int:
+    """File a rotation request for the running bastion (it alone writes the audit journal)
+    and wait for its outcome."""
+    import getpass
+
+    from bastion.credentials import rotate
+
+    settings, store, _, vault = _open(args)
+    name, _, account = args.target.partition("/")
+    target = settings.config.target(name)
+    if target is None:
+        raise SystemExit(f"error: unknown target {name!r}")
+    accounts = [account] if account else [a for t, a, *_ in vault.entries() if t == name and "#" not in a]
+    if not accounts or any(a not in target.accounts for a in accounts):
+        raise SystemExit(f"error: name an account of {name} with a vaulted credential: {', '.join(target.accounts)}")
+    status = 0
+    for acc in accounts:
+        rid = rotate.request(store, name, acc, f"cli:{getpass.getuser()}")
+        deadline = time.monotonic() + args.wait
+        state, message = rotate.outcome(store, rid)
+        while state in ("pending", "running") and time.monotonic() < deadline:
+            time.sleep(0.5)
+            state, message = rotate.outcome(store, rid)
+        if state == "pending":
+            print(f"{name}/{acc}: no running bastion took the request within {args.wait:.0f} s "
+                  f"(it stays queued: `bastion serve` carries it out when it runs)", file=sys.stderr)
+            status = 1
+        elif state != "done":
+            print(f"{name}/{acc}: {state}: {message}", file=sys.stderr)
+            status = 1
+        else:
+            print(message)
+    return status
+
+
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     _, _, _, vault = _open(args)
     new_key = load_key(args.new_key_file, None, create=True)
     count = vault.rotate(new_key)
     print(f"re-encrypted {count} credentials under key {vault.key_id}; "
           f"now point vault.key_file at {args.new_key_file}")
+    return 0
+
+
+def cmd_ssh_ca_export(args: argparse.Namespace) -> int:
+    from bastion.runtime.bootstrap import load_checked
+    from bastion.state.ssh_ca import UserCA
+
+    settings, _ = load_checked(args.config)
+    print(UserCA.open(settings.state_dir).public_line())
     return 0
 
 
@@ -203,6 +247,11 @@ def parser() -> argparse.ArgumentParser:
     _config_arg(s)
     s.add_argument("target")
     s.set_defaults(func=cmd_credentials_delete)
+    s = cred.add_parser("rotate", help="change TARGET[/ACCOUNT]'s secret on the target and in the vault")
+    _config_arg(s)
+    s.add_argument("target")
+    s.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the running bastion")
+    s.set_defaults(func=cmd_credentials_rotate)
     s = cred.add_parser("rotate-key", help="re-encrypt every credential under a new key")
     _config_arg(s)
     s.add_argument("--new-key-file", required=True, help="new key file (created if missing)")
@@ -227,6 +276,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--user")
     s.add_argument("--all", action="store_true", help="include expired and revoked tokens")
     s.set_defaults(func=cmd_tokens_list)
+    ca = sub.add_parser("ssh-ca", help="the SSH user CA that signs upstream certificates").add_subparsers(
+        dest="sub", required=True)
+    s = ca.add_parser("export", help="print the CA's public key: a line for the targets' TrustedUserCAKeys file")
+    _config_arg(s)
+    s.set_defaults(func=cmd_ssh_ca_export)
     aud = sub.add_parser("audit", help="audit journal tools").add_subparsers(dest="sub", required=True)
     s = aud.add_parser("verify", help="verify the journal's hash chain")
     _config_arg(s)

@@ -9,9 +9,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bastion.demo.ephemeral import PROVISION_PASSWORD, provision, without_standing_credentials
 from bastion.demo.idp import DEMO_USERS, SimpleSAMLphp
 from bastion.demo.services import SSHD, MariaDB, Service
 from bastion.demo.setup import UPSTREAM_ACCOUNTS, demo_config, seed_mariadb, write_config
+from bastion.state.ssh_ca import UserCA
 
 DEMO_PORTS = {"web": 8080, "mysql": 3307, "ssh": 2222}
 SSH_USER, SSH_PASSWORD = "sshdemo", "sshdemo-pw"
@@ -28,13 +30,17 @@ def start_stack(workdir: Path, ports: dict[str, int], audit_index: dict[str, Any
     db = MariaDB(workdir / "mariadb").start()
     services.append(db)
     seed_mariadb(db)
-    sshd = SSHD(workdir / "sshd", SSH_USER, SSH_PASSWORD).start()
+    provision(db)
+    sshd = SSHD(workdir / "sshd", SSH_USER, SSH_PASSWORD)
+    sshd.trusted_user_ca = UserCA.open(workdir / "var").public_line()  # demo-host trusts the bastion's CA
+    sshd.start()
     services.append(sshd)
     base = f"http://127.0.0.1:{ports['web']}"
     idp = SimpleSAMLphp(workdir / "idp", f"{base}/saml/metadata", f"{base}/saml/acs", f"{base}/saml/sls").start()
     services.append(idp)
     config = demo_config(workdir, db=db, sshd=sshd, idp_metadata_url=idp.metadata_url, ports=ports,
                          protocols=protocols, sp_base_url=base)
+    without_standing_credentials(config)
     if audit_index:
         config["audit"] = {**config["audit"], "index": audit_index}
     path = write_config(workdir / "bastion.yaml", config)
@@ -57,6 +63,7 @@ def _store_credentials(config_path: Path, sshd: SSHD) -> None:
     store, _, vault = open_store(settings)
     for account, (_, password, _) in UPSTREAM_ACCOUNTS.items():
         vault.set("shop-db", account, "password", password.encode())
+    vault.set("shop-db", "provisioner", "password", PROVISION_PASSWORD.encode())
     if settings.config.target("demo-host") is not None:
         vault.set("demo-host", sshd.user, "ssh-key", sshd.client_key.read_bytes())
     store.dispose()

@@ -156,6 +156,10 @@ class SSHD(Service):
         self.client_key = workdir / "client" / "id_ed25519"
         self.authorized = workdir / "authorized_keys"
         self.host_key_pub = workdir / "keys" / "ssh_host_ed25519_key.pub"
+        self.trusted_user_ca: str | None = None
+        """A ``TrustedUserCAKeys`` line (the bastion's ``bastion ssh-ca export``), if any."""
+        self.authorize_client_key = True
+        """Put :attr:`client_key` in the user's authorized_keys (False: certificates only)."""
 
     def start(self) -> SSHD:
         sshd = need("sshd", "openssh-server")
@@ -172,9 +176,14 @@ class SSHD(Service):
         if not self.client_key.exists():
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "bastion-upstream",
                             "-f", str(self.client_key)], check=True)
-        shutil.copy(f"{self.client_key}.pub", self.authorized / self.user)
+        if self.authorize_client_key:
+            shutil.copy(f"{self.client_key}.pub", self.authorized / self.user)
+        ca_lines = []
+        if self.trusted_user_ca:
+            (self.workdir / "user_ca.pub").write_text(self.trusted_user_ca.strip() + "\n")
+            ca_lines = [f"TrustedUserCAKeys {self.workdir / 'user_ca.pub'}"]
         config = self.workdir / "sshd_config"
-        config.write_text("\n".join([
+        config.write_text("\n".join([*ca_lines,
             f"Port {self.port}", "ListenAddress 127.0.0.1",
             f"HostKey {self.workdir / 'keys' / 'ssh_host_ed25519_key'}",
             f"HostKey {self.workdir / 'keys' / 'ssh_host_rsa_key'}",

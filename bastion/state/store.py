@@ -155,6 +155,34 @@ login_failures = sa.Table(
     sa.Column("blocked_until", Time, nullable=False),
 )
 
+ephemeral_accounts = sa.Table(
+    # Per-session database users the bastion created and has not yet dropped (issue 18).
+    # The row is written before CREATE USER and deleted after DROP USER, so a user with the
+    # bastion's name pattern on a target and no row here is always an orphan.
+    "ephemeral_accounts", metadata,
+    sa.Column("target", sa.String(128), primary_key=True),
+    sa.Column("user", sa.String(80), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("session_id", sa.String(32), nullable=False),
+    sa.Column("person", sa.String(255), nullable=False),
+    sa.Column("node", sa.String(128), nullable=False, index=True),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+credential_rotations = sa.Table(
+    # Rotation requests (``bastion credentials rotate``) for the running bastion to carry
+    # out — it alone writes the audit journal — and their outcomes.
+    "credential_rotations", metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("target", sa.String(128), nullable=False),
+    sa.Column("account", sa.String(128), nullable=False),
+    sa.Column("requested_by", sa.String(255), nullable=False),
+    sa.Column("requested_at", Time, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, running, done, failed
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("finished_at", Time, nullable=True),
+)
+
 
 class StateStore:
     """Owns the SQLAlchemy engine; the stores for tokens, vault, approvals use it."""

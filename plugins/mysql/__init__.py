@@ -9,6 +9,7 @@ phase (``relay``/``commands``) until the client leaves.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import socket
 import ssl
@@ -21,11 +22,12 @@ import gevent
 from bastion.context import PluginContext
 from bastion.core.selector import parse_username
 from bastion.core.types import Session
+from bastion.credentials import rotate as rotation
 from bastion.runtime import busypoll
 from bastion.runtime.tls import listener_context
 from bastion.session import audit_refused, authorize
 from bastion.state.throttle import keys as throttle_keys
-from plugins.mysql import commands, executions
+from plugins.mysql import commands, ephemeral, executions
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, ErrPacket, OkPacket, RemoteProtocolError
 from plugins.mysql.connections import REGISTRY, Registered
 from plugins.mysql.options import MySQLOptions, listener_problems, target_problems
@@ -46,6 +48,8 @@ class MySQLPlugin:
     def __init__(self) -> None:
         self.tls: ssl.SSLContext | None = None
         """The client leg's TLS context (made by :meth:`prepare`)."""
+        self.sweeper: gevent.Greenlet | None = None
+        """Drops orphaned per-session users (``account_mode: ephemeral``) periodically."""
 
     def validate_target(self, options: Mapping[str, Any]) -> list[str]:
         return target_problems(options)
@@ -58,6 +62,10 @@ class MySQLPlugin:
         cfg = ctx.settings.config
         self.tls = listener_context(cfg, ctx.settings.state_dir)  # renewed by the CA before it expires
         busypoll.enable(MySQLOptions.from_listener(ctx.listener("mysql")).busy_poll_us)
+        if self.sweeper is None:  # per-session users a killed predecessor left behind go now
+            self.sweeper = ephemeral.start_sweeper(
+                ctx, MySQLOptions.from_listener(ctx.listener("mysql")).ephemeral_sweep_seconds)
+        rotation.start_worker(ctx)  # `bastion credentials rotate` requests and rotate_every schedules
 
     def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None:
         listener = ctx.listener("mysql")
@@ -80,7 +88,10 @@ class MySQLPlugin:
         except (ConnectionClosed, RemoteProtocolError, OSError) as exc:
             log.info("connection phase failed: %s", exc, extra={"client": address[0]})
             return
-        _run(mysql_session)
+        try:
+            _run(mysql_session)
+        finally:
+            ephemeral.release(ctx, mysql_session.session.id)
 
 
 def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext, opts: MySQLOptions,
@@ -88,10 +99,28 @@ def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext, opt
     hello = greet(client, tls, opts.server_version, opts.handshake_timeout, opts.auth_plugins)
     session = _authorize(hello, address, ctx)
     try:
+        lease = ephemeral.acquire(ctx, session)
+    except ephemeral.EphemeralError as exc:
+        log.warning("%s", exc, extra={"session_id": session.id, "target": session.target.name})
+        raise LoginRefused(err(2003, "HY000", f"bastion: {exc} (session {session.id[:12]})"),
+                           hello.seq, str(exc)) from exc
+    try:
+        return _connect(client, ctx, opts, hello, session, lease)
+    except BaseException:
+        ephemeral.release(ctx, session.id)  # a login that did not become a session leaves no user
+        raise
+
+
+def _connect(client: PacketConn, ctx: PluginContext, opts: MySQLOptions, hello: ClientHello, session: Session,
+             lease: ephemeral.Lease | None) -> MySQLSession:
+    if lease is not None:  # the session runs as its own user: the records name it
+        session = dataclasses.replace(session, protocol_info={**session.protocol_info, "upstream_user": lease.user})
+    try:
         upstream = dial(ctx, session.target, session.account, client_caps=hello.caps,
                         database=hello.response.database, collation=hello.response.collation,
                         attrs={"program_name": "bastion", "bastion_user": session.identity.subject,
-                               "bastion_session": session.id})
+                               "bastion_session": session.id},
+                        login=(lease.user, lease.password) if lease is not None else None)
     except UpstreamError as exc:
         log.warning("upstream login failed: %s", exc, extra={"session_id": session.id, "target": session.target.name})
         reason = exc.err.message if exc.err is not None and exc.err.code == 1049 else "upstream login failed"
@@ -165,7 +194,9 @@ def _refuse(client: PacketConn, refused: LoginRefused, address: tuple[str, int],
 
 def _run(s: MySQLSession) -> None:
     session = s.session
-    REGISTRY.add(s.connection_id, Registered(session.identity.subject, session.target.name, session.account,
+    # KILL from another connection logs in as the victim's account: its per-session user if it has one
+    account = str(session.protocol_info.get("upstream_user") or session.account)
+    REGISTRY.add(s.connection_id, Registered(session.identity.subject, session.target.name, account,
                                              s.upstream.thread_id), s)
     s.begin()
     ended = "error"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bastion.config.model import ListenerConfig
+from plugins.mysql import templates
 from plugins.mysql.server import auth_plugins, validate_auth_plugins
 
 DEFAULT_VERSION = "5.5.5-10.11.0-MariaDB-bastion"
@@ -19,8 +20,8 @@ DEFAULT_VERSION = "5.5.5-10.11.0-MariaDB-bastion"
 client libraries pick MariaDB-compatible behaviour; configurable per listener."""
 
 MAX_BUSY_POLL_US = 10_000
-LISTENER_OPTIONS = {"server_version", "busy_poll_us", "auth_plugins"}
-TARGET_OPTIONS = {"users", "connect_timeout"}
+LISTENER_OPTIONS = {"server_version", "busy_poll_us", "auth_plugins", "ephemeral_sweep_seconds"}
+TARGET_OPTIONS = {"users", "connect_timeout", "ephemeral", "rotate_every"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ class MySQLOptions:
     """Microseconds the hub polls for more packets before it sleeps (0: off)."""
     auth_plugins: frozenset[str] = frozenset({"caching_sha2_password"})
     """Authentication plugins offered for tokens (``mysql_native_password`` for old drivers)."""
+    ephemeral_sweep_seconds: float = 60.0
+    """Seconds between sweeps for orphaned per-session users (``options.ephemeral`` targets)."""
 
     @classmethod
     def from_listener(cls, listener: ListenerConfig | None) -> MySQLOptions:
@@ -44,7 +47,8 @@ class MySQLOptions:
         raw = listener.options
         return cls(handshake_timeout=listener.handshake_timeout, idle_timeout=listener.idle_timeout,
                    server_version=str(raw.get("server_version", DEFAULT_VERSION)),
-                   busy_poll_us=int(raw.get("busy_poll_us", 0)), auth_plugins=auth_plugins(raw))
+                   busy_poll_us=int(raw.get("busy_poll_us", 0)), auth_plugins=auth_plugins(raw),
+                   ephemeral_sweep_seconds=float(raw.get("ephemeral_sweep_seconds", 60.0)))
 
 
 def listener_problems(options: Mapping[str, Any]) -> list[str]:
@@ -56,6 +60,9 @@ def listener_problems(options: Mapping[str, Any]) -> list[str]:
     poll = options.get("busy_poll_us", 0)
     if isinstance(poll, bool) or not isinstance(poll, int) or not 0 <= poll <= MAX_BUSY_POLL_US:
         problems.append(f"busy_poll_us must be an integer from 0 (off) to {MAX_BUSY_POLL_US}")
+    sweep = options.get("ephemeral_sweep_seconds", 60)
+    if isinstance(sweep, bool) or not isinstance(sweep, int | float) or not 1 <= sweep <= 86400:
+        problems.append("ephemeral_sweep_seconds must be 1 to 86400 seconds")
     return problems + validate_auth_plugins(options)
 
 
@@ -66,4 +73,7 @@ def target_problems(options: Mapping[str, Any]) -> list[str]:
     users = options.get("users", {})
     if not isinstance(users, dict) or not all(isinstance(v, str) for v in users.values()):
         problems.append("users must map account names to upstream MySQL user names")
-    return problems
+    every = options.get("rotate_every", 0)
+    if isinstance(every, bool) or not isinstance(every, int | float) or every < 0:
+        problems.append("rotate_every must be seconds between rotations of the vaulted passwords (0: never)")
+    return problems + templates.problems(options)

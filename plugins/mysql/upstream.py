@@ -38,6 +38,7 @@ from plugins.mysql.codec import (
     parse_auth_switch,
     strip_forbidden_caps,
 )
+from plugins.mysql.ephemeral import live_login
 from plugins.mysql.packetconn import Conn, PacketConn
 
 if TYPE_CHECKING:
@@ -208,10 +209,16 @@ def _caching_sha2_more(conn: PacketConn, payload: bytes, seq: int, password: byt
 
 
 def dial(ctx: PluginContext, target: Target, account: str, *, client_caps: int, database: str | None,
-         collation: int, attrs: dict[str, str]) -> Upstream:
-    """Log in to ``target`` as ``account`` with the vaulted credential."""
-    user = str(target.options.get("users", {}).get(account, account))
-    secret = ctx.vault.get(target.name, account)
+         collation: int, attrs: dict[str, str], login: tuple[str, bytes] | None = None) -> Upstream:
+    """Log in to ``target`` as ``account`` with the vaulted credential, or with ``login``
+    (a per-session user's name and password); ``account`` may also name a live per-session
+    user of this process (a ``KILL`` from another connection of its session)."""
+    login = login or live_login(target.name, account)
+    if login is not None:
+        user, password = login
+    else:
+        user = str(target.options.get("users", {}).get(account, account))
+        password = ctx.vault.get(target.name, account).value
     timeout = float(target.options.get("connect_timeout", 10))
-    return connect(target, user, secret.value, client_caps=client_caps, database=database,
+    return connect(target, user, password, client_caps=client_caps, database=database,
                    collation=collation, attrs=attrs, timeout=timeout)

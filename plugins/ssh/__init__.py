@@ -21,6 +21,7 @@ import paramiko
 
 from bastion.context import PluginContext
 from bastion.core.types import Session
+from bastion.credentials import rotate as rotation
 from bastion.session import audit_refused
 from plugins.ssh import channels
 from plugins.ssh.hostkeys import ensure_host_keys
@@ -49,6 +50,7 @@ class SSHPlugin:
     def prepare(self, ctx: PluginContext) -> None:
         """Called once by the runtime before the listener accepts: host keys and their fingerprints."""
         self.host_keys = list(ensure_host_keys(ctx.settings.state_dir))
+        rotation.start_worker(ctx)  # `bastion credentials rotate` requests and rotate_every schedules
 
     def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None:
         opts = SSHOptions.from_listener(ctx.listener("ssh"))

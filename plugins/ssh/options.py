@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from bastion.config.model import ListenerConfig
+from plugins.ssh import certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,8 @@ _LISTENER_TYPES: dict[str, type | tuple[type, ...]] = {
     "channel_request_timeout": (int, float),
 }
 
-TARGET_OPTIONS = {"known_hosts", "users", "allow_forward", "connect_timeout"}
+TARGET_OPTIONS = {"known_hosts", "users", "allow_forward", "connect_timeout", "credential", "certificate_validity",
+                  "certificate_source_address", "rotate_every", "authorized_keys"}
 
 
 def listener_problems(options: Mapping[str, Any]) -> list[str]:
@@ -104,7 +106,12 @@ def target_problems(options: Mapping[str, Any]) -> list[str]:
     timeout = options.get("connect_timeout", 10)
     if not isinstance(timeout, int | float) or timeout <= 0:
         problems.append("connect_timeout must be a positive number of seconds")
-    return problems
+    every = options.get("rotate_every", 0)
+    if isinstance(every, bool) or not isinstance(every, int | float) or every < 0:
+        problems.append("rotate_every must be seconds between rotations of the vaulted key (0: never)")
+    if not isinstance(options.get("authorized_keys", "~/.ssh/authorized_keys"), str):
+        problems.append("authorized_keys must be the path of the account's authorized_keys file")
+    return problems + certificate.option_problems(dict(options))
 
 
 def forward_allowed(patterns: tuple[str, ...] | list[str], host: str, port: int) -> bool:

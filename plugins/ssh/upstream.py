@@ -22,10 +22,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from paramiko.common import MSG_CHANNEL_REQUEST, cMSG_CHANNEL_REQUEST
 
 from bastion.core import records
-from bastion.core.types import Target
+from bastion.core.types import Session, Target
 from bastion.guard import Admission
 from bastion.state.directory import ssh_fingerprint
 from bastion.state.vault import VaultError
+from plugins.ssh import certificate
 
 if TYPE_CHECKING:
     from bastion.context import PluginContext
@@ -127,11 +128,16 @@ def _verify(target: Target, transport: paramiko.Transport, known: dict[str, para
             f"host key mismatch: {key.get_name()} {got}")
 
 
-def connect(ctx: PluginContext, target: Target, account: str, timeout: float, keepalive: int) -> UpstreamTransport:
-    """An authenticated transport to ``target`` as ``account``; raises :class:`UpstreamError`."""
+def connect(ctx: PluginContext, target: Target, account: str, timeout: float, keepalive: int,
+            session: Session | None = None) -> UpstreamTransport:
+    """An authenticated transport to ``target`` as ``account`` (with the vaulted credential,
+    or a fresh certificate naming ``session``: ``credential: ssh-certificate``); raises
+    :class:`UpstreamError`."""
     known = _known_keys(target)
+    secret = None
     try:
-        secret = ctx.vault.get(target.name, account)
+        if not certificate.wants_certificate(target):
+            secret = ctx.vault.get(target.name, account)
     except VaultError as exc:
         raise UpstreamError(f"the bastion holds no usable credential for {target.name}/{account}",
                             str(exc)) from exc
@@ -148,7 +154,10 @@ def connect(ctx: PluginContext, target: Target, account: str, timeout: float, ke
             c for c in options.ciphers if c not in FAST_CIPHERS]
         transport.start_client(timeout=timeout)
         _verify(target, transport, known)
-        _authenticate(transport, target, account, secret.kind, secret.value)
+        if secret is None:
+            _authenticate_certificate(ctx, transport, target, account, session, sock)
+        else:
+            _authenticate(transport, target, account, secret.kind, secret.value)
     except UpstreamError:
         transport.close()
         raise
@@ -174,6 +183,22 @@ def _authenticate(transport: paramiko.Transport, target: Target, account: str, k
     except ValueError as exc:
         raise UpstreamError(f"the bastion's credential for {target.name}/{account} is not usable",
                             f"credential unusable: {type(exc).__name__}") from exc
+
+
+def _authenticate_certificate(ctx: PluginContext, transport: paramiko.Transport, target: Target, account: str,
+                              session: Session | None, sock: socket.socket) -> None:
+    username = str((target.options.get("users") or {}).get(account, account))
+    try:
+        key = certificate.certified_key(ctx, target, username, session, sock)
+    except (OSError, ValueError) as exc:
+        raise UpstreamError("the bastion cannot sign an SSH certificate", f"user CA: {type(exc).__name__}: {exc}") \
+            from exc
+    try:
+        transport.auth_publickey(username, key)
+    except paramiko.AuthenticationException as exc:
+        raise UpstreamError(f"the target {target.name} refused the bastion's certificate for {account} (does it "
+                            f"trust the bastion's user CA? see `bastion ssh-ca export`)",
+                            f"upstream certificate authentication failed for {username}") from exc
 
 
 def request_pty(chan: paramiko.Channel, term: bytes, width: int, height: int, width_px: int, height_px: int,
@@ -208,13 +233,14 @@ class UpstreamLink:
                 s = self.sess.session
                 try:
                     self.transport = connect(self.sess.ctx, s.target, s.account, self.sess.opts.upstream_timeout,
-                                             self.sess.opts.keepalive)
+                                             self.sess.opts.keepalive, session=s)
                 except UpstreamError as exc:
                     log.warning("upstream refused: %s", exc.reason, extra={"session_id": s.id})
                     self.sess.emit(records.UPSTREAM, {"result": "refused", "target": s.target.name,
                                                 "account": s.account, "reason": exc.reason})
                     raise
                 self.sess.emit(records.UPSTREAM, {"result": "connected", "target": s.target.name, "account": s.account,
+                                            "credential": str(s.target.options.get("credential", "vault")),
                                             "server_version": str(self.transport.remote_version),
                                             "cipher": str(self.transport.remote_cipher)})
             return self.transport

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plugins.mysql import MySQLPlugin
+from plugins.mysql.options import listener_problems
 
 
 @pytest.mark.parametrize(
@@ -34,3 +35,9 @@ def test_listener_options(options, problem):
         assert problems == []
     else:
         assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("value", "ok"), [(1, True), (60, True), (0.5, False), (0, False), (True, False),
+                                           ("60", False), (10**6, False)])
+def test_ephemeral_sweep_seconds(value: object, ok: bool) -> None:
+    assert (listener_problems({"ephemeral_sweep_seconds": value}) == []) is ok

@@ -1,0 +1,3 @@
+"""Target credentials beyond the vault: rotation (``rotate``)."""
+
+from __future__ import annotations
