@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from policies.masking import BUILTIN, full, mask_text
@@ -17,19 +19,23 @@ def mask(text: str) -> str:
     return mask_text(text, list(BUILTIN.values()), lambda _: STYLE)[0]
 
 
+def greedy(text: str) -> str:
+    """A masker that would swallow everything between two markers (a custom recognizer
+    can be written so): redact_command must not let it reach across shell syntax."""
+    return re.sub(r"-----BEGIN.*?-----END[^-]*-----", lambda m: "*" * len(m[0]), text, flags=re.S)
+
+
 def test_reproduction_keeps_the_hidden_command_visible():
     line = "echo -----BEGIN RSA PRIVATE KEY-----; touch ~/x; echo -----END RSA PRIVATE KEY-----"
-    assert "touch ~/x" not in mask(line)  # what a plain masker does to the journal
-    redacted = redact_command(line, mask)
-    assert "; touch ~/x; " in redacted
-    assert "BEGIN RSA PRIVATE KEY" not in redacted
+    assert "touch ~/x" not in greedy(line)  # what a greedy masker does to the whole line
+    assert "; touch ~/x; " in redact_command(line, greedy)
+    assert "; touch ~/x; " in redact_command(line, mask)  # and the built-in ones
 
 
 @pytest.mark.parametrize("sep", [";", " && ", " || ", " | ", " & ", "\n", " |& "])
 def test_commands_on_either_side_of_syntax_survive(sep):
     line = f"echo -----BEGIN RSA PRIVATE KEY-----{sep}rm -rf ~/x{sep}echo -----END RSA PRIVATE KEY-----"
-    redacted = redact_command(line, mask)
-    assert f"{sep}rm -rf ~/x{sep}" in redacted and "BEGIN RSA" not in redacted
+    assert f"{sep}rm -rf ~/x{sep}" in redact_command(line, greedy)
 
 
 def test_substitutions_and_subshells_are_cut_too():
