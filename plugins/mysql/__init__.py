@@ -117,7 +117,7 @@ def _connect(client: PacketConn, ctx: PluginContext, opts: MySQLOptions, hello: 
         session = dataclasses.replace(session, protocol_info={**session.protocol_info, "upstream_user": lease.user})
     try:
         upstream = dial(ctx, session.target, session.account, client_caps=hello.caps,
-                        database=hello.response.database, collation=hello.response.collation,
+                        database=hello.response.database, collation=upstream_collation(hello.response.collation),
                         attrs={"program_name": "bastion", "bastion_user": session.identity.subject,
                                "bastion_session": session.id},
                         login=(lease.user, lease.password) if lease is not None else None)
@@ -143,7 +143,7 @@ def _authorize(hello: ClientHello, address: tuple[str, int], ctx: PluginContext)
     selector = parse_username(hello.response.username)
     if selector is None:
         raise refuse("bad user name", "the user name must name a target: <target> or <target>/<role>")
-    charset = charset_of(hello.response.collation)
+    charset = charset_of(upstream_collation(hello.response.collation))
     problem = client_charset_problem(charset) if charset else f"unknown collation {hello.response.collation}"
     if problem:
         raise LoginRefused(err(1115, "42000", f"bastion: {problem}; connect with --default-character-set=utf8mb4"),
@@ -181,6 +181,19 @@ def _authorize(hello: ClientHello, address: tuple[str, int], ctx: PluginContext)
         raise refuse(f"denied by {decision.rule}",
                      f"access to {target.name} denied ({decision.message or decision.reason}; ref {event.id})")
     return granted
+
+
+MYSQL8_UTF8MB4 = range(255, 324)
+"""Collation ids of MySQL 8's utf8mb4 (``utf8mb4_0900_*``), which MariaDB does not know:
+the client speaks utf8mb4."""
+UTF8MB4_GENERAL_CI = 45
+
+
+def upstream_collation(collation: int) -> int:
+    """The collation the upstream leg announces for the client's: MySQL 8 clients' utf8mb4
+    collations become MariaDB's utf8mb4_general_ci, so the target lexes and answers in the
+    charset the client really speaks (an id it does not know would mean its default)."""
+    return UTF8MB4_GENERAL_CI if charset_of(collation) is None and collation in MYSQL8_UTF8MB4 else collation
 
 
 def _refuse(client: PacketConn, refused: LoginRefused, address: tuple[str, int], ctx: PluginContext) -> None:

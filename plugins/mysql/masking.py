@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bastion.core.contracts import ColumnInfo, RowMasker
 from bastion.core.masks import MaskFn
 from plugins.mysql.codec import TEXT_LIKE_TYPES, ColumnDef
+from policies.sql.charsets import NOT_ASCII_COMPATIBLE, charset_of, codec
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
@@ -31,7 +32,32 @@ def plan_masking(s: MySQLSession, columns: list[ColumnDef], plans: list[RowMaske
     maskers); each plan is appended to ``plans`` so the caller can collect the counts."""
     if not s.masks.maskers:
         return {}
-    return s.masks.plan(column_infos(columns, s.results_binary), plans)
+    merged = s.masks.plan(column_infos(columns, s.results_binary), plans)
+    for index, fn in merged.items():
+        wide = _wide_codec(columns[index].charset)
+        if wide is not None:
+            merged[index] = _recoded(fn, wide)
+    return merged
+
+
+def _wide_codec(collation: int) -> str | None:
+    """The codec of a column whose values are not ASCII-compatible bytes (utf16, utf32,
+    ucs2: results asked in those, or in each column's own charset), else None."""
+    charset = charset_of(collation)
+    return codec(charset) if charset in NOT_ASCII_COMPATIBLE else None
+
+
+def _recoded(fn: MaskFn, wide: str) -> MaskFn:
+    """``fn`` (which reads UTF-8) applied to a value in ``wide``, re-encoded in ``wide``;
+    the masking styles keep the character count, so the value keeps its byte length."""
+    def mask(value: bytes) -> bytes:
+        try:
+            text = value.decode(wide)
+        except UnicodeDecodeError:
+            return fn(value)  # not what its definition says: masked as bytes (never passed clear)
+        return fn(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogateescape").encode(
+            wide, "surrogatepass")
+    return mask
 
 
 class PlanCache:

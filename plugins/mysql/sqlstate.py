@@ -3,12 +3,13 @@ SQL-level prepared statements.
 
 Character sets. The bastion lexes statements as the server does only in a client
 character set whose multibyte characters never contain a quote or backslash byte
-(policies.sql.charsets): a statement or a login that would switch the client or connection
-charset to another one is refused. Results may come as text (utf8mb4, utf8mb3, latin1,
-ascii) or as ``binary`` (mysqldump asks for it around ``SHOW CREATE``); in ``binary`` the
-column definitions no longer tell text from bytes, so masking then treats every string
-column as text, by its origin. Any other result charset (utf16, NULL, a variable…) would
-deliver values the recognizers cannot read: refused.
+(policies.sql.charsets): a statement or a login that would switch ``character_set_client``
+to another one is refused. Results may come in any charset Python decodes, in each
+column's own (``NULL``, as Connector/J asks) or as ``binary`` (mysqldump around ``SHOW
+CREATE``): masking decodes wide charsets (utf16, utf32, ucs2) by the column definition,
+and in ``binary`` — where definitions no longer tell text from bytes — treats every
+string column as text, by its origin. A value the bastion cannot know before the
+statement runs (a variable, an expression) is refused.
 
 Prepared statements. ``PREPARE name FROM '<literal>'`` is judged with the statement it
 carries; the bastion remembers that statement by name, and ``EXECUTE name`` is judged (and
@@ -23,15 +24,15 @@ from typing import TYPE_CHECKING
 
 from bastion.core.types import Decision
 from policies.sql import Classification, Statement, classify
-from policies.sql.charsets import client_charset_problem, normalize
+from policies.sql.charsets import client_charset_problem, codec, normalize
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
 
-CLIENT_VARS = frozenset({"character_set_client", "character_set_connection", "collation_connection"})
+CLIENT_VAR = "character_set_client"
+"""The charset the server lexes the client's bytes in (``character_set_connection`` only
+converts literals after lexing: any value is fine there)."""
 RESULTS_VAR = "character_set_results"
-TEXT_RESULTS = frozenset({"utf8mb4", "utf8mb3", "latin1", "ascii"})
-"""Result charsets whose values the recognizers read as they come."""
 
 
 def classification(s: MySQLSession, sql: str) -> Classification:
@@ -45,14 +46,16 @@ def _deny(message: str) -> Decision:
 
 def charset_problem(var: str, value: str) -> str | None:
     """Why the bastion refuses ``SET var = value``, or None."""
-    if var in CLIENT_VARS:
+    if var == CLIENT_VAR:
         return client_charset_problem(value)
     if var == RESULTS_VAR:
-        charset = normalize(value)
-        if charset in TEXT_RESULTS or charset == "binary":
+        # NULL: values come in each column's own charset, which its definition names (and
+        # masking decodes); DEFAULT: the server's. Anything else must be a charset Python
+        # can decode; a variable or an expression cannot be known before it runs.
+        if value in ("NULL", "DEFAULT") or (normalize(value) and codec(value)):
             return None
-        return (f"character_set_results {value[:40]!r} is refused: results must come as utf8mb4, utf8mb3, "
-                "latin1, ascii or binary for masking to read them")
+        return (f"character_set_results {value[:40]!r} is refused: masking must be able to read the "
+                "results, and the bastion cannot know this value before it runs")
     return None
 
 

@@ -151,9 +151,21 @@ def test_binary_results_are_still_masked(bastion, mariadb):
     assert "ada@example.com" not in text
 
 
-@pytest.mark.parametrize("sql", ["SET NAMES gbk", "SET character_set_client = sjis",
-                                 "SET character_set_results = utf16", "SET @@session.character_set_results = NULL",
-                                 "SET STATEMENT character_set_results = ucs2 FOR SELECT card_number FROM customers"])
+@pytest.mark.parametrize("charset", ["utf16", "utf32", "ucs2", "NULL", "latin1", "DEFAULT"])
+def test_results_in_any_charset_are_still_masked(bastion, charset):
+    with pymysql_conn(bastion, bastion.token("bob", "developers"), autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(f"SET character_set_results = {charset}")
+        cur.execute("SELECT email, card_number, notes FROM customers ORDER BY id")
+        rows = cur.fetchall()
+    raw = b"".join(v if isinstance(v, bytes) else str(v).encode() for row in rows for v in row)
+    for card in CARDS:
+        for wide in ("utf-8", "utf-16-be", "utf-32-be"):
+            assert card.encode(wide) not in raw, (charset, card)
+
+
+@pytest.mark.parametrize("sql", ["SET NAMES gbk", "SET character_set_client = sjis", "SET CHARSET big5",
+                                 "SET character_set_results = @x",
+                                 "SET STATEMENT character_set_client = cp932 FOR SELECT 1"])
 def test_charsets_the_bastion_cannot_follow_are_refused(bastion, sql):
     with pymysql_conn(bastion, bastion.token("bob", "developers"), autocommit=True) as conn:
         assert "mysql:charset" in refused(conn, sql)
@@ -180,8 +192,9 @@ def test_the_target_never_saw_a_refused_statement(mariadb):
 
 def test_a_call_is_judged_with_the_body_the_target_holds(bastion, mariadb, alice):
     # created behind the bastion's back: its body was never judged at CREATE time
-    mariadb.sql("CREATE OR REPLACE PROCEDURE lab.sneaky() BEGIN SELECT 1; DROP TABLE lab.victim; END")
-    mariadb.sql("CREATE OR REPLACE PROCEDURE lab.harmless() SELECT c FROM lab.victim WHERE id = 1")
+    with direct_conn(mariadb, database="lab") as conn, conn.cursor() as cur:
+        cur.execute("CREATE OR REPLACE PROCEDURE lab.sneaky() BEGIN SELECT 1; DROP TABLE lab.victim; END")
+        cur.execute("CREATE OR REPLACE PROCEDURE lab.harmless() SELECT c FROM lab.victim WHERE id = 1")
     assert "guardrails:no-drop" in refused(alice, "CALL sneaky()")
     assert "guardrails:no-drop" in refused(alice, "CALL lab.sneaky")
     assert exists(mariadb)
