@@ -153,7 +153,8 @@ def test_binary_results_are_still_masked(bastion, mariadb):
 
 @pytest.mark.parametrize("charset", ["utf16", "utf32", "ucs2", "NULL", "latin1", "DEFAULT"])
 def test_results_in_any_charset_are_still_masked(bastion, charset):
-    with pymysql_conn(bastion, bastion.token("bob", "developers"), autocommit=True) as conn, conn.cursor() as cur:
+    token = bastion.token("bob", "developers")
+    with pymysql_conn(bastion, token, autocommit=True, use_unicode=False) as conn, conn.cursor() as cur:
         cur.execute(f"SET character_set_results = {charset}")
         cur.execute("SELECT email, card_number, notes FROM customers ORDER BY id")
         rows = cur.fetchall()
