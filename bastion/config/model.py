@@ -155,7 +155,9 @@ class PolicyConfig:
     against the config file's directory."""
     stages: list[str] = field(default_factory=lambda: ["access"])
     """Entry-point names of the ``bastion.policies`` stages, in evaluation order."""
-    stage_budget: float = 0.5
+    stage_budget: float = 2.0
+    """CPU seconds one stage may spend on one event (a 40 MB statement is classified in
+    about 0.3 s per quoting mode, and the guardrails try both when the mode is unknown)."""
 
 
 @dataclass(frozen=True)
