@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -62,6 +64,16 @@ def end_session(session_id: str) -> View:
     except actions.ActionError as exc:
         return _sessions_page(error=exc.message, status=exc.status)
     return redirect(url_for("admin.sessions"), code=303)
+
+
+@bp.get("/credentials")
+@role_required("admin")
+def credentials() -> View:
+    """Every vaulted credential (never its value) and its age: rotation is due for old ones."""
+    now = time.time()
+    rows = [{"target": t, "account": a, "kind": k, "key_id": key, "updated_at": at, "age_days": (now - at) / 86400}
+            for t, a, k, key, at in ctx().vault.entries()]
+    return render_template("admin_credentials.html", credentials=rows)
 
 
 @bp.get("/keys")

@@ -173,3 +173,15 @@ def test_repeated_executions_count_each_masked_value_once(bastion, bob):
     assert wait_for(lambda: sum(d["executions"] for d in executions()) == 5)
     masked = [n for d in executions() for n in d["masked"].values()]
     assert sum(masked) == 5, executions()
+
+
+def test_password_hashes_of_the_target_are_masked(bastion):
+    with pymysql_conn(bastion, bastion.token("alice", "dba"), database="mysql") as conn, conn.cursor() as cur:
+        cur.execute("SELECT User, Password FROM mysql.user WHERE User LIKE 'bastion%'")
+        rows = cur.fetchall()
+        cur.execute("SHOW GRANTS FOR 'bastion_ro'@'127.0.0.1'")
+        grants = " ".join(r[0] for r in cur.fetchall())
+    hashes = [pw for _user, pw in rows if pw]
+    assert hashes and all(not any(c in "0123456789ABCDEF" for c in pw[1:]) for pw in hashes), hashes
+    assert "IDENTIFIED BY PASSWORD" in grants and "'*" in grants
+    assert not any(c in "0123456789ABCDEF" for c in grants.split("PASSWORD '*", 1)[1][:40])

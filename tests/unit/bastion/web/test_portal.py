@@ -162,7 +162,7 @@ def test_cannot_remove_someone_elses_key(web: Web) -> None:
 
 def test_admin_pages_need_admin_role(web: Web) -> None:
     web.login("bob", ("developers",))
-    for path in ("/admin/users", "/admin/tokens", "/admin/keys"):
+    for path in ("/admin/users", "/admin/tokens", "/admin/keys", "/admin/credentials", "/admin/sessions"):
         resp = web.client.get(path)
         assert resp.status_code == 403 and b"needs the admin role" in resp.data
 
@@ -180,6 +180,27 @@ def test_admin_sees_everything_and_revokes_any_token(web: Web) -> None:
     resp = web.client.post(f"/admin/tokens/{bobs.id}/revoke", data={"csrf_token": web.csrf()})
     assert resp.status_code == 303 and not web.ctx.tokens.get(bobs.id).active  # type: ignore[union-attr]
     assert bobs.id in web.client.get("/admin/tokens?all=1").data.decode()
+
+
+def test_admin_sees_each_credentials_age_never_its_value(web: Web) -> None:
+    web.ctx.vault.set("db", "admin", "password", b"s3cret-value")
+    web.login("alice", ("dba", "admins"))
+    page = web.client.get("/admin/credentials").data.decode()
+    assert 'data-credential="db/admin"' in page and "0 days" in page and "s3cret-value" not in page
+
+
+def test_an_admin_ends_an_open_session(web: Web) -> None:
+    from bastion.state.live import LiveSessions
+
+    live = LiveSessions(web.ctx.store)
+    live.register("s1", node="n", user="bob", target="db", protocol="mysql", client_addr="c", token_id=None,
+                  started_at=1.0)
+    web.login("alice", ("dba", "admins"))
+    assert 'data-session-id="s1"' in web.client.get("/admin/sessions").data.decode()
+    resp = web.client.post("/admin/sessions/s1/end", data={"csrf_token": web.csrf(), "reason": "INC-7"})
+    assert resp.status_code == 303 and "INC-7" in (live.list()[0].end_request or "")
+    assert "session.end_requested" in web.sink.types()
+    assert web.client.post("/admin/sessions/nope/end", data={"csrf_token": web.csrf()}).status_code == 404
 
 
 def test_logout(web: Web) -> None:
@@ -210,3 +231,17 @@ def test_changes_refused_while_the_audit_trail_is_down(web: Web) -> None:
         web.ctx.audit_failure = None
     resp = web.client.post("/tokens", data={"csrf_token": csrf, "ttl": "3600", "reason": "INC-43"})
     assert resp.status_code == 200
+
+
+def test_bearer_token_guessing_is_throttled(web: Web) -> None:
+    from bastion.config.model import ThrottleConfig
+    from bastion.state.throttle import LoginThrottle
+
+    web.ctx.throttle = LoginThrottle(web.ctx.store, ThrottleConfig(free_attempts=2, base_delay=60, max_delay=60))
+    token, _ = web.ctx.tokens.issue("bob", {"developers"}, 600)
+    client = web.new_client()
+    codes = [client.get("/api/v1/me", headers={"Authorization": f"Bearer bst_0000_guess{i}"}).status_code
+             for i in range(4)]
+    assert codes[:3] == [401, 401, 401] and codes[3] == 429
+    resp = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0  # the address is blocked
