@@ -27,13 +27,22 @@ from bastion.runtime import busypoll
 from bastion.runtime.tls import listener_context
 from bastion.session import audit_refused, authorize
 from bastion.state.throttle import keys as throttle_keys
-from plugins.mysql import commands, ephemeral, executions
-from plugins.mysql.codec import CLIENT_PROTOCOL_41, ErrPacket, OkPacket, RemoteProtocolError
+from plugins.mysql import change_user, commands, ephemeral, executions
+from plugins.mysql.change_user import ChangeUser
+from plugins.mysql.codec import (
+    CLIENT_PROTOCOL_41,
+    COM_INIT_DB,
+    COM_RESET_CONNECTION,
+    ErrPacket,
+    HandshakeResponse41,
+    OkPacket,
+    RemoteProtocolError,
+)
 from plugins.mysql.connections import REGISTRY, Registered
 from plugins.mysql.options import MySQLOptions, listener_problems, target_problems
 from plugins.mysql.packetconn import Conn, ConnectionClosed, PacketConn
 from plugins.mysql.response import SessionKilled
-from plugins.mysql.server import ClientHello, LoginRefused, err, greet, verify_token
+from plugins.mysql.server import PLUGIN, ClientHello, LoginRefused, err, greet, verify_token
 from plugins.mysql.session import MySQLSession
 from plugins.mysql.upstream import Upstream, UpstreamError, dial
 from policies.sql.charsets import charset_of, client_charset_problem
@@ -88,10 +97,13 @@ class MySQLPlugin:
         except (ConnectionClosed, RemoteProtocolError, OSError) as exc:
             log.info("connection phase failed: %s", exc, extra={"client": address[0]})
             return
-        try:
-            _run(mysql_session)
-        finally:
-            ephemeral.release(ctx, mysql_session.session.id)
+        current: MySQLSession | None = mysql_session
+        while current is not None:  # COM_CHANGE_USER replaces the session on this connection
+            try:
+                current = _run(current, address)
+            finally:
+                ephemeral.release(ctx, mysql_session.session.id)
+                mysql_session = current or mysql_session
 
 
 def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext, opts: MySQLOptions,
@@ -111,7 +123,7 @@ def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext, opt
         raise
 
 
-def _connect(client: PacketConn, ctx: PluginContext, opts: MySQLOptions, hello: ClientHello, session: Session,
+def _connect(client: Conn, ctx: PluginContext, opts: MySQLOptions, hello: ClientHello, session: Session,
              lease: ephemeral.Lease | None) -> MySQLSession:
     if lease is not None:  # the session runs as its own user: the records name it
         session = dataclasses.replace(session, protocol_info={**session.protocol_info, "upstream_user": lease.user})
@@ -133,7 +145,8 @@ def _connect(client: PacketConn, ctx: PluginContext, opts: MySQLOptions, hello: 
     client.send(OkPacket(0, 0, upstream.status, 0).build(hello.caps), hello.seq)
     return MySQLSession(ctx=ctx, opts=opts, session=session, client=client, upstream=upstream, caps=hello.caps,
                         connection_id=hello.connection_id, schema=hello.response.database or "",
-                        results_binary=charset_of(hello.response.collation) == "binary")
+                        results_binary=charset_of(hello.response.collation) == "binary",
+                        collation=hello.response.collation)
 
 
 def _authorize(hello: ClientHello, address: tuple[str, int], ctx: PluginContext) -> Session:
@@ -196,7 +209,7 @@ def upstream_collation(collation: int) -> int:
     return UTF8MB4_GENERAL_CI if charset_of(collation) is None and collation in MYSQL8_UTF8MB4 else collation
 
 
-def _refuse(client: PacketConn, refused: LoginRefused, address: tuple[str, int], ctx: PluginContext) -> None:
+def _refuse(client: Conn, refused: LoginRefused, address: tuple[str, int], ctx: PluginContext) -> None:
     log.info("login refused: %s", refused.reason, extra={"client": address[0]})
     audit_refused(ctx, "mysql", f"{address[0]}:{address[1]}", reason=refused.reason)
     try:
@@ -205,7 +218,8 @@ def _refuse(client: PacketConn, refused: LoginRefused, address: tuple[str, int],
         pass
 
 
-def _run(s: MySQLSession) -> None:
+def _run(s: MySQLSession, address: tuple[str, int]) -> MySQLSession | None:
+    """Serve ``s`` until it ends; returns its successor after a COM_CHANGE_USER, else None."""
     session = s.session
     # KILL from another connection logs in as the victim's account: its per-session user if it has one
     account = str(session.protocol_info.get("upstream_user") or session.account)
@@ -213,8 +227,12 @@ def _run(s: MySQLSession) -> None:
                                              s.upstream.thread_id), s)
     s.begin()
     ended = "error"
+    successor: MySQLSession | None = None
     try:
         ended = commands.command_loop(s)
+    except ChangeUser as change:
+        successor = _change_user(s, change, address)
+        ended = "user changed (COM_CHANGE_USER)" if successor is not None else "COM_CHANGE_USER refused"
     except SessionKilled as exc:
         ended = f"killed: {exc}"
         log.warning("session killed: %s", exc, extra={"session_id": session.id})
@@ -227,10 +245,57 @@ def _run(s: MySQLSession) -> None:
         ended = f"connection closed: {exc}"
     finally:
         REGISTRY.remove(s.connection_id)
-        s.upstream.conn.close()
-        s.client.close()
+        if successor is None or successor.upstream is not s.upstream:
+            s.upstream.conn.close()
+        if successor is None:
+            s.client.close()
         executions.flush_all(s)
         s.end(ended, s.end_data())
+    return successor
+
+
+def _change_user(s: MySQLSession, change: ChangeUser, address: tuple[str, int]) -> MySQLSession | None:
+    """A new login on this connection (plugins.mysql.change_user); None when refused (the
+    client got the ERR and the connection ends)."""
+    ctx, opts = s.ctx, s.opts
+    try:
+        with gevent.Timeout(opts.handshake_timeout, LoginRefused(
+                err(1159, "08S01", "bastion: COM_CHANGE_USER timed out"), change.seq + 1, "change user timeout")):
+            request = change_user.parse(change.payload, s.caps, s.collation)
+            password, seq = change_user.full_auth(s.client, change.seq, opts.handshake_timeout)
+            response = HandshakeResponse41(s.caps, 0, request.collation, request.username, b"",
+                                           request.database or None, PLUGIN, request.attrs)
+            tls = s.session.protocol_info.get("tls", "")
+            hello = ClientHello(s.connection_id, response, s.caps, password, seq, tls)
+            session = _authorize(hello, address, ctx)
+            same = (session.target.name, session.account) == (s.session.target.name, s.session.account)
+            if same and ephemeral.template_for(session.target, session.account) is None:
+                return _reset(s, session, hello)
+            lease = ephemeral.acquire(ctx, session)
+            return _connect(s.client, ctx, opts, hello, session, lease)
+    except (LoginRefused, ephemeral.EphemeralError) as refused:
+        if isinstance(refused, ephemeral.EphemeralError):
+            refused = LoginRefused(err(2003, "HY000", f"bastion: {refused}"), change.seq + 1, str(refused))
+        _refuse(s.client, refused, address, ctx)
+        return None
+
+
+def _reset(s: MySQLSession, session: Session, hello: ClientHello) -> MySQLSession:
+    """Same target and account: keep the upstream connection, reset its session state."""
+    up = s.upstream
+    for payload in [bytes([COM_RESET_CONNECTION])] + (
+            [bytes([COM_INIT_DB]) + hello.response.database.encode()] if hello.response.database else []):
+        up.conn.send(payload, 0)
+        _seq, answer = up.conn.read(30)
+        if answer[:1] == b"\xff":
+            failure = ErrPacket.parse(answer, CLIENT_PROTOCOL_41)
+            raise LoginRefused(err(failure.code, failure.sqlstate, f"bastion: {failure.message}"), hello.seq,
+                               f"upstream reset failed: {failure.code}")
+    s.client.send(OkPacket(0, 0, up.status, 0).build(hello.caps), hello.seq)
+    return MySQLSession(ctx=s.ctx, opts=s.opts, session=session, client=s.client, upstream=up, caps=s.caps,
+                        connection_id=s.connection_id, schema=hello.response.database or "",
+                        results_binary=charset_of(hello.response.collation) == "binary",
+                        collation=hello.response.collation)
 
 
 def _try_send(conn: Conn, payload: bytes) -> None:

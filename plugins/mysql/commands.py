@@ -10,6 +10,7 @@ from bastion.core import records
 from bastion.guard import Admission
 from bastion.runtime.idle import IdleTimeout, IdleWatch
 from plugins.mysql import executions, processlist, small_response, sqlstate
+from plugins.mysql.change_user import ChangeUser
 from plugins.mysql.codec import (
     COM_BINLOG_DUMP,
     COM_BINLOG_DUMP_GTID,
@@ -220,6 +221,10 @@ def process_kill(s: MySQLSession, seq: int, payload: bytes) -> None:
     kill_other(s, seq, f"KILL CONNECTION {target_id}", False, target_id)
 
 
+def change_user(s: MySQLSession, seq: int, payload: bytes) -> None:
+    raise ChangeUser(seq, payload)  # a new login on this connection: the session loop does it
+
+
 def refused(reason: str, code: int = 1227, state: str = "42000") -> Handler:
     def handler(s: MySQLSession, seq: int, payload: bytes) -> None:
         send_error(s, seq, code, state, reason)
@@ -246,8 +251,7 @@ HANDLERS: dict[int, Handler] = {
     COM_RESET_CONNECTION: reset_connection,
     COM_SET_OPTION: set_option,
     COM_PROCESS_KILL: process_kill,
-    COM_CHANGE_USER: refused("COM_CHANGE_USER is not supported; reconnect with another token or target",
-                             1045, "28000"),
+    COM_CHANGE_USER: change_user,
     COM_BINLOG_DUMP: refused("replication commands are not allowed through the bastion"),
     COM_BINLOG_DUMP_GTID: refused("replication commands are not allowed through the bastion"),
     COM_REGISTER_SLAVE: refused("replication commands are not allowed through the bastion"),

@@ -75,6 +75,8 @@ class MySQLSession(BaseSession):
     """Capabilities in effect on the client leg."""
     connection_id: int
     """The id the client saw in the greeting (KILL and Ctrl-C name it)."""
+    collation: int = 45
+    """The client's collation (from the handshake, or its last COM_CHANGE_USER)."""
     schema: str = ""
     no_backslash_escapes: bool = False
     ansi_quotes: bool = False

@@ -1,4 +1,4 @@
-"""Command-phase corners: COM_CHANGE_USER refused, COM_STMT_SEND_LONG_DATA relayed,
+"""Command-phase corners: COM_CHANGE_USER as a new login on the same connection, COM_STMT_SEND_LONG_DATA relayed,
 EXECUTE of "the last prepared statement" after a denied PREPARE, unique connection ids."""
 
 from __future__ import annotations
@@ -30,28 +30,58 @@ def connector(bastion, token: str, use_pure: bool, database: str = "lab"):  # ty
 
 
 @pytest.mark.parametrize("use_pure", [True, False], ids=["pure", "c-ext"])
-def test_change_user_is_refused_and_the_session_stays(bastion, mariadb, use_pure):
+def test_change_user_starts_a_new_session_on_the_same_connection(bastion, mariadb, use_pure):
     token = bastion.token("alice", "dba")
     conn = connector(bastion, token, use_pure)
     try:
         cur = conn.cursor()
         cur.execute("SELECT CONNECTION_ID(), CURRENT_USER()")
         upstream_id, user = cur.fetchone()
+        cur.execute("SET @marker = 'old session'")
         cur.close()
-        logins = int(mariadb.sql("SHOW GLOBAL STATUS LIKE 'Connections'").split()[1])
-        with pytest.raises(mysql.connector.Error) as info:
-            conn.cmd_change_user(username="shop-db/readonly", password=token, database="shop")
-        assert info.value.errno == 1045 and "COM_CHANGE_USER is not supported" in info.value.msg
-        # nothing reached the target: same upstream thread, same account, no new login
+        # same target and account: the upstream connection is kept, its session state reset
+        conn.cmd_change_user(username="shop-db", password=bastion.token("alice", "dba"), database="shop")
         cur = conn.cursor()
-        cur.execute("SELECT CONNECTION_ID(), CURRENT_USER(), DATABASE()")
-        assert cur.fetchone() == (upstream_id, user, "lab")
+        cur.execute("SELECT CONNECTION_ID(), CURRENT_USER(), DATABASE(), @marker")
+        assert cur.fetchone() == (upstream_id, user, "shop", None)
         cur.close()
-        assert int(mariadb.sql("SHOW GLOBAL STATUS LIKE 'Connections'").split()[1]) == logins + 1  # ours
+        # another account (bob's token, the readonly role): a new upstream connection
+        conn.cmd_change_user(username="shop-db/readonly", password=bastion.token("bob", "developers"),
+                             database="shop")
+        cur = conn.cursor()
+        cur.execute("SELECT CONNECTION_ID(), CURRENT_USER()")
+        other_id, other_user = cur.fetchone()
+        assert other_id != upstream_id and other_user.startswith("bastion_ro")
+        cur.execute("SELECT card_number FROM customers WHERE id = 1")
+        (card,) = cur.fetchone()
+        assert card.endswith("1111") and "4111" not in card  # masked: bob is not exempt
+        cur.close()
     finally:
         conn.close()
-    events = [e for e in bastion.journal() if e.get("type") == "refused"]
-    assert any(e["data"]["command"] == "0x11" for e in events)  # type: ignore[index]
+    starts = [e for e in bastion.journal() if e.get("type") == "session.start"
+              and e["data"].get("connection_id") == str(conn.connection_id)]  # type: ignore[union-attr]
+    assert [e["data"]["user"] for e in starts][-3:] == ["alice", "alice", "bob"]  # type: ignore[index]
+    ends = [e for e in bastion.journal() if e.get("type") == "session.end"
+            and e["session_id"] in {s["session_id"] for s in starts[-3:-1]}]
+    assert ends and all("COM_CHANGE_USER" in e["data"]["reason"] for e in ends)  # type: ignore[index]
+
+
+@pytest.mark.parametrize("use_pure", [True, False], ids=["pure", "c-ext"])
+def test_change_user_with_a_wrong_token_ends_the_connection(bastion, use_pure):
+    conn = connector(bastion, bastion.token("alice", "dba"), use_pure)
+    try:
+        with pytest.raises(mysql.connector.Error) as info:
+            conn.cmd_change_user(username="shop-db", password="bst_0000_wrong", database="shop")
+        assert info.value.errno == 1045
+        with pytest.raises(mysql.connector.Error):
+            cur = conn.cursor()
+            cur.execute("SELECT 1")
+            cur.fetchall()
+    finally:
+        try:
+            conn.close()
+        except mysql.connector.Error:
+            pass
 
 
 def test_send_long_data_is_relayed(bastion, mariadb):
