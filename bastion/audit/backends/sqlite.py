@@ -55,10 +55,14 @@ class SQLiteBackend:
         self._writer: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, writer: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        if writer:
+            # Only the writer sets the journal mode (it stays in the file). A reader switching
+            # it could get "database is locked" at once, without the busy timeout, while the
+            # writer creates the index (a search racing the first events).
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
         conn.row_factory = sqlite3.Row
         return conn
 
@@ -66,7 +70,7 @@ class SQLiteBackend:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self._writer is None:
-                self._writer = self._connect()
+                self._writer = self._connect(writer=True)
                 self._writer.executescript(SCHEMA)
         except sqlite3.Error as exc:
             raise BackendUnavailable(f"sqlite {self.path}: {exc}") from exc

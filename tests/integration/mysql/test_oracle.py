@@ -28,6 +28,7 @@ FINDINGS = [
     ("ALTER TABLE t DROP COLUMN b", False, False),
     ("RENAME TABLE t TO t9", False, False),
     ("CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END", False, False),
+    ("execute/**/IMMEDIATE 'CASE/**/when 1 ThEn /*!DROP */ TABLE t/**/; END CaSe'", False, False),
     ("BEGIN NOT ATOMIC DELETE FROM t; END", False, False),
     ("/*M!100000 DROP TABLE t */", False, False),
     ("/*!50000 DROP*/ TABLE t", False, False),
