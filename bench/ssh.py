@@ -37,7 +37,9 @@ COMMON = ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o"
           "-o", "IdentityAgent=none", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
 
 
-def start_bastion(work: Path, sshd: SSHD) -> tuple[subprocess.Popen[bytes], int, Path]:
+def start_bastion(work: Path, sshd: SSHD, server: dict[str, object] | None = None
+                  ) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """A ``bastion serve`` with one SSH target (``sshd``); ``server`` is its ``server`` config section."""
     known = work / "known_hosts"
     known.write_text(sshd.known_hosts_line() + "\n")
     port = free_port()
@@ -49,6 +51,8 @@ def start_bastion(work: Path, sshd: SSHD) -> tuple[subprocess.Popen[bytes], int,
                            "accounts": [sshd.user], "options": {"known_hosts": str(known)}}],
               "policies": {"files": [str(work / "policies.yaml")], "stages": ["access"]},
               "audit": {"sinks": ["journal"]}}
+    if server:
+        config["server"] = server
     path = work / "bastion.yaml"
     path.write_text(yaml.safe_dump(config))
     settings, _ = load_checked(str(path))

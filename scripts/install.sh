@@ -13,7 +13,7 @@ APT_PACKAGES=(
   openssh-server openssh-client sshpass
   simplesamlphp php-cli php-xml php-mbstring php-curl
   chromium chromium-driver
-  sysbench libxmlsec1-dev pkg-config gcc python3-venv curl openssl
+  sysbench haproxy libxmlsec1-dev pkg-config gcc python3-venv curl openssl
 )
 
 missing=()

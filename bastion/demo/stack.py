@@ -106,10 +106,12 @@ class Stack:
 
 def start_stack(workdir: Path, *, allow_all: bool = True, db: MariaDB | None = None,
                 audit: dict[str, Any] | None = None, env: dict[str, str] | None = None,
-                cli: list[str] | None = None, mysql_options: dict[str, Any] | None = None) -> Stack:
+                cli: list[str] | None = None, mysql_options: dict[str, Any] | None = None,
+                server: dict[str, Any] | None = None, listener: dict[str, Any] | None = None) -> Stack:
     """Start MariaDB (seeded like the demo; ``db`` may be a configured, unstarted one) and
     one bastion in front of it; ``audit`` overrides keys of the config's ``audit`` section,
-    ``mysql_options`` sets ``listeners.mysql.options``."""
+    ``mysql_options`` sets ``listeners.mysql.options``, ``listener`` other keys of
+    ``listeners.mysql`` and ``server`` the ``server`` section."""
     db = db or MariaDB(workdir / "mariadb")
     stack = Stack(workdir, db)
     try:
@@ -120,6 +122,9 @@ def start_stack(workdir: Path, *, allow_all: bool = True, db: MariaDB | None = N
         if mysql_options:
             config["listeners"]["mysql"]["options"] = {**config["listeners"]["mysql"].get("options", {}),
                                                        **mysql_options}
+        config["listeners"]["mysql"].update(listener or {})
+        if server:
+            config["server"] = {**config.get("server", {}), **server}
         (workdir / "bastion").mkdir(parents=True, exist_ok=True)
         path = write_config(workdir / "bastion" / "bastion.yaml", config)
         store_credentials(path)
