@@ -13,54 +13,29 @@ bastion is measured against both.
 from __future__ import annotations
 
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
+
+from bastion.demo.haproxy import Backend, Frontend, HAProxy
 
 
 class TCPProxy:
     """``haproxy`` forwarding 127.0.0.1:port to ``upstream_port``, one thread, TCP mode."""
 
     def __init__(self, workdir: Path, upstream_port: int) -> None:
-        self.workdir = workdir
-        self.upstream_port = upstream_port
-        self.port = 0
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.haproxy = HAProxy(workdir, [Frontend("mysql", "tcp", [Backend("db", upstream_port)])])
+        self.port = self.haproxy.front_port("mysql")
 
     @staticmethod
     def available() -> bool:
         return shutil.which("haproxy") is not None
 
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self.haproxy.proc
+
     def start(self) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        config = self.workdir / "haproxy.cfg"
-        config.write_text(
-            "global\n  nbthread 1\n  maxconn 2000\n"
-            "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n"
-            f"listen mysql\n  bind 127.0.0.1:{self.port}\n  server db 127.0.0.1:{self.upstream_port}\n")
-        self.proc = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
-                                     stderr=open(self.workdir / "haproxy.log", "wb"))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"haproxy exited: {(self.workdir / 'haproxy.log').read_text()[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("haproxy did not listen within 10 s")
+        self.haproxy.start()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.haproxy.stop()
