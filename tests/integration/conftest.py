@@ -211,20 +211,28 @@ def idp(tmp_path_factory: pytest.TempPathFactory, bastion_ports: dict[str, int])
     server.stop()
 
 
+def _search_node(tmp_path_factory: pytest.TempPathFactory, engine: str):  # type: ignore[no-untyped-def]
+    """A started node of ``engine`` (``opensearch`` or ``elasticsearch``) on a free port, or a failure."""
+    from tests.search import elasticsearch, opensearch
+
+    module, kind, name = ((opensearch, opensearch.OpenSearchNode, "OpenSearch") if engine == "opensearch"
+                          else (elasticsearch, elasticsearch.ElasticsearchNode, "Elasticsearch"))
+    node = None
+    try:
+        node = kind(tmp_path_factory.mktemp(engine), module.build())
+        node.start()
+    except (opensearch.EngineError, OSError) as exc:
+        if node is not None:
+            node.stop()
+        service_failed(name, exc)
+    assert node is not None
+    return node
+
+
 @pytest.fixture(scope="session")
 def opensearch_node(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """An embedded OpenSearch 2.19 node (tests/search/launcher, built by Maven) on a free port."""
-    from tests.search.opensearch import EngineError, OpenSearchNode, build
-
-    node = None
-    try:
-        node = OpenSearchNode(tmp_path_factory.mktemp("opensearch"), build())
-        node.start()
-    except (EngineError, OSError) as exc:
-        if node is not None:
-            node.stop()
-        service_failed("OpenSearch", exc)
-    assert node is not None
+    node = _search_node(tmp_path_factory, "opensearch")
     yield node
     node.stop()
 
@@ -232,16 +240,6 @@ def opensearch_node(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
 @pytest.fixture(scope="session")
 def elasticsearch_node(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """An embedded Elasticsearch 9.1 node (tests/search/es-launcher, Maven, a Java 21+ JDK) on a free port."""
-    from tests.search.elasticsearch import ElasticsearchNode, EngineError, build
-
-    node = None
-    try:
-        node = ElasticsearchNode(tmp_path_factory.mktemp("elasticsearch"), build())
-        node.start()
-    except (EngineError, OSError) as exc:
-        if node is not None:
-            node.stop()
-        service_failed("Elasticsearch", exc)
-    assert node is not None
+    node = _search_node(tmp_path_factory, "elasticsearch")
     yield node
     node.stop()
