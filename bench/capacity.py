@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pymysql
@@ -127,23 +128,28 @@ def ssh_capacity(work: Path, n: int, workers: int) -> tuple[SSHD, subprocess.Pop
         return subprocess.Popen([*argv[:-1], "-tt", argv[-1]], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
 
-    warm = [shell() for _ in range(5)]
+    warm = _open_shells(shell, 5)
     _settle()
     before = sum(serving(proc.pid).values())
-    shells = [shell() for _ in range(n)]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and _open_channels(work) < n + len(warm):
-        time.sleep(1)
+    shells = _open_shells(shell, n)
     _settle()
     after = sum(serving(proc.pid).values())
+    alive = sum(s.poll() is None for s in shells)
     for s in [*warm, *shells]:
         s.terminate()
+    if alive < n:
+        raise RuntimeError(f"only {alive} of {n} shells stayed open; see {work / 'bastion.log'}")
     return sshd, proc, argv, (after - before) / n
 
 
-def _open_channels(work: Path) -> int:
-    """Shell channels the bastion has started (its journal's ``channel.start`` records)."""
-    return sum(path.read_bytes().count(b'"channel.start"') for path in (work / "var").rglob("*.jsonl"))
+def _open_shells(shell: Callable[[], subprocess.Popen[bytes]], n: int) -> list[subprocess.Popen[bytes]]:
+    """``n`` shells, ten at a time: each bastion session opens an upstream connection, and
+    sshd drops unauthenticated connections beyond ``MaxStartups`` (10 by default)."""
+    shells: list[subprocess.Popen[bytes]] = []
+    while len(shells) < n:
+        shells += [shell() for _ in range(min(10, n - len(shells)))]
+        time.sleep(1.5)
+    return shells
 
 
 def soak(seconds: float, mysql_port: int, token: str, ssh: list[str], pids: list[int]) -> None:
@@ -201,13 +207,14 @@ def main() -> int:
     stack = sshd = ssh_proc = None
     conns: list[pymysql.Connection] = []
     try:
-        stack, conns, per_session = mysql_capacity(work / "mysql", args.mysql, args.workers)
-        print(f"{args.mysql} idle MySQL sessions, {args.workers} worker(s): {per_session:.0f} KiB per session")
+        if args.mysql:
+            stack, conns, per_session = mysql_capacity(work / "mysql", args.mysql, args.workers)
+            print(f"{args.mysql} idle MySQL sessions, {args.workers} worker(s): {per_session:.0f} KiB per session")
         sshd, ssh_proc, ssh, per_shell = ssh_capacity(work / "ssh", args.ssh, args.workers)
         print(f"{args.ssh} interactive SSH shells, {args.workers} worker(s): {per_shell:.0f} KiB per shell")
         for conn in conns:
             conn.close()
-        if args.soak:
+        if args.soak and stack is not None:
             assert stack.bastion is not None
             soak(args.soak, stack.bastion.ports["mysql"], stack.bastion.token("alice", "dba"), ssh,
                  [stack.bastion.proc.pid, ssh_proc.pid])

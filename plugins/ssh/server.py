@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import gevent
 import gevent.event
+import gevent.lock
 import paramiko
 
 from bastion.core.selector import Selector, parse_username
@@ -97,6 +98,7 @@ class BastionServer(paramiko.ServerInterface):
         self._make_session, self._judge_forward = make_session, judge_forward
         self.session: Session | None = None
         self.sess: SSHSession | None = None
+        self._session_lock = gevent.lock.RLock()
         self.failures: list[str] = []
         self.exhausted = False
         self.waiting_for_link = False
@@ -265,9 +267,13 @@ class BastionServer(paramiko.ServerInterface):
     # ------------------------------------------------------------------ channels
 
     def ensure_session(self) -> SSHSession | None:
-        """The authenticated session, created on first use (by a channel or the plugin's loop)."""
-        if self.sess is None and self.session is not None and self.transport.is_authenticated():
-            self.sess = self._make_session(self.session)
+        """The authenticated session, created on first use (by a channel or the plugin's loop).
+
+        Once: paramiko's transport greenlet (a channel request) and the plugin's loop may both
+        ask at once, and creating it waits on the journal and the state store."""
+        with self._session_lock:
+            if self.sess is None and self.session is not None and self.transport.is_authenticated():
+                self.sess = self._make_session(self.session)
         return self.sess
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
