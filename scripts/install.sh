@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the bastion, its demo and its tests need on Debian 12 (run as root):
-# system packages (MariaDB, OpenSSH, SimpleSAMLphp + PHP, Chromium + driver, sysbench,
+# system packages (MariaDB, OpenSSH, SimpleSAMLphp + PHP with mysqli, Chromium + driver, sysbench,
 # build deps), a virtualenv in .venv with pinned Python dependencies, and the dashboard's
 # browser assets (asciinema-player from npm, locked in web/package-lock.json) copied into
 # bastion/web/static/vendor/ (not committed; nothing is downloaded when the bastion runs).
@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 APT_PACKAGES=(
   mariadb-server mariadb-client libmariadb-dev
   openssh-server openssh-client sshpass
-  simplesamlphp php-cli php-xml php-mbstring php-curl
+  simplesamlphp php-cli php-xml php-mbstring php-curl php-mysql
   chromium chromium-driver
   sysbench haproxy libxmlsec1-dev pkg-config gcc python3-venv curl openssl
 )

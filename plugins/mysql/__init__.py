@@ -262,7 +262,9 @@ def _change_user(s: MySQLSession, change: ChangeUser, address: tuple[str, int]) 
         with gevent.Timeout(opts.handshake_timeout, LoginRefused(
                 err(1159, "08S01", "bastion: COM_CHANGE_USER timed out"), change.seq + 1, "change user timeout")):
             request = change_user.parse(change.payload, s.caps, s.collation)
-            password, seq = change_user.full_auth(s.client, change.seq, opts.handshake_timeout)
+            # the change packet's connect attributes name the client; without them, the login's
+            client = request.attrs.get("_client_name") or str(s.session.protocol_info.get("program", ""))
+            password, seq = change_user.full_auth(s.client, change.seq, opts.handshake_timeout, client)
             response = HandshakeResponse41(s.caps, 0, request.collation, request.username, b"",
                                            request.database or None, PLUGIN, request.attrs)
             tls = s.session.protocol_info.get("tls", "")

@@ -23,7 +23,7 @@ from plugins.mysql.codec import (
     read_lenenc_int,
 )
 from plugins.mysql.packetconn import Conn
-from plugins.mysql.server import PLUGIN, _salt
+from plugins.mysql.server import CLEAR_PASSWORD_CLIENTS, CLEAR_PLUGIN, PLUGIN, _salt
 
 
 class ChangeUser(Exception):  # noqa: N818 - a request, not an error
@@ -81,10 +81,17 @@ def parse(payload: bytes, caps: int, default_collation: int) -> ChangeRequest:
     return ChangeRequest(user.decode("utf-8", "replace"), database.decode("utf-8", "replace"), collation, attrs)
 
 
-def full_auth(conn: Conn, seq: int, timeout: float) -> tuple[bytes, int]:
+def full_auth(conn: Conn, seq: int, timeout: float, client_name: str = "") -> tuple[bytes, int]:
     """Ask for the token again: switch to caching_sha2_password with a fresh salt, then
-    "perform full authentication" (the client answers in clear inside TLS). Returns the
-    token and the sequence id for the final OK/ERR."""
+    "perform full authentication" (the client answers in clear inside TLS). Clients that
+    cannot finish that exchange with our server version (``client_name`` in
+    CLEAR_PASSWORD_CLIENTS: MySQL Connector/J's ``changeUser``) are switched to
+    mysql_clear_password instead, as at login. Returns the token and the sequence id for
+    the final OK/ERR."""
+    if client_name in CLEAR_PASSWORD_CLIENTS:
+        conn.send(build_auth_switch(CLEAR_PLUGIN, _salt() + b"\0"), seq + 1)
+        seq, payload = conn.read(timeout)
+        return (payload[:-1] if payload.endswith(b"\0") else payload), seq + 1
     conn.send(build_auth_switch(PLUGIN, _salt() + b"\0"), seq + 1)
     seq, scramble = conn.read(timeout)
     if not scramble:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +70,59 @@ def test_jdbc_server_side_prepared(bastion, mariadb, jdbc_classpath, driver, url
     assert after["Com_stmt_prepare"] - before["Com_stmt_prepare"] >= 6
     assert after["Com_stmt_execute"] - before["Com_stmt_execute"] >= 9
     assert after["Com_stmt_send_long_data"] > before["Com_stmt_send_long_data"]
+
+
+# --- pools resetting a reused connection ------------------------------------------------------
+
+
+def reset_client(jdbc_classpath: str, *args: str) -> dict[str, str]:
+    res = subprocess.run(["java", "-cp", jdbc_classpath, "bastion.ResetClient", *args], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-4000:]
+    out = key_values(res.stdout)
+    assert out["done"] == "yes"
+    return out
+
+
+def starts_sharing_connection(bastion, upstream_thread: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Every session.start on the client connection whose first session had ``upstream_thread``."""
+    journal = bastion.journal()
+    first = [e for e in journal
+             if e["type"] == "session.start" and e["data"]["upstream_thread"] == int(upstream_thread)]
+    assert first, upstream_thread
+    connection = first[0]["data"]["connection_id"]
+    return [e for e in journal if e["type"] == "session.start" and e["data"]["connection_id"] == connection]
+
+
+def test_mariadb_pool_resets_a_returned_connection(bastion, jdbc_classpath):
+    """MariaDB Connector/J's pool resets a connection given back (COM_RESET_CONNECTION, with
+    useResetConnection): the bastion relays it, the session and upstream connection stay,
+    their state is cleared, and statements on the reused connection are still judged."""
+    url = f"jdbc:mariadb://127.0.0.1:{bastion.ports['mysql']}/shop?sslMode=trust&useResetConnection=true&maxPoolSize=1"
+    out = reset_client(jdbc_classpath, "mariadb-pool", url, "shop-db", bastion.token("alice", "dba"))
+    threads = {out[f"borrow{n}.thread"] for n in range(3)}
+    assert len(threads) == 1, out  # one upstream connection, reused
+    assert [out[f"borrow{n}.marker"] for n in range(3)] == ["null"] * 3, out  # reset between borrows
+    assert [out[f"borrow{n}.blocked"] for n in range(3)] == ["1142"] * 3, out
+    starts = starts_sharing_connection(bastion, threads.pop())
+    assert len(starts) == 1, starts  # a reset is no new login: one session throughout
+    denied = [e for e in bastion.journal() if e["type"] == "query" and e["session_id"] == starts[0]["session_id"]
+              and "DROP" in str(e["data"])]
+    assert len(denied) == 3, denied
+
+
+def test_mysql_connector_j_change_user(bastion, jdbc_classpath):
+    """MySQL Connector/J's changeUser (COM_CHANGE_USER): a new login on the same connection,
+    the token proved again; the same account keeps the upstream connection (reset), another
+    account gets a new one; a wrong token ends the connection."""
+    url = f"jdbc:mysql://127.0.0.1:{bastion.ports['mysql']}/shop?sslMode=REQUIRED"
+    out = reset_client(jdbc_classpath, "mysql-change-user", url, "shop-db", bastion.token("alice", "dba"),
+                       bastion.token("alice", "dba"), "shop-db/readonly", bastion.token("bob", "developers"))
+    assert out["same.thread"] == out["login.thread"] and out["same.marker"] == "null", out
+    assert out["other.thread"] != out["login.thread"] and out["other.user"].startswith("bastion_ro"), out
+    assert out["other.marker"] == "null", out
+    assert [out[f"{s}.blocked"] for s in ("login", "same", "other")] == ["1142"] * 3, out
+    assert (out["wrong.code"], out["wrong.after"]) == ("1045", "closed"), out
+    starts = starts_sharing_connection(bastion, out["login.thread"])
+    assert [e["data"]["user"] for e in starts] == ["alice", "alice", "bob"], starts
+    assert len({e["data"]["client_addr"] for e in starts}) == 1
