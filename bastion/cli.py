@@ -20,6 +20,8 @@ from bastion.registry import PluginError  # noqa: E402
 from bastion.state.vault import VaultError, load_key  # noqa: E402
 
 if TYPE_CHECKING:
+    import socket
+
     from bastion.config.load import Settings
     from bastion.registry import Loaded
 
@@ -70,16 +72,9 @@ def _serve(args: argparse.Namespace, settings: Settings, protocols: dict[str, Lo
     from bastion.runtime.server import Bastion
     from bastion.web import create_app
 
-    listeners = {}
+    listeners: dict[str, socket.socket] = {}
     if args.worker is not None:
-        import gevent
-
-        from bastion.audit.service import copy_status
-
-        worker.die_with_parent(args.parent)
-        gevent.spawn(copy_status, Path(settings.config.audit.journal_dir))  # the supervisor's indexer
-        settings = worker.worker_settings(settings, args.worker)
-        listeners = worker.inherited_listeners(args.listen_fds)
+        settings, listeners = worker.become_worker(settings, args.worker, args.listen_fds, args.parent)
     ctx = build_context(settings)
     bastion = Bastion(ctx, protocols, create_app(ctx), listeners=listeners, audit=args.worker is None)
     ports = bastion.start()

@@ -1,8 +1,8 @@
 """Prometheus metrics of the data path (exposed by the web app at /metrics).
 
-With several workers (``bastion serve --workers N``) the supervisor sets
-``PROMETHEUS_MULTIPROC_DIR`` (:data:`MULTIPROC_ENV`) before any process imports this
-module: every process then keeps its values in files there, and the default registry
+With several workers (``bastion serve --workers N``) the supervisor starts each worker
+with ``PROMETHEUS_MULTIPROC_DIR`` (:data:`MULTIPROC_ENV`) in its environment: every
+worker then keeps its values in files there, and the default registry
 exposes the sum over all workers (:class:`MultiProcessCollector`) instead of the
 serving worker's own values, so ``/metrics`` answers the same whichever worker serves
 it. Gauges say how they combine: open connections add up over the live workers; the

@@ -58,6 +58,9 @@ import gevent.subprocess
 from bastion.config.load import Settings
 from bastion.runtime.worker import listen_spec
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Where a worker's prometheus-client keeps its values (see :mod:`bastion.runtime.metrics`)."""
+
 log = logging.getLogger("bastion.supervisor")
 
 BACKOFF_MIN = 0.5
@@ -72,12 +75,12 @@ BACKLOG = 1024
 
 
 def multiprocess_metrics(state_dir: str) -> Path:
-    """Empty ``state_dir/metrics`` and point the workers' prometheus-client at it (they
-    start with it in their environment; this process's own metrics are never exposed)."""
+    """``state_dir/metrics``, emptied: the workers' prometheus-client files (they start with
+    it in their environment; the supervisor's and the indexer's own metrics are never
+    exposed, so they keep theirs in memory)."""
     directory = Path(state_dir) / "metrics"
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(mode=0o700, parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
     return directory
 
 
@@ -104,9 +107,10 @@ class Slot:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, workers: int, drain: float) -> None:
+    def __init__(self, settings: Settings, workers: int, drain: float, metrics_dir: Path) -> None:
         self.settings = settings
         self.drain = drain
+        self.metrics_dir = metrics_dir
         self.slots = [Slot(i) for i in range(workers)]
         self.sockets: dict[str, socket.socket] = {}
         self.stopping = False
@@ -183,7 +187,8 @@ class Supervisor:
         slot.ready.clear()
         try:
             proc = gevent.subprocess.Popen(self.argv(slot, theirs.fileno()), stdin=subprocess.DEVNULL,
-                                           pass_fds=[*(s.fileno() for s in self.sockets.values()), theirs.fileno()])
+                                           pass_fds=[*(s.fileno() for s in self.sockets.values()), theirs.fileno()],
+                                           env={**os.environ, MULTIPROC_ENV: str(self.metrics_dir)})
         finally:
             theirs.close()
         slot.proc = proc
@@ -194,7 +199,7 @@ class Supervisor:
         code = int(proc.wait())
         watcher.kill()
         ours.close()
-        _metrics_dead(proc.pid)
+        _metrics_dead(proc.pid, self.metrics_dir)
         return code
 
     def _shutdown(self, sig: int = signal.SIGTERM) -> None:
@@ -249,17 +254,16 @@ def _await_ready(ours: socket.socket, slot: Slot) -> None:
         log.info("worker %d accepts", slot.index)
 
 
-def _metrics_dead(pid: int) -> None:
+def _metrics_dead(pid: int, directory: Path) -> None:
     """Drop a dead worker's live gauges (its counters stay: they count what it did)."""
     from prometheus_client import multiprocess
 
     try:
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid, str(directory))
     except OSError:
         log.debug("metrics of worker pid %d not removed", pid, exc_info=True)
 
 
 def run_supervisor(settings: Settings, workers: int, drain: float) -> int:
     """``bastion serve`` with ``workers`` > 1; see the module doc."""
-    multiprocess_metrics(settings.config.state_dir)
-    return Supervisor(settings, workers, drain).run()
+    return Supervisor(settings, workers, drain, multiprocess_metrics(settings.config.state_dir)).run()

@@ -21,6 +21,21 @@ from bastion.audit.segments import WORKER_PREFIX
 from bastion.config.load import Settings
 
 
+def become_worker(settings: Settings, index: int, listen_fds: str,
+                  parent: int) -> tuple[Settings, dict[str, socket.socket]]:
+    """Make this process worker ``index``: it dies with ``parent``, leaves SIGHUP to the
+    supervisor (a rolling restart, one worker at a time), copies the supervisor's indexer
+    status into its gauges; returns its settings and its inherited listeners."""
+    import gevent
+
+    from bastion.audit.service import copy_status
+
+    die_with_parent(parent)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    gevent.spawn(copy_status, Path(settings.config.audit.journal_dir))
+    return worker_settings(settings, index), inherited_listeners(listen_fds)
+
+
 def side_settings(settings: Settings, name: str) -> Settings:
     """``settings`` for a process that journals beside the node's journal, in
     ``journal_dir/<name>`` (two writers must never share one hash chain). Searches still

@@ -165,3 +165,25 @@ def test_sigterm_drains_then_ends_open_sessions_with_the_reason(tmp_path, mariad
     assert refuses(b.ports["web"])
     res = b.cli("audit", "verify")
     assert res.returncode == 0, res.stdout.decode()
+
+
+def test_sighup_restarts_the_workers_one_at_a_time_refusing_no_connection(tmp_path, mariadb):
+    b = start_workers(tmp_path, mariadb)
+    try:
+        token = b.token()
+        b.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 240
+        served = 0
+        while "rolling restart done" not in b.log_text():
+            assert time.monotonic() < deadline, b.log_text()[-3000:]
+            c = pymysql_conn(b, token)  # never refused: one worker accepts while the other restarts
+            assert select_one(c) == 1
+            c.close()
+            served += 1
+        assert served
+        for i, old in enumerate(b.ready["workers"]):
+            pids = worker_pids(b, i)
+            assert pids[0] == old and len(pids) == 2
+            assert not Path(f"/proc/{old}").exists()
+    finally:
+        assert stop_bastion(b) == 0, b.log_text()[-3000:]

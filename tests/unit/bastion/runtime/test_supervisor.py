@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import socket
-from pathlib import Path
 
 import yaml
 
@@ -27,13 +25,10 @@ def test_bind_opens_every_enabled_listener_once(tmp_path):
             sock.close()
 
 
-def test_the_metrics_directory_starts_empty_and_private(tmp_path, monkeypatch):
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+def test_the_metrics_directory_starts_empty_and_private(tmp_path):
     stale = tmp_path / "metrics" / "counter_123.db"
     stale.parent.mkdir()
     stale.write_text("from a previous run")
     directory = multiprocess_metrics(str(tmp_path))
     assert directory == tmp_path / "metrics" and list(directory.iterdir()) == []
     assert directory.stat().st_mode & 0o077 == 0
-    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(directory)
-    assert Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).is_dir()
