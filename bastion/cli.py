@@ -8,14 +8,22 @@ monkey.patch_all()  # before anything imports ssl, socket or threading (paramiko
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 from bastion.config.schema import ConfigError  # noqa: E402
 from bastion.registry import PluginError  # noqa: E402
 from bastion.state.vault import VaultError, load_key  # noqa: E402
+
+if TYPE_CHECKING:
+    import socket
+
+    from bastion.config.load import Settings
+    from bastion.registry import Loaded
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -35,25 +43,56 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """A single process (``server.workers`` 1), the supervisor of N workers, or (``--worker``)
+    one of those workers: see :mod:`bastion.runtime.supervisor`."""
     from bastion.runtime import logs
-    from bastion.runtime.bootstrap import build_context, load_checked, private_roots
+    from bastion.runtime.bootstrap import load_checked, private_roots
     from bastion.runtime.private import exposed, refusal
-    from bastion.runtime.server import Bastion
-    from bastion.web import create_app
 
     settings, protocols = load_checked(args.config)
     logs.setup(settings.config.log_level)
-    roots = private_roots(settings)
-    open_to_others = exposed(roots)
-    if open_to_others:
-        print(f"error: {refusal(open_to_others, roots)}", file=sys.stderr)
-        return 2
+    drain = settings.config.server.drain_seconds if args.grace is None else args.grace
+    if args.worker is None:
+        roots = private_roots(settings)
+        open_to_others = exposed(roots)
+        if open_to_others:
+            print(f"error: {refusal(open_to_others, roots)}", file=sys.stderr)
+            return 2
+        workers = args.workers or settings.config.server.worker_count()
+        if workers > 1:
+            from bastion.runtime.supervisor import run_supervisor
+
+            return run_supervisor(settings, workers, drain)
+    return _serve(args, settings, protocols, drain)
+
+
+def _serve(args: argparse.Namespace, settings: Settings, protocols: dict[str, Loaded], drain: float) -> int:
+    from bastion.runtime import worker
+    from bastion.runtime.bootstrap import build_context
+    from bastion.runtime.server import Bastion
+    from bastion.web import create_app
+
+    listeners: dict[str, socket.socket] = {}
+    if args.worker is not None:
+        settings, listeners = worker.become_worker(settings, args.worker, args.listen_fds, args.parent)
     ctx = build_context(settings)
-    bastion = Bastion(ctx, protocols, create_app(ctx))
+    bastion = Bastion(ctx, protocols, create_app(ctx), listeners=listeners, audit=args.worker is None)
     ports = bastion.start()
-    print(json.dumps({"event": "ready", "ports": ports}), flush=True)
-    bastion.serve_forever(grace=args.grace)
+    if args.worker is None:
+        print(json.dumps({"event": "ready", "ports": ports}), flush=True)
+    else:
+        worker.notify_ready(args.ready_fd)
+    bastion.serve_forever(grace=drain)
     return 0
+
+
+def _workers(value: str) -> int:
+    """``--workers``: a positive integer or ``auto`` (one per CPU)."""
+    if value == "auto":
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or auto, got {value!r}")
+    return int(value)
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -196,11 +235,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     settings, _ = load_checked(args.config)
     directory = Path(settings.config.audit.journal_dir)
-    if not directory.is_dir() or not any(directory.glob("journal*.jsonl")):
+    # the node's journal, and those beside it: of web processes of their own (web-<pid>)
+    # and of the workers of `serve --workers N` (worker-<i>)
+    journals = ([directory] if any(directory.glob("journal*.jsonl")) else []) + side_journals(directory)
+    if not journals:
         print(f"{directory}: no journal yet")
         return 0
     broken = 0
-    for journal in [directory, *side_journals(directory)]:  # side journals: web processes of their own
+    for journal in journals:
         res = verify(journal)
         torn = f", {res.torn} torn line(s) from crashes skipped" if res.torn else ""
         print(f"{journal}: {'OK' if res.ok else 'BROKEN'} — {res.records} records in {res.segments} segment(s) "
@@ -226,7 +268,15 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="run the listeners and the web app")
     _config_arg(s)
-    s.add_argument("--grace", type=float, default=10.0, help="seconds sessions get to finish on SIGTERM")
+    s.add_argument("--grace", type=float, default=None,
+                   help="seconds sessions get to finish on SIGTERM (default: server.drain_seconds)")
+    s.add_argument("--workers", type=_workers, default=None,
+                   help="worker processes, or auto (one per CPU) (default: server.workers)")
+    # a worker of `serve --workers N`, started by its supervisor (bastion.runtime.worker)
+    s.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    s.add_argument("--listen-fds", default="", help=argparse.SUPPRESS)
+    s.add_argument("--ready-fd", type=int, default=-1, help=argparse.SUPPRESS)
+    s.add_argument("--parent", type=int, default=0, help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)
     s = sub.add_parser("check-config", help="validate the configuration and policy files")
     _config_arg(s)

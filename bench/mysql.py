@@ -1,6 +1,7 @@
 """The MySQL relay against a direct connection, in one run, with ratios.
 
-Run: ``.venv/bin/python bench/mysql.py [--threads 4[,16,...]] [--seconds 15] [--json FILE]``.
+Run: ``.venv/bin/python bench/mysql.py [--threads 4[,16,...]] [--workers 1[,2,...]] [--seconds 15]
+[--json FILE]``.
 
 It starts its own MariaDB (seeded like the demo) and a ``bastion serve`` in front of it
 with an allow-all policy (only the access stage; ``--policy demo`` adds the demo's
@@ -16,6 +17,11 @@ direct one, and through the bastion both legs (client -> bastion, bastion -> Mar
   path too), plus the bastion's CPU time per statement (docs/performance.md). With
   ``haproxy`` installed, a third path puts a C TCP proxy in the bastion's place (TLS end
   to end): what it loses is the topology's price, paid by any proxy (bench/reference.py).
+* ``--workers 1,2``: one bastion per worker count (``server.workers``), all in front of
+  the same MariaDB, measured in the same alternating rounds: a column each (``bastion``:
+  the first count, ``bastion-<N>w``: the others). A bastion's CPU time and pinning cover
+  its whole process tree (supervisor, workers, indexer). In the *dedicated* topology
+  every worker shares the bastion's one CPU: compare worker counts in *shared*.
 * Session set-up rate (bench/sessions.py): client processes open TLS sessions back to
   back (connect, ``SELECT 1``, quit); sessions per second on both paths.
 * Large results with PyMySQL ``SSCursor`` (streamed): 100k rows of 1 KiB, and 1M small
@@ -53,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 
 from bastion.config.model import TLSConfig  # noqa: E402
 from bastion.demo.services import MariaDB  # noqa: E402
-from bastion.demo.stack import Stack, start_stack  # noqa: E402
+from bastion.demo.stack import Stack, add_bastion, start_stack  # noqa: E402
 from bastion.runtime.tls import ensure_certificate  # noqa: E402
 from bench.reference import TCPProxy  # noqa: E402
 from bench.sessions import session_rate  # noqa: E402
@@ -220,17 +226,24 @@ def sessions(pid: int, direct: Endpoint, through: Endpoint, seconds: int) -> dic
     return rates
 
 
-def _thread_counts(text: str) -> list[int]:
+def _counts(text: str) -> list[int]:
     counts = [int(part) for part in text.split(",") if part.strip()]
     if not counts or min(counts) < 1:
-        raise argparse.ArgumentTypeError("thread counts must be positive integers")
+        raise argparse.ArgumentTypeError("counts must be positive integers")
     return counts
+
+
+def bastion_name(workers: list[int], i: int) -> str:
+    """The column of the bastion running ``workers[i]`` workers."""
+    return "bastion" if i == 0 else f"bastion-{workers[i]}w"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--threads", type=_thread_counts, default=[4],
+    ap.add_argument("--threads", type=_counts, default=[4],
                     help="sysbench threads; a comma-separated list runs each (e.g. 1,4,16)")
+    ap.add_argument("--workers", type=_counts, default=[1],
+                    help="bastion worker processes (server.workers); a list runs a bastion for each (e.g. 1,2)")
     ap.add_argument("--seconds", type=int, default=15, help="per sysbench run")
     ap.add_argument("--rounds", type=int, default=2, help="sysbench runs per path, alternating")
     ap.add_argument("--topology", choices=["shared", "dedicated", "both"], default="both",
@@ -258,19 +271,27 @@ def main() -> int:
     tls_dir = client_tls_dir(work)
     db = BenchMariaDB(work / "mariadb", tls_dir / "client-cert.pem")
     started = time.monotonic()
-    stack = start_stack(work, db=db, allow_all=args.policy == "allow-all", audit={"fsync": args.audit_fsync == "on"},
-                        mysql_options={"busy_poll_us": args.busy_poll_us})
+    options: dict[str, Any] = {"allow_all": args.policy == "allow-all", "audit": {"fsync": args.audit_fsync == "on"},
+                               "mysql_options": {"busy_poll_us": args.busy_poll_us}}
+    stack = start_stack(work, db=db, server={"workers": args.workers[0]}, **options)
     proxy = None if args.no_reference or not TCPProxy.available() else TCPProxy(work / "haproxy", db.port)
     try:
         assert stack.bastion is not None and db.proc is not None
         prepare_data(stack, tls_dir)
-        token = stack.bastion.token("alice", "dba")
+        for i, workers in enumerate(args.workers[1:], 1):
+            stack.extra.append(add_bastion(work / bastion_name(args.workers, i), db, server={"workers": workers},
+                                           **options))
         direct = Endpoint("direct", db.port, "bastion_admin", "admin-secret-pw")
-        through = Endpoint("bastion", stack.bastion.ports["mysql"], "shop-db", token)
-        pymysql_stream(through, "SELECT 1, 'x'")  # the bastion makes its certificate on first use
-        (tls_dir / "cacert.pem").write_text((stack.bastion.config.parent / "var" / "tls" / "ca.crt").read_text()
-                      + (db.workdir / "tls" / "ca.crt").read_text())
-        eps, proxies = [direct, through], {"bastion": stack.bastion.proc.pid}
+        bastions = [stack.bastion, *stack.extra]
+        throughs = [Endpoint(bastion_name(args.workers, i), b.ports["mysql"], "shop-db", b.token("alice", "dba"))
+                    for i, b in enumerate(bastions)]
+        through = throughs[0]
+        for ep in throughs:
+            pymysql_stream(ep, "SELECT 1, 'x'")  # the bastion makes its certificate on first use
+        (tls_dir / "cacert.pem").write_text("".join((b.config.parent / "var" / "tls" / "ca.crt").read_text()
+                                                    for b in bastions) + (db.workdir / "tls" / "ca.crt").read_text())
+        eps = [direct, *throughs]
+        proxies = {ep.name: b.proc.pid for ep, b in zip(throughs, bastions, strict=True)}
         if proxy is not None:
             proxy.start()
             assert proxy.proc is not None
@@ -296,7 +317,7 @@ def main() -> int:
                   f"bastion CPU per session {rates['bastion_cpu_ms']:.2f} ms")
         if args.json:
             args.json.write_text(json.dumps({
-                "threads": args.threads, "seconds": args.seconds, "rounds": args.rounds,
+                "threads": args.threads, "workers": args.workers, "seconds": args.seconds, "rounds": args.rounds,
                 "audit_fsync": args.audit_fsync, "policy": args.policy, "busy_poll_us": args.busy_poll_us,
                 "topologies": {t.name: t.describe() for t in topos}, "point_select": point, "streams": flows,
                 "sessions_per_s": rates},
@@ -323,7 +344,9 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
           f"{args.rounds} x {args.seconds} s per path (medians), TLS everywhere, {args.policy} policy, "
           f"audit.fsync {args.audit_fsync}, busy_poll_us {args.busy_poll_us}; "
           "haproxy: a C TCP proxy in the bastion's place (TLS end to end)")
-    print(f"{'':44} {'direct':>9} {'bastion':>9} {'ratio':>6} {'haproxy':>9} {'ratio':>6}")
+    names = ["direct", *(bastion_name(args.workers, i) for i in range(len(args.workers))), "haproxy"]
+    print("workers: " + ", ".join(f"{bastion_name(args.workers, i)} {w}" for i, w in enumerate(args.workers)))
+    print(f"{'':44} {'direct':>9}" + "".join(f" {n:>9} {'ratio':>6}" for n in names[1:]))
     for topo, n in cases:
         case = point[case_key(topo, n)]
         print(f"{topo.describe()}; {n} threads")
@@ -332,7 +355,7 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
                                 ("    latency p50 ms", "latency_p50_ms", "{:.3f}"),
                                 ("    latency p95 ms", "latency_p95_ms", "{:.3f}"),
                                 ("    latency p99 ms", "latency_p99_ms", "{:.3f}")):
-            print(f"{label:44}" + "".join(_cell(case, name, key, fmt) for name in ("direct", "bastion", "haproxy")))
+            print(f"{label:44}" + "".join(_cell(case, name, key, fmt) for name in names))
         for name, r in case.items():
             cpu = "" if name == "direct" else (f"CPU per statement {r['proxy_cpu_us_user']:.1f} us user + "
                                                f"{r['proxy_cpu_us_system']:.1f} us system; ")
@@ -350,13 +373,15 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
     print()
     for topo, n in cases:
         case = point[case_key(topo, n)]
-        d, b = case["direct"]["qps"], case["bastion"]["qps"]
-        ratio = b / d if d else 0.0
-        line = (f"point-select ratio, {case_key(topo, n)}: {ratio:.2f} (target >= {TARGET}): "
-                f"{'met' if ratio >= TARGET else 'NOT met'}")
-        if "haproxy" in case and d:
-            line += f"; haproxy {case['haproxy']['qps'] / d:.2f}, bastion/haproxy {b / case['haproxy']['qps']:.2f}"
-        print(line)
+        d = case["direct"]["qps"]
+        for i, workers in enumerate(args.workers):
+            b = case[bastion_name(args.workers, i)]["qps"]
+            ratio = b / d if d else 0.0
+            line = (f"point-select ratio, {case_key(topo, n)}, {workers} worker(s): {ratio:.2f} "
+                    f"(target >= {TARGET}): {'met' if ratio >= TARGET else 'NOT met'}")
+            if "haproxy" in case and d:
+                line += f"; haproxy {case['haproxy']['qps'] / d:.2f}, bastion/haproxy {b / case['haproxy']['qps']:.2f}"
+            print(line)
 
 
 def _cell(case: dict[str, dict[str, Any]], name: str, key: str, fmt: str) -> str:

@@ -42,19 +42,45 @@ def topologies(choice: str) -> list[Topology]:
     return {"shared": [shared], "dedicated": [dedicated], "both": [shared, dedicated]}[choice]
 
 
-def pin(pid: int, cpus: set[int] | None) -> None:
-    """Pin every thread of ``pid`` (None: all CPUs again)."""
-    target = cpus or set(os.sched_getaffinity(0))
-    for task in Path(f"/proc/{pid}/task").iterdir():
+def family(pid: int) -> list[int]:
+    """``pid`` and its descendants: with ``server.workers`` above 1 the bastion's work is
+    done by the supervisor's workers (and the indexer is everyone's child)."""
+    found, i = [pid], 0
+    while i < len(found):
         try:
-            os.sched_setaffinity(int(task.name), target)
+            for task in Path(f"/proc/{found[i]}/task").iterdir():
+                found += [int(c) for c in (task / "children").read_text().split()]
         except OSError:
-            pass  # a thread that just ended
+            pass  # a process that just ended
+        i += 1
+    return found
+
+
+def pin(pid: int, cpus: set[int] | None) -> None:
+    """Pin every thread of ``pid`` and of its descendants (None: all CPUs again)."""
+    target = cpus or set(os.sched_getaffinity(0))
+    for proc in family(pid):
+        try:
+            tasks = list(Path(f"/proc/{proc}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                os.sched_setaffinity(int(task.name), target)
+            except OSError:
+                pass  # a thread that just ended
 
 
 def cpu_ticks(pid: int) -> tuple[int, int]:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]), int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    """(utime, stime) of ``pid`` and its live descendants."""
+    user = system = 0
+    for proc in family(pid):
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        user, system = user + int(fields[11]), system + int(fields[12])  # fields 14 and 15 of stat
+    return user, system
 
 
 def cpu_times() -> dict[int, tuple[int, int]]:

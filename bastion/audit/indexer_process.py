@@ -8,13 +8,11 @@ see that module for the theory of operation. The child dies with its parent, hol
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import json
 import logging
 import os
 import signal
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,6 +20,7 @@ import gevent
 import gevent.event
 
 from bastion.audit.service import LOCK, STATUS, STATUS_EVERY, AuditService, build_indexer
+from bastion.runtime.worker import die_with_parent
 
 if TYPE_CHECKING:
     from bastion.context import PluginContext
@@ -33,17 +32,6 @@ def _write_status(journal_dir: Path, status: dict[str, Any]) -> None:
     tmp = journal_dir / (STATUS + ".tmp")
     tmp.write_text(json.dumps(status))
     os.replace(tmp, journal_dir / STATUS)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to SIGTERM us when the parent dies (a ``kill -9`` of ``bastion serve``)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: the parent-pid watch below still ends us
-    if parent and os.getppid() != parent:
-        sys.exit(0)  # the parent died before the request took effect
 
 
 def _lock(journal_dir: Path, stop: gevent.event.Event) -> TextIO | None:
@@ -64,12 +52,10 @@ def indexer_context(config: str) -> PluginContext:
     """What the indexer needs from a bastion: settings and the maskers (for storage
     masking of output documents); no listeners, no sinks (it never writes a journal)."""
     from bastion import registry
-    from bastion.context import PluginContext
-    from bastion.runtime.bootstrap import load_checked, open_store
+    from bastion.runtime.bootstrap import load_checked, minimal_context
 
     settings, _ = load_checked(config)
-    store, tokens, vault = open_store(settings)
-    ctx = PluginContext(settings=settings, store=store, tokens=tokens, vault=vault)
+    ctx = minimal_context(settings)
     masker_eps = registry.load("bastion.maskers")
     ctx.maskers = [registry.build("bastion.maskers", ep.value, n, ctx) for n, ep in masker_eps.items()]
     return ctx
@@ -77,7 +63,7 @@ def indexer_context(config: str) -> PluginContext:
 
 def run_indexer(config: str, drain: float = 2.0, parent: int = 0) -> int:
     """``bastion indexer``: index the node's journals until SIGTERM (or the parent's death)."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
     gevent.signal_handler(signal.SIGINT, stop.set)

@@ -111,16 +111,20 @@ def last_record(path: Path) -> dict[str, Any] | None:
 SIDE_PREFIX = "web-"
 """Journals of web processes of their own (``wsgi.py``) live in ``<journal_dir>/web-<pid>``:
 two writers must never share one hash chain."""
+WORKER_PREFIX = "worker-"
+"""Worker ``I`` of ``bastion serve --workers N`` journals to ``<journal_dir>/worker-<I>``
+(stable across its restarts: the next one closes the sessions a killed one left open)."""
 
 
 def side_journals(directory: Path) -> list[Path]:
-    """The side journals under ``directory`` that hold a record, by name."""
+    """The side journals under ``directory`` (web processes', workers') that hold a record, by name."""
     try:
         names = sorted(os.listdir(directory))
     except FileNotFoundError:
         return []
     return [directory / name for name in names
-            if name.startswith(SIDE_PREFIX) and (directory / name).is_dir() and list_segments(directory / name)]
+            if name.startswith((SIDE_PREFIX, WORKER_PREFIX)) and (directory / name).is_dir()
+            and list_segments(directory / name)]
 
 
 def list_segments(directory: Path) -> list[Segment]:

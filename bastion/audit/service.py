@@ -11,7 +11,8 @@ and holds ``indexer.lock`` in the journal directory, so two indexers never share
 position even across a ``kill -9``.
 
 Inside the child, :class:`AuditService` runs one indexer greenlet per journal (the
-node's, and the side journals of web processes of their own) and retention, which needs
+node's, and the side journals of web processes of their own and of ``bastion serve
+--workers N``'s workers, ``worker-<i>``) and retention, which needs
 the indexed position. Without an index, retention alone runs in the listeners' process.
 The child reports lag and failures in ``indexer.status`` (JSON), which the supervisor
 copies into the ``/metrics`` gauges of the listeners' process.
@@ -26,7 +27,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ import gevent.subprocess
 from bastion.audit.backends import BackendUnavailable, IndexBackend, open_backend
 from bastion.audit.indexer import Indexer
 from bastion.audit.journal import prune
-from bastion.audit.segments import side_journals
+from bastion.audit.segments import SIDE_PREFIX, side_journals
 from bastion.core.masks import Masks
 from bastion.runtime.metrics import AUDIT_INDEX_FAILURES, AUDIT_INDEX_LAG
 
@@ -136,13 +137,19 @@ class AuditService:
 
     def _retention(self) -> None:
         while True:
-            journals = [(self.journal_dir, self.indexer)] + [(d, ix) for d, (ix, _) in self.sides.items()]
-            for directory, indexer in journals:
+            for directory, indexer in self._retained():
                 try:
                     prune(directory, self.retention_days, indexer.state.position.seq if indexer else None)
                 except OSError:
                     log.exception("journal retention failed")
             gevent.sleep(PRUNE_EVERY)
+
+    def _retained(self) -> Sequence[tuple[Path, Indexer | None]]:
+        """Every journal retention looks after, with its indexer (None: no index, age alone
+        decides). With an index, a side journal not yet being indexed is left alone."""
+        if self.indexer is not None:
+            return [(self.journal_dir, self.indexer)] + [(d, ix) for d, (ix, _) in self.sides.items()]
+        return [(d, None) for d in [self.journal_dir, *side_journals(self.journal_dir)]]
 
     def stop(self, drain: float = 2.0) -> None:
         """Stop the loops; index what is left for up to ``drain`` seconds."""
@@ -167,7 +174,10 @@ class AuditService:
 
 
 def _writer_gone(directory: Path) -> bool:
-    """The process a side journal is named after (``web-<pid>``) no longer exists."""
+    """The process a side journal is named after (``web-<pid>``) no longer exists. A
+    worker's journal (``worker-<i>``) is never parked: its supervisor restarts its writer."""
+    if not directory.name.startswith(SIDE_PREFIX):
+        return False
     try:
         os.kill(int(directory.name.rsplit("-", 1)[1]), 0)
     except (ValueError, IndexError):
@@ -225,12 +235,7 @@ class IndexerSupervisor:
             delay = min(RESTART_MAX, delay * 2)
 
     def _gauges(self) -> None:
-        while True:
-            status = read_status(self.journal_dir)
-            if status is not None:
-                AUDIT_INDEX_LAG.set(status.get("lag", 0))
-                AUDIT_INDEX_FAILURES.set(status.get("failures", 0))
-            gevent.sleep(STATUS_EVERY)
+        copy_status(self.journal_dir)
 
     def stop(self, drain: float = 2.0) -> None:
         """SIGTERM the child and wait for its last pass (``drain`` seconds, plus the step it
@@ -252,6 +257,17 @@ class IndexerSupervisor:
 
     def status(self) -> dict[str, Any]:
         return read_status(self.journal_dir) or {"backend": self.ctx.settings.config.audit.index.backend}
+
+
+def copy_status(journal_dir: Path) -> None:
+    """Forever: copy the indexer's lag and failures (``journal_dir/indexer.status``) into
+    this process's ``/metrics`` gauges (the workers of ``serve --workers N`` run it too)."""
+    while True:
+        status = read_status(journal_dir)
+        if status is not None:
+            AUDIT_INDEX_LAG.set(status.get("lag", 0))
+            AUDIT_INDEX_FAILURES.set(status.get("failures", 0))
+        gevent.sleep(STATUS_EVERY)
 
 
 def read_status(journal_dir: Path) -> dict[str, Any] | None:

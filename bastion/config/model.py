@@ -6,6 +6,7 @@ docstrings are the reference documentation.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -268,6 +269,29 @@ class AuditConfig:
 
 
 @dataclass(frozen=True)
+class ServerConfig:
+    """How ``bastion serve`` runs: processes and shutdown."""
+
+    workers: int | Literal["auto"] = 1
+    """gevent worker processes accepting on the listeners (``auto``: one per CPU). With
+    more than one, a supervisor binds the listeners and runs the workers
+    (:mod:`bastion.runtime.supervisor`); with one, the bastion is a single process."""
+    drain_seconds: float = 10.0
+    """On SIGTERM: stop accepting, let open sessions finish this long, then end them
+    (their end record says ``drain``)."""
+
+    def __post_init__(self) -> None:
+        if self.workers != "auto" and self.workers < 1:
+            raise ValueError("workers must be at least 1 (or auto)")
+        if self.drain_seconds < 0:
+            raise ValueError("drain_seconds must not be negative")
+
+    def worker_count(self) -> int:
+        """The number of worker processes (``auto``: the machine's CPUs)."""
+        return (os.cpu_count() or 1) if self.workers == "auto" else self.workers
+
+
+@dataclass(frozen=True)
 class BastionConfig:
     """The whole configuration file."""
 
@@ -283,6 +307,7 @@ class BastionConfig:
     login_throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
     approvals: ApprovalsConfig = field(default_factory=ApprovalsConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     secret_key_file: str = "{state_dir}/web-secret.key"
     """Secret that signs the portal's session cookies; created (mode 0600) if missing."""

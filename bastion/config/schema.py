@@ -76,7 +76,9 @@ def convert(tp: Any, value: Any, issues: Issues, path: str) -> tuple[Any, bool]:
         args = [a for a in get_args(tp) if a is not type(None)]
         if value is None:
             return None, True
-        return convert(args[0], value, issues, path)
+        if len(args) == 1:
+            return convert(args[0], value, issues, path)
+        return _alternatives(args, value, issues, path)
     if origin is Literal:
         if value in get_args(tp):
             return value, True
@@ -91,6 +93,19 @@ def convert(tp: Any, value: Any, issues: Issues, path: str) -> tuple[Any, bool]:
         built = build(tp, value if value is not None else {}, issues, path)  # type: ignore[arg-type]
         return built, built is not None
     return _scalar(tp, value, issues, path)
+
+
+def _alternatives(args: list[Any], value: Any, issues: Issues, path: str) -> tuple[Any, bool]:
+    """``A | B``: the first alternative ``value`` converts to; else one error naming them all."""
+    problems: list[str] = []
+    for tp in args:
+        scratch = Issues(issues.source)
+        converted, ok = convert(tp, value, scratch, path)
+        if ok:
+            return converted, True
+        problems += [e.removeprefix(f"{issues.source}: {path or '<top>'}: ") for e in scratch.errors]
+    issues.add(path, " or ".join(problems))
+    return None, False
 
 
 def _sequence(tp: Any, origin: Any, value: Any, issues: Issues, path: str) -> tuple[Any, bool]:

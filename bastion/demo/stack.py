@@ -111,25 +111,34 @@ def start_stack(workdir: Path, *, allow_all: bool = True, db: MariaDB | None = N
     """Start MariaDB (seeded like the demo; ``db`` may be a configured, unstarted one) and
     one bastion in front of it; ``audit`` overrides keys of the config's ``audit`` section,
     ``mysql_options`` sets ``listeners.mysql.options``, ``listener`` other keys of
-    ``listeners.mysql`` and ``server`` the ``server`` section."""
+    ``listeners.mysql``, ``server`` the ``server`` section."""
     db = db or MariaDB(workdir / "mariadb")
     stack = Stack(workdir, db)
     try:
         db.start()
         seed_mariadb(db)
-        config = mysql_config(workdir / "bastion", db, allow_all=allow_all)
-        config["audit"] = {**config["audit"], **(audit or {})}
-        if mysql_options:
-            config["listeners"]["mysql"]["options"] = {**config["listeners"]["mysql"].get("options", {}),
-                                                       **mysql_options}
-        config["listeners"]["mysql"].update(listener or {})
-        if server:
-            config["server"] = {**config.get("server", {}), **server}
-        (workdir / "bastion").mkdir(parents=True, exist_ok=True)
-        path = write_config(workdir / "bastion" / "bastion.yaml", config)
-        store_credentials(path)
-        stack.bastion = start_bastion(workdir / "bastion", config, env=env, cli=cli)
+        stack.bastion = add_bastion(workdir / "bastion", db, allow_all=allow_all, audit=audit, env=env, cli=cli,
+                                    mysql_options=mysql_options, server=server, listener=listener)
     except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def add_bastion(workdir: Path, db: MariaDB, *, allow_all: bool = True, audit: dict[str, Any] | None = None,
+                env: dict[str, str] | None = None, cli: list[str] | None = None,
+                mysql_options: dict[str, Any] | None = None, server: dict[str, Any] | None = None,
+                listener: dict[str, Any] | None = None) -> BastionProcess:
+    """A bastion of its own (state, ports, vaulted credentials) in front of the running ``db``."""
+    config = mysql_config(workdir, db, allow_all=allow_all)
+    config["audit"] = {**config["audit"], **(audit or {})}
+    if mysql_options:
+        config["listeners"]["mysql"]["options"] = {**config["listeners"]["mysql"].get("options", {}),
+                                                   **mysql_options}
+    config["listeners"]["mysql"].update(listener or {})
+    if server:
+        config["server"] = server
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = write_config(workdir / "bastion.yaml", config)
+    store_credentials(path)
+    return start_bastion(workdir, config, env=env, cli=cli)

@@ -74,6 +74,13 @@ def open_store(settings: Settings) -> tuple[StateStore, TokenStore, Vault]:
     return store, tokens, vault
 
 
+def minimal_context(settings: Settings) -> PluginContext:
+    """Settings, state store (migrated), tokens and vault; no policy stages, sinks or
+    maskers: for processes that serve no session (the workers' supervisor, the indexer)."""
+    store, tokens, vault = open_store(settings)
+    return PluginContext(settings=settings, store=store, tokens=tokens, vault=vault)
+
+
 def build_context(settings: Settings) -> PluginContext:
     """Everything plugins need, with policy stages and sinks built and validated."""
     store, tokens, vault = open_store(settings)

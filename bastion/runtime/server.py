@@ -1,16 +1,19 @@
 """The gevent process: one StreamServer per protocol listener plus the web app.
 
-``Bastion.start`` binds everything (so a port clash fails start-up), ``stop`` stops
-accepting, lets sessions finish up to ``grace`` seconds, then closes what is left and
-flushes the sinks. Per-listener limits: a connection pool of ``max_connections``
-(new connections beyond it are refused at once), plus the plugin's handshake and idle
-timeouts read from the same listener config.
+``Bastion.start`` binds everything (so a port clash fails start-up), or accepts on
+sockets bound by the supervisor of ``bastion serve --workers N`` (``listeners``).
+``stop`` drains: it stops accepting, lets sessions finish up to ``grace`` seconds
+(``server.drain_seconds``), then ends those still open with the recorded reason
+:data:`DRAIN_REASON`, closes what is left and flushes the sinks. Per-listener limits: a
+connection pool of ``max_connections`` (new connections beyond it are refused at once),
+plus the plugin's handshake and idle timeouts read from the same listener config.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import socket
 import time
 from typing import Any
 
@@ -26,6 +29,12 @@ from bastion.runtime import metrics
 from bastion.runtime.liveness import Liveness
 
 log = logging.getLogger("bastion.server")
+
+DRAIN_REASON = "drain: the bastion is stopping (server.drain_seconds elapsed)"
+"""Why sessions still open at the end of the drain end (their ``session.end`` says
+``ended: <this>``)."""
+END_WAIT = 5.0
+"""Seconds sessions ended by the drain get to record their end before they are killed."""
 
 
 class _BoundedPool(Pool):
@@ -53,10 +62,16 @@ def _deadline_handler(seconds: float) -> type[WSGIHandler]:
 
 
 class Bastion:
-    def __init__(self, ctx: PluginContext, protocols: dict[str, registry.Loaded], web_app: Any = None) -> None:
+    def __init__(self, ctx: PluginContext, protocols: dict[str, registry.Loaded], web_app: Any = None,
+                 listeners: dict[str, socket.socket] | None = None, audit: bool = True) -> None:
+        """``listeners``: bound sockets to accept on, by listener name (a worker's,
+        inherited from its supervisor); the others are bound here. ``audit``: run the audit
+        runtime (indexer, retention); a worker leaves it to its supervisor."""
         self.ctx = ctx
         self.protocols = protocols
         self.web_app = web_app
+        self.listeners = listeners or {}
+        self.run_audit = audit
         self.servers: dict[str, StreamServer | WSGIServer] = {}
         self.pools: dict[str, Pool] = {}
         self._stopped = gevent.event.Event()
@@ -77,7 +92,7 @@ class Bastion:
             if name == "web":
                 if self.web_app is None:
                     continue
-                server: StreamServer | WSGIServer = WSGIServer((lc.bind, lc.port), self.web_app, log=None,
+                server: StreamServer | WSGIServer = WSGIServer(self._listener(name), self.web_app, log=None,
                                                                error_log=logging.getLogger("bastion.web"),
                                                                spawn=Pool(lc.max_connections),
                                                                handler_class=_deadline_handler(lc.handshake_timeout))
@@ -86,17 +101,27 @@ class Bastion:
                 plugin.prepare(self.ctx)  # one-time setup (host keys, TLS context) before accepting
                 pool = _BoundedPool(lc.max_connections)
                 self.pools[name] = pool
-                server = StreamServer((lc.bind, lc.port), self._handler(name, plugin), spawn=pool)
+                server = StreamServer(self._listener(name), self._handler(name, plugin), spawn=pool)
+            if name in self.listeners:
+                # A socket shared with other workers: take one connection per wake-up, so a
+                # burst spreads over the workers instead of going to the first one awake.
+                server.max_accept = 1
             server.start()
             self.servers[name] = server
             ports[name] = server.server_port
             log.info("listening", extra={"listener": name, "bind": lc.bind, "port": server.server_port})
         # the journal asks it whether an fsync may stop everyone (bastion.audit.journal)
         self.ctx.open_sessions = lambda: sum(len(p) for p in self.pools.values())
-        from bastion.audit import service as audit_service
+        if self.run_audit:
+            from bastion.audit import service as audit_service
 
-        self.audit = audit_service.start(self.ctx)
+            self.audit = audit_service.start(self.ctx)
         return ports
+
+    def _listener(self, name: str) -> socket.socket | tuple[str, int]:
+        """The inherited socket of listener ``name``, else the address to bind."""
+        lc = self.ctx.settings.config.listeners[name]
+        return self.listeners.get(name) or (lc.bind, lc.port)
 
     def _handler(self, name: str, plugin: Any) -> Any:
         def handle(sock: Any, address: tuple[str, int]) -> None:
@@ -129,6 +154,8 @@ class Bastion:
         deadline = time.monotonic() + grace
         for pool in self.pools.values():
             pool.join(timeout=max(0.0, deadline - time.monotonic()))
+        self._end_open_sessions()
+        for pool in self.pools.values():
             pool.kill(timeout=2)
         web = self.servers.get("web")
         if web is not None:
@@ -145,6 +172,20 @@ class Bastion:
         self.ctx.store.dispose()
         self._stopped.set()
         log.info("stopped")
+
+    def _end_open_sessions(self) -> None:
+        """The drain is over: end every session still open, recording why
+        (:data:`DRAIN_REASON`), and give them :data:`END_WAIT` seconds to do so."""
+        live = self.ctx.liveness
+        if live is None or not live.open:
+            return
+        log.info("drain over: ending %d open session(s)", len(live.open))
+        for sess in list(live.open.values()):
+            if sess.end_request is None:
+                sess.terminate(DRAIN_REASON)
+        deadline = time.monotonic() + END_WAIT
+        for pool in self.pools.values():
+            pool.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def serve_forever(self, grace: float = 10.0) -> None:
         """Run until SIGTERM/SIGINT, then stop gracefully."""

@@ -8,11 +8,9 @@ provider) and :mod:`bastion.web.saml_views` (its endpoints).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, jsonify, render_template, request
@@ -20,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from bastion.audit.segments import SIDE_PREFIX
 from bastion.context import PluginContext
+from bastion.runtime.worker import side_settings
 
 SESSION_COOKIE = "bastion_session"
 AUDITED_READS = frozenset({"audit.recording", "audit.export"})
@@ -40,13 +39,7 @@ def create_app(ctx: PluginContext | None = None, config_path: str | None = None,
         # writers would break its hash chain. It keeps a journal of its own beside it (which
         # `bastion serve` indexes and `bastion audit verify` checks); searches still read
         # the one index, so a relative sqlite path stays relative to the main journal.
-        own = settings.config.audit
-        index = own.index
-        if index.backend == "sqlite" and not Path(index.database).is_absolute():
-            index = dataclasses.replace(index, database=str(Path(own.journal_dir) / index.database))
-        web_audit = dataclasses.replace(own, index=index,
-                                        journal_dir=str(Path(own.journal_dir) / f"{SIDE_PREFIX}{os.getpid()}"))
-        settings = dataclasses.replace(settings, config=dataclasses.replace(settings.config, audit=web_audit))
+        settings = side_settings(settings, f"{SIDE_PREFIX}{os.getpid()}")
         ctx = build_context(settings)
     else:
         _ensure_tls_certificate(ctx)

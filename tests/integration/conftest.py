@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ class BastionProc:
     workdir: Path
     ports: dict[str, int]
     log: Path
+    ready: dict[str, Any] = field(default_factory=dict)
+    """The ready line (``workers``: the worker pids of ``serve --workers N``)."""
 
     def cli(self, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run([sys.executable, "-m", "bastion.cli", *args, "--config", str(self.config)],
@@ -78,14 +80,17 @@ class BastionProc:
         return [json.loads(line)["event"] for line in path.read_text().splitlines() if line.strip()]
 
 
-def start_bastion(workdir: Path, config: dict[str, object]) -> BastionProc:
+def start_bastion(workdir: Path, config: dict[str, object], *args: str, grace: float | None = 3) -> BastionProc:
+    """``bastion serve`` with ``config`` and extra ``args``; ``grace`` None: the drain of
+    the configuration (``server.drain_seconds``)."""
     # Every test client logs in from 127.0.0.1, and many tests fail logins on purpose: a
     # shared bastion would soon throttle them all. Tests of the throttle configure it.
     config.setdefault("login_throttle", {"enabled": False})
     path = write_config(workdir / "bastion.yaml", config)
     log = workdir / "bastion.log"
+    drain = [] if grace is None else ["--grace", str(grace)]
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "bastion.cli", "serve", "--config", str(path), "--grace", "3"],
+        proc = subprocess.Popen([sys.executable, "-m", "bastion.cli", "serve", "--config", str(path), *drain, *args],
                                 stdout=subprocess.PIPE, stderr=out, cwd=ROOT)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -93,7 +98,7 @@ def start_bastion(workdir: Path, config: dict[str, object]) -> BastionProc:
         proc.wait(timeout=10)
         raise RuntimeError(f"bastion did not start:\n{log.read_text()[-3000:]}")
     ready = json.loads(line)
-    return BastionProc(proc, path, workdir, ready["ports"], log)
+    return BastionProc(proc, path, workdir, ready["ports"], log, ready)
 
 
 def journal_events(directory: Path) -> list[dict[str, Any]]:
