@@ -160,6 +160,8 @@ class SSHD(Service):
         """A ``TrustedUserCAKeys`` line (the bastion's ``bastion ssh-ca export``), if any."""
         self.authorize_client_key = True
         """Put :attr:`client_key` in the user's authorized_keys (False: certificates only)."""
+        self.host_certificates: list[Path] = []
+        """``HostCertificate`` files (host CA certificates of :meth:`host_key` keys) sshd presents."""
 
     def start(self) -> SSHD:
         sshd = need("sshd", "openssh-server")
@@ -182,6 +184,7 @@ class SSHD(Service):
         if self.trusted_user_ca:
             (self.workdir / "user_ca.pub").write_text(self.trusted_user_ca.strip() + "\n")
             ca_lines = [f"TrustedUserCAKeys {self.workdir / 'user_ca.pub'}"]
+        ca_lines += [f"HostCertificate {path}" for path in self.host_certificates]
         config = self.workdir / "sshd_config"
         config.write_text("\n".join([*ca_lines,
             f"Port {self.port}", "ListenAddress 127.0.0.1",
@@ -207,6 +210,10 @@ class SSHD(Service):
         self.home.mkdir(parents=True, exist_ok=True)
         shutil.chown(self.home, self.user, self.user)
         subprocess.run(["chpasswd"], input=f"{self.user}:{self.password}".encode(), check=True)
+
+    def host_key(self, kind: str = "ed25519") -> Path:
+        """The private host key file of type ``kind`` (its ``.pub`` is what a host CA signs)."""
+        return self.workdir / "keys" / f"ssh_host_{kind}_key"
 
     def known_hosts_line(self) -> str:
         key = " ".join(self.host_key_pub.read_text().split()[:2])

@@ -9,7 +9,7 @@ import pytest
 
 from bastion.core.types import Target
 from plugins.ssh.hostkeys import ensure_host_keys
-from plugins.ssh.upstream import HostKeyRejected, _key_types, _known_keys, load_private_key
+from plugins.ssh.upstream import HostKeyRejected, _key_types, _known_hosts, load_private_key
 
 
 def test_host_keys_are_created_once_and_published(tmp_path):
@@ -39,12 +39,12 @@ def test_known_hosts_lookup(tmp_path):
     key = ensure_host_keys(tmp_path)[0]
     known = tmp_path / "known_hosts"
     known.write_text(f"[10.1.2.3]:2200 ssh-ed25519 {key.get_base64()}\n")
-    found = _known_keys(_target(str(known)))
+    found = _known_hosts(_target(str(known))).pinned
     assert list(found) == ["ssh-ed25519"] and found["ssh-ed25519"].asbytes() == key.asbytes()
     assert _key_types({"ssh-rsa": key, "ssh-ed25519": key}) == ["rsa-sha2-512", "rsa-sha2-256", "ssh-ed25519"]
     with pytest.raises(HostKeyRejected) as unknown:
-        _known_keys(_target(str(known), port=2201))
+        _known_hosts(_target(str(known), port=2201))
     assert "unknown to the bastion" in unknown.value.message and unknown.value.reason == "unknown host key"
     with pytest.raises(HostKeyRejected) as missing:
-        _known_keys(_target(str(tmp_path / "missing")))
+        _known_hosts(_target(str(tmp_path / "missing")))
     assert "no known_hosts file" in missing.value.message
