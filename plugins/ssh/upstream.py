@@ -108,17 +108,33 @@ class KnownHosts:
     markers: HostMarkers
 
 
+def _pinned(text: str) -> paramiko.HostKeys:
+    """The plain lines of a known_hosts file (``HostKeys.load`` would choke on marker
+    lines); a line paramiko cannot decode is an error, not skipped."""
+    hostkeys = paramiko.HostKeys()
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "@")):
+            continue
+        try:
+            entry = paramiko.hostkeys.HostKeyEntry.from_line(line, lineno)
+        except (paramiko.SSHException, paramiko.hostkeys.InvalidHostKey, ValueError) as exc:
+            raise KnownHostsError(f"line {lineno}: not a usable host key") from exc
+        for name in entry.hostnames if entry is not None else ():  # None: a key type paramiko does not know
+            hostkeys.add(name, entry.key.get_name(), entry.key)
+    return hostkeys
+
+
 def _known_hosts(target: Target) -> KnownHosts:
     path = str(target.options.get("known_hosts", ""))
-    hostkeys = paramiko.HostKeys()
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
-        hostkeys.load(path)  # pinned keys (paramiko skips the marker lines read below)
     except OSError as exc:
         raise HostKeyRejected(f"the bastion has no known_hosts file for target {target.name}; refusing to connect",
                               f"known_hosts unreadable: {exc.strerror}") from exc
     try:
+        hostkeys = _pinned(text)
         markers = parse_markers(text, host_name(target.host, target.port))
     except KnownHostsError as exc:
         raise HostKeyRejected(f"the bastion's known_hosts file for target {target.name} has a line it cannot "
@@ -298,10 +314,15 @@ class UpstreamLink:
                     self.sess.emit(records.UPSTREAM, {"result": "refused", "target": s.target.name,
                                                 "account": s.account, "reason": exc.reason})
                     raise
-                self.sess.emit(records.UPSTREAM, {"result": "connected", "target": s.target.name, "account": s.account,
-                                            "credential": str(s.target.options.get("credential", "vault")),
-                                            "server_version": str(self.transport.remote_version),
-                                            "cipher": str(self.transport.remote_cipher)})
+                event = {"result": "connected", "target": s.target.name, "account": s.account,
+                         "credential": str(s.target.options.get("credential", "vault")),
+                         "server_version": str(self.transport.remote_version),
+                         "cipher": str(self.transport.remote_cipher)}
+                cert = self.transport.host_certificate
+                if cert is not None:  # which host certificate vouched for the target
+                    event["host_certificate"] = f"{cert.key_id[:120]!r} serial {cert.serial} signed by " \
+                                                f"{cert.ca_fingerprint}"
+                self.sess.emit(records.UPSTREAM, event)
             return self.transport
 
     def open_session(self, admission: Admission) -> paramiko.Channel:
