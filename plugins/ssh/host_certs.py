@@ -81,7 +81,8 @@ def blob_type(algorithm: str) -> str:
     return "ssh-rsa" + CERT_SUFFIX if algorithm.startswith("rsa-sha2-") else algorithm
 
 
-def _parse(blob: bytes, algorithm: str) -> SSHCertificate:
+def _parse(blob: bytes, algorithm: str) -> tuple[SSHCertificate, bytes, bytes]:
+    """The certificate, its key's blob and its CA key's blob (keys parse lazily: here)."""
     if algorithm not in CERT_ALGORITHMS:
         raise HostCertificateRefused(f"host key algorithm {algorithm} is not accepted")
     try:
@@ -89,11 +90,11 @@ def _parse(blob: bytes, algorithm: str) -> SSHCertificate:
         if name != blob_type(algorithm):
             raise HostCertificateRefused(f"a {name[:60]!r} blob was sent for {algorithm}")
         cert = serialization.load_ssh_public_identity(f"{name} {base64.b64encode(blob).decode()}".encode())
-    except (ValueError, UnicodeDecodeError, UnsupportedAlgorithm, IndexError) as exc:
-        raise HostCertificateRefused(f"unreadable host certificate ({exc})") from exc
-    if not isinstance(cert, SSHCertificate):
-        raise HostCertificateRefused("the host key is not a certificate")
-    return cert
+        if not isinstance(cert, SSHCertificate):
+            raise HostCertificateRefused("the host key is not a certificate")
+        return cert, openssh_blob(cert.public_key()), openssh_blob(cert.signature_key())
+    except (ValueError, UnicodeDecodeError, UnsupportedAlgorithm, IndexError, NotImplementedError) as exc:
+        raise HostCertificateRefused(f"unreadable host certificate ({type(exc).__name__}: {exc})") from exc
 
 
 def _signature_algorithm(blob: bytes) -> str:
@@ -120,8 +121,7 @@ def check_certificate(blob: bytes, algorithm: str, markers: HostMarkers, princip
     """The certificate ``blob`` (host key negotiated as ``algorithm``) when it is a valid
     host certificate for ``principal`` at ``now`` signed by one of ``markers.authorities``
     with neither its key nor its CA revoked; raises :class:`HostCertificateRefused`."""
-    cert = _parse(blob, algorithm)
-    ca = openssh_blob(cert.signature_key())
+    cert, key, ca = _parse(blob, algorithm)
     ca_fingerprint = "SHA256:" + base64.b64encode(hashlib.sha256(ca).digest()).decode().rstrip("=")
     if ca not in markers.authorities:
         raise HostCertificateRefused(f"signed by {ca_fingerprint}, which is not a trusted @cert-authority")
@@ -129,9 +129,8 @@ def check_certificate(blob: bytes, algorithm: str, markers: HostMarkers, princip
         raise HostCertificateRefused("the CA signed with ssh-rsa (SHA-1)")
     try:
         cert.verify_cert_signature()
-    except InvalidSignature as exc:
+    except (InvalidSignature, ValueError) as exc:  # ValueError: a malformed ECDSA signature
         raise HostCertificateRefused("the CA signature does not verify") from exc
-    key = openssh_blob(cert.public_key())
     if key in markers.revoked or ca in markers.revoked:
         raise HostCertificateRefused("the certified key or its CA is @revoked")
     if cert.type != SSHCertificateType.HOST:
@@ -176,12 +175,18 @@ class CertificateTransport(paramiko.Transport):
         trust = self.cert_trust
         if trust is None or not trust.markers.authorities:
             raise HostCertificateRefused("a host certificate was negotiated but no CA is trusted")
-        checked = check_certificate(host_key, algorithm, trust.markers, trust.principal, time.time())
-        key = paramiko.PKey.from_type_string(checked.key_type, checked.key_blob)
-        # The exchange hash must be signed by the certified key with the negotiated
-        # algorithm (rsa-sha2-512-cert → rsa-sha2-512; no downgrade to SHA-1 "ssh-rsa").
-        if Message(sig).get_text() != algorithm.removesuffix(CERT_SUFFIX) or not key.verify_ssh_sig(
-                self.H, Message(sig)):
+        try:
+            checked = check_certificate(host_key, algorithm, trust.markers, trust.principal, time.time())
+            key = paramiko.PKey.from_type_string(checked.key_type, checked.key_blob)
+            # The exchange hash must be signed by the certified key with the negotiated
+            # algorithm (rsa-sha2-512-cert → rsa-sha2-512; no downgrade to SHA-1 "ssh-rsa").
+            signed = Message(sig).get_text() == algorithm.removesuffix(CERT_SUFFIX) and key.verify_ssh_sig(
+                self.H, Message(sig))
+        except HostCertificateRefused:
+            raise
+        except Exception as exc:  # whatever a hostile blob provokes in a parser: refuse, with a clear error
+            raise HostCertificateRefused(f"the host certificate could not be checked ({type(exc).__name__})") from exc
+        if not signed:
             raise HostCertificateRefused("the key exchange is not signed by the certified host key")
         self.host_key = key
         self.host_certificate = checked

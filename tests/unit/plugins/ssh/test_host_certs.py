@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import paramiko
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import SSHCertificateBuilder, SSHCertificateType
 
 from plugins.ssh.host_certs import (
@@ -177,3 +178,78 @@ def test_certificate_algorithms_are_offered_first_only_when_a_ca_is_trusted() ->
     assert _offered(CertTrust(HostMarkers(), HOST, pinned=True), ["ssh-ed25519"]) == ("ssh-ed25519",)
     assert _offered(CertTrust(ca, HOST, pinned=True), ["ssh-ed25519"]) == (*CERT_ALGORITHMS, "ssh-ed25519")
     assert _offered(CertTrust(ca, HOST, pinned=False), ["ssh-ed25519", "rsa-sha2-512"]) == CERT_ALGORITHMS
+
+
+@pytest.mark.parametrize(("key", "ca", "algorithm"), [
+    ("host", "ca", ED),
+    ("host-ecdsa", "ca", "ecdsa-sha2-nistp256-cert-v01@openssh.com"),
+    ("host-rsa", "rsa-ca", "rsa-sha2-512-cert-v01@openssh.com"),
+])
+def test_every_flipped_bit_of_a_certificate_is_refused(keys: Path, key: str, ca: str, algorithm: str) -> None:
+    blob = sign(keys, *GOOD, key=key, ca=ca)
+    markers = trust(keys, ca)
+    check_certificate(blob, algorithm, markers, HOST, time.time())  # the control
+    for at in range(len(blob)):  # every byte is signed, is the CA key or is the signature
+        for bit in (0x01, 0x80):
+            bad = blob[:at] + bytes([blob[at] ^ bit]) + blob[at + 1:]
+            with pytest.raises(HostCertificateRefused):
+                check_certificate(bad, algorithm, markers, HOST, time.time())
+
+
+def _exchange(keys: Path, algorithm: str, key: str, cert_trust: CertTrust | None) -> CertificateTransport:
+    """A client transport as paramiko leaves it after the key exchange computed H."""
+    transport = CertificateTransport(socket.socketpair()[0])
+    transport.cert_trust = cert_trust
+    transport.host_key_type = algorithm
+    transport.H = b"exchange hash"
+    return transport
+
+
+def _sign_exchange(private: Path, algorithm: str | None) -> bytes:
+    """The server's signature over the exchange hash (paramiko no longer signs SHA-1
+    ``ssh-rsa``; cryptography makes that one)."""
+    if algorithm != "ssh-rsa":
+        return paramiko.PKey.from_path(private).sign_ssh_data(b"exchange hash", algorithm).asbytes()
+    key = serialization.load_ssh_private_key(private.read_bytes(), None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    m = paramiko.Message()
+    m.add_string("ssh-rsa")
+    m.add_string(key.sign(b"exchange hash", padding.PKCS1v15(), hashes.SHA1()))
+    return m.asbytes()
+
+
+@pytest.mark.parametrize(("key", "algorithm", "signer", "sign_as", "accepted"), [
+    ("host", ED, "host", None, True),
+    ("host-rsa", "rsa-sha2-512-cert-v01@openssh.com", "host-rsa", "rsa-sha2-512", True),
+    ("host", ED, "host-ecdsa", None, False),  # another key signed the exchange
+    ("host-rsa", "rsa-sha2-512-cert-v01@openssh.com", "host-rsa", "ssh-rsa", False),  # downgraded to SHA-1
+    ("host-rsa", "rsa-sha2-512-cert-v01@openssh.com", "host-rsa", "rsa-sha2-256", False),  # not what was agreed
+])
+def test_the_exchange_must_be_signed_by_the_certified_key(keys: Path, key: str, algorithm: str, signer: str,
+                                                          sign_as: str | None, accepted: bool) -> None:
+    blob = sign(keys, *GOOD, key=key)
+    transport = _exchange(keys, algorithm, key, CertTrust(trust(keys, "ca"), HOST, pinned=False))
+    sig = _sign_exchange(keys / signer, sign_as)
+    try:
+        if accepted:
+            transport._verify_key(blob, sig)
+            assert transport.host_certificate is not None and transport.host_certificate.key_id == "web-1 key"
+            assert transport.host_key.asbytes() == blob_of(keys / f"{key}.pub")
+        else:
+            with pytest.raises(HostCertificateRefused):
+                transport._verify_key(blob, sig)
+            assert transport.host_certificate is None
+    finally:
+        transport.close()
+
+
+def test_a_certificate_is_refused_when_no_ca_is_trusted(keys: Path) -> None:
+    blob = sign(keys, *GOOD)
+    sig = _sign_exchange(keys / "host", None)
+    for cert_trust in (None, CertTrust(HostMarkers(), HOST, pinned=True)):
+        transport = _exchange(keys, ED, "host", cert_trust)
+        try:
+            with pytest.raises(HostCertificateRefused, match="no CA is trusted"):
+                transport._verify_key(blob, sig)
+        finally:
+            transport.close()
