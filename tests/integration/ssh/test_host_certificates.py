@@ -5,11 +5,7 @@ another name, a revoked key or an expired certificate refuse it before any login
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +16,8 @@ import yaml
 from bastion.demo.services import SSHD, MariaDB, ServiceError, free_port
 from bastion.demo.setup import write_config
 from bastion.runtime.bootstrap import load_checked, open_store
-from tests.integration.conftest import SSH_USER, service_failed, start_bastion, stop_bastion, wait_for
-from tests.integration.ssh.conftest import SSHEnv, bastion_known_hosts, keygen, provision, ssh_config
+from tests.integration.conftest import SSH_USER, service_failed, start_bastion, wait_for
+from tests.integration.ssh.conftest import SSHEnv, keygen, private_sshd, provision, serving, ssh_config
 
 HC_USER = f"{SSH_USER}_hc"[:32]
 PRINCIPAL = "127.0.0.1"
@@ -60,44 +56,32 @@ def _targets(server: SSHD, pki: Path, workdir: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def hc_env(mariadb: MariaDB) -> Iterator[SSHEnv]:
-    root = Path(tempfile.mkdtemp(prefix="bastion-hostca-"))  # sshd's user must traverse it (not pytest's 0700)
-    os.chmod(root, 0o711)
-    pki = root / "pki"
-    pki.mkdir()
-    for name in ("host_ca", "other_ca"):
-        keygen(pki / name)
-    server = SSHD(root / "sshd", HC_USER, secrets.token_urlsafe(12))
-    workdir = root / "bastion"
-    workdir.mkdir()
-    b = None
-    try:
-        server.certify_host_key(pki / "host_ca", "-5m:+1h", principal=PRINCIPAL)
-        server.start()
-        config = ssh_config(workdir, server, mariadb, free_port())
-        config["targets"] = _targets(server, pki, workdir)
-        names = [t["name"] for t in config["targets"]]
-        Path(config["policies"]["files"][0]).write_text(yaml.safe_dump({"access": [
-            {"id": "ops-ssh", "groups": ["ops"], "targets": names, "account": "bastiontest"}]}))
-        path = write_config(workdir / "bastion.yaml", config)
-        keys = provision(path, server, workdir)
-        settings, _ = load_checked(str(path))
-        store, _, vault = open_store(settings)
-        for name in names:
-            vault.set(name, "bastiontest", "ssh-key", server.client_key.read_bytes())
-        store.dispose()
-        b = start_bastion(workdir, config)
-    except (ServiceError, OSError, subprocess.CalledProcessError) as exc:
-        server.stop()
-        service_failed("sshd", exc)
-    assert b is not None
-    env = SSHEnv(b, server, keys, bastion_known_hosts(workdir / "var", b.ports["ssh"], workdir / "bastion_known"),
-                 extra={"pki": pki})
-    yield env
-    code = stop_bastion(b)
-    server.stop()
-    server.remove_user()
-    shutil.rmtree(root, ignore_errors=True)
-    assert code == 0, b.log_text()[-3000:]
+    with private_sshd(HC_USER, "bastion-hostca-") as (server, workdir):
+        pki = workdir / "pki"
+        pki.mkdir()
+        for name in ("host_ca", "other_ca"):
+            keygen(pki / name)
+        b = None
+        try:
+            server.certify_host_key(pki / "host_ca", "-5m:+1h", principal=PRINCIPAL)
+            server.start()
+            config = ssh_config(workdir, server, mariadb, free_port())
+            config["targets"] = _targets(server, pki, workdir)
+            names = [t["name"] for t in config["targets"]]
+            Path(config["policies"]["files"][0]).write_text(yaml.safe_dump({"access": [
+                {"id": "ops-ssh", "groups": ["ops"], "targets": names, "account": "bastiontest"}]}))
+            path = write_config(workdir / "bastion.yaml", config)
+            keys = provision(path, server, workdir)
+            settings, _ = load_checked(str(path))
+            store, _, vault = open_store(settings)
+            for name in names:
+                vault.set(name, "bastiontest", "ssh-key", server.client_key.read_bytes())
+            store.dispose()
+            b = start_bastion(workdir, config)
+        except (ServiceError, OSError, subprocess.CalledProcessError) as exc:
+            service_failed("sshd", exc)
+        assert b is not None
+        yield from serving(b, server, keys, pki=pki)
 
 
 def _connected(env: SSHEnv, target: str) -> dict[str, Any]:
