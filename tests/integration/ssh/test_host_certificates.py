@@ -5,6 +5,7 @@ another name, a revoked key or an expired certificate refuse it before any login
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,7 +51,8 @@ def _targets(server: SSHD, pki: Path, workdir: Path) -> list[dict[str, Any]]:
         host = "localhost" if target == "hc-wrong-name" else PRINCIPAL
         targets.append({"name": target, "protocol": "ssh", "host": host, "port": server.port, "tags": ["test"],
                         "accounts": ["bastiontest"], "options": {"known_hosts": str(workdir / f"known_{target}"),
-                                                                 "users": {"bastiontest": server.user}}})
+                                                                 "users": {"bastiontest": server.user},
+                                                                 "authorized_keys": f"{server.authorized}/%u"}})
     return targets
 
 
@@ -65,6 +67,7 @@ def hc_env(mariadb: MariaDB) -> Iterator[SSHEnv]:
         try:
             server.certify_host_key(pki / "host_ca", "-5m:+1h", principal=PRINCIPAL)
             server.start()
+            shutil.chown(server.authorized / HC_USER, HC_USER)  # the account maintains its own file (rotation)
             config = ssh_config(workdir, server, mariadb, free_port())
             config["targets"] = _targets(server, pki, workdir)
             names = [t["name"] for t in config["targets"]]
@@ -144,3 +147,30 @@ def test_a_target_without_a_host_certificate_is_refused_when_only_a_ca_is_truste
         assert res.returncode == 255 and b"presented no host certificate" in res.stderr, res.stderr
     finally:
         sign_host_key(hc_env.sshd, hc_env.extra["pki"] / "host_ca", "-5m:+1h")
+
+
+def _vault(env: SSHEnv, target: str, value: bytes | None = None) -> bytes:
+    settings, _ = load_checked(str(env.bastion.config))
+    store, _, vault = open_store(settings)
+    try:
+        if value is not None:
+            vault.set(target, "bastiontest", "ssh-key", value)
+        return vault.get(target, "bastiontest").value
+    finally:
+        store.dispose()
+
+
+def test_key_rotation_checks_the_host_certificate_too(hc_env: SSHEnv) -> None:
+    before = _vault(hc_env, "hc-other-ca")
+    refused = hc_env.bastion.cli("credentials", "rotate", "hc-other-ca/bastiontest", "--wait", "60")
+    assert refused.returncode == 1 and b"host certificate of target hc-other-ca was refused" in refused.stderr, \
+        refused.stderr
+    assert _vault(hc_env, "hc-other-ca") == before
+    res = hc_env.bastion.cli("credentials", "rotate", "hc-ca/bastiontest", "--wait", "60")
+    assert res.returncode == 0, res.stderr
+    new = _vault(hc_env, "hc-ca")
+    assert new != before
+    for target in ("hc-pattern", "hc-pinned"):  # the old key is gone from authorized_keys: share the new one
+        _vault(hc_env, target, new)
+    assert hc_env.ssh("hc-ca", "true").returncode == 0
+    assert hc_env.ssh("hc-pinned", "true").returncode == 0
