@@ -133,20 +133,38 @@ def check_certificate(blob: bytes, algorithm: str, markers: HostMarkers, princip
         raise HostCertificateRefused("the CA signature does not verify") from exc
     if key in markers.revoked or ca in markers.revoked:
         raise HostCertificateRefused("the certified key or its CA is @revoked")
-    if cert.type != SSHCertificateType.HOST:
+    if not _is_host(cert):
         raise HostCertificateRefused("a user certificate was presented as a host certificate")
     names = [p.decode("utf-8", "replace") for p in cert.valid_principals]
     if principal not in names and principal.lower() not in names:
         raise HostCertificateRefused(f"the certificate is not valid for {principal!r} (principals: "
-                                     f"{', '.join(names)[:200] or 'none'})")
+                                     f"{_printable(', '.join(names))[:200] or 'none'})")
     if not cert.valid_after <= now < cert.valid_before:
-        raise HostCertificateRefused(f"the certificate is not valid now (valid from {cert.valid_after} to "
-                                     f"{cert.valid_before}, now {int(now)})")
+        raise HostCertificateRefused(f"the certificate is not valid now (valid from {_when(cert.valid_after)} to "
+                                     f"{_when(cert.valid_before)}, now {_when(int(now))})")
     if cert.critical_options:
-        options = sorted(o.decode("utf-8", "replace") for o in cert.critical_options)
+        options = sorted(_printable(o.decode("utf-8", "replace"))[:60] for o in cert.critical_options)
         raise HostCertificateRefused(f"unknown critical options {options}")
-    return CheckedCertificate(Message(key).get_text(), key, cert.key_id.decode("utf-8", "replace"), cert.serial,
-                              ca_fingerprint)
+    return CheckedCertificate(Message(key).get_text(), key, _printable(cert.key_id.decode("utf-8", "replace")),
+                              cert.serial, ca_fingerprint)
+
+
+def _is_host(cert: SSHCertificate) -> bool:
+    try:
+        return cert.type == SSHCertificateType.HOST
+    except ValueError:  # a type number that is neither user (1) nor host (2)
+        return False
+
+
+def _printable(text: str) -> str:
+    """The target chose this text: it reaches the user's terminal and the audit log."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _when(timestamp: int) -> str:
+    if timestamp >= 2**63:
+        return "forever"  # ssh-keygen's "always"/"forever" is 2^64-1
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 class CertificateTransport(paramiko.Transport):

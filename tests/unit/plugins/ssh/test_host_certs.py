@@ -106,7 +106,10 @@ def _refusal_cases() -> list[tuple[str, Callable[[Path], bytes], str]]:
     """(case, how to make the blob from tmp, expected reason fragment)."""
     return [
         ("another CA", lambda t: sign(t, *GOOD, ca="other-ca"), "not a trusted @cert-authority"),
-        ("expired", lambda t: sign(t, "-h", "-n", HOST, "-V", "20200101:20200102"), "not valid now"),
+        ("expired", lambda t: sign(t, "-h", "-n", HOST, "-V", "20200101:20200102"),
+         "not valid now (valid from 20"),
+        ("terminal escapes in the principals", lambda t: sign(t, "-h", "-n", "db2\x1b[2J\nfake", "-V", "-5m:+1h"),
+         "(principals: db2?[2J?fake)"),
         ("not yet valid", lambda t: sign(t, "-h", "-n", HOST, "-V", "+1d:+2d"), "not valid now"),
         ("wrong principal", lambda t: sign(t, "-h", "-n", "db2.example.org", "-V", "-5m:+1h"),
          "not valid for 'db1.example.org'"),
@@ -150,6 +153,15 @@ def test_a_revoked_host_key_or_ca_is_refused(keys: Path, revoked: str) -> None:
     with pytest.raises(HostCertificateRefused) as refused:
         check_certificate(blob, ED, trust(keys, "ca", revoked=(revoked,)), HOST, time.time())
     assert "@revoked" in refused.value.reason
+
+
+def test_what_the_target_chose_reaches_the_user_printable(keys: Path) -> None:
+    blob = sign(keys, "-h", "-n", HOST, "-V", "always:forever", "-I", "web\x1b]0;owned\x07-1")
+    checked = check_certificate(blob, ED, trust(keys, "ca"), HOST, time.time())
+    assert checked.key_id == "web?]0;owned?-1"
+    with pytest.raises(HostCertificateRefused) as refused:
+        check_certificate(blob, ED, trust(keys, "ca"), "db2.example.org", time.time())
+    assert refused.value.reason.isprintable()
 
 
 def test_the_validity_window_is_inclusive_of_its_start_and_exclusive_of_its_end(keys: Path) -> None:
