@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -33,6 +34,7 @@ def start_stack(workdir: Path, ports: dict[str, int], audit_index: dict[str, Any
     provision(db)
     sshd = SSHD(workdir / "sshd", SSH_USER, SSH_PASSWORD)
     sshd.trusted_user_ca = UserCA.open(workdir / "var").public_line()  # demo-host trusts the bastion's CA
+    sshd.certify_host_key(_host_ca(workdir))  # and the bastion trusts demo-host through a host CA
     sshd.start()
     services.append(sshd)
     base = f"http://127.0.0.1:{ports['web']}"
@@ -54,6 +56,15 @@ def start_stack(workdir: Path, ports: dict[str, int], audit_index: dict[str, Any
              "users": [{"username": u.username, "password": u.password, "groups": list(u.groups)}
                        for u in DEMO_USERS]}
     return services, path, facts
+
+
+def _host_ca(workdir: Path) -> Path:
+    """The demo's host CA key (what an organisation keeps offline to certify its hosts)."""
+    path = workdir / "host_ca"
+    if not path.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "demo-host-ca", "-f", str(path)],
+                       check=True)
+    return path
 
 
 def _store_credentials(config_path: Path, sshd: SSHD) -> None:

@@ -160,6 +160,10 @@ class SSHD(Service):
         """A ``TrustedUserCAKeys`` line (the bastion's ``bastion ssh-ca export``), if any."""
         self.authorize_client_key = True
         """Put :attr:`client_key` in the user's authorized_keys (False: certificates only)."""
+        self.host_certificates: list[Path] = []
+        """``HostCertificate`` files sshd presents (see :meth:`certify_host_key`)."""
+        self.host_ca_public: str | None = None
+        """The public key of the host CA that certified the host key, if one did."""
 
     def start(self) -> SSHD:
         sshd = need("sshd", "openssh-server")
@@ -168,10 +172,7 @@ class SSHD(Service):
         os.chmod(self.workdir, 0o711)
         os.chmod(self.workdir / "home", 0o755)
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-        for kind in ("ed25519", "rsa"):
-            path = self.workdir / "keys" / f"ssh_host_{kind}_key"
-            if not path.exists():
-                subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(path)], check=True)
+        self._make_host_keys()
         self._ensure_user()
         if not self.client_key.exists():
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "bastion-upstream",
@@ -182,6 +183,7 @@ class SSHD(Service):
         if self.trusted_user_ca:
             (self.workdir / "user_ca.pub").write_text(self.trusted_user_ca.strip() + "\n")
             ca_lines = [f"TrustedUserCAKeys {self.workdir / 'user_ca.pub'}"]
+        ca_lines += [f"HostCertificate {path}" for path in self.host_certificates]
         config = self.workdir / "sshd_config"
         config.write_text("\n".join([*ca_lines,
             f"Port {self.port}", "ListenAddress 127.0.0.1",
@@ -207,6 +209,36 @@ class SSHD(Service):
         self.home.mkdir(parents=True, exist_ok=True)
         shutil.chown(self.home, self.user, self.user)
         subprocess.run(["chpasswd"], input=f"{self.user}:{self.password}".encode(), check=True)
+
+    def _make_host_keys(self) -> None:
+        (self.workdir / "keys").mkdir(parents=True, exist_ok=True)
+        for kind in ("ed25519", "rsa"):
+            path = self.host_key(kind)
+            if not path.exists():
+                subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(path)], check=True)
+
+    def host_key(self, kind: str = "ed25519") -> Path:
+        """The private host key file of type ``kind`` (its ``.pub`` is what a host CA signs)."""
+        return self.workdir / "keys" / f"ssh_host_{kind}_key"
+
+    def certify_host_key(self, ca: Path, validity: str = "-5m:+52w", principal: str = "127.0.0.1") -> Path:
+        """Have the host CA whose private key is ``ca`` certify the ed25519 host key
+        (``ssh-keygen -s ca -h``); sshd presents the certificate from its next start."""
+        self._make_host_keys()
+        pub = Path(f"{self.host_key('ed25519')}.pub")
+        cert = pub.with_name(pub.name.replace(".pub", "-cert.pub"))
+        cert.unlink(missing_ok=True)
+        subprocess.run(["ssh-keygen", "-q", "-s", str(ca), "-h", "-I", f"sshd-{self.port}", "-n", principal,
+                        "-V", validity, str(pub)], check=True, capture_output=True)
+        self.host_certificates = [cert]
+        self.host_ca_public = " ".join(Path(f"{ca}.pub").read_text().split()[:2])
+        return cert
+
+    def cert_authority_line(self) -> str:
+        """The known_hosts line trusting :attr:`host_ca_public` for this sshd."""
+        if self.host_ca_public is None:
+            raise ValueError("no host CA certified this sshd's host key")
+        return f"@cert-authority [127.0.0.1]:{self.port} {self.host_ca_public}"
 
     def known_hosts_line(self) -> str:
         key = " ".join(self.host_key_pub.read_text().split()[:2])

@@ -113,7 +113,8 @@ def demo_config(workdir: Path, *, db: MariaDB, sshd: SSHD | None, idp_metadata_u
     if sshd is not None and "ssh" in protocols:
         listeners["ssh"] = {"port": ports["ssh"]}
         known = workdir / "known_hosts"
-        known.write_text(sshd.known_hosts_line() + "\n")
+        # a host CA when one certified the sshd's host key (the demo), else the pinned key
+        known.write_text((sshd.cert_authority_line() if sshd.host_ca_public else sshd.known_hosts_line()) + "\n")
         targets.append({"name": "demo-host", "protocol": "ssh", "host": "127.0.0.1", "port": sshd.port,
                         "tags": ["prod"], "accounts": [sshd.user],
                         # no allow_forward: ssh -L must not reach the bastion's own upstreams

@@ -95,8 +95,8 @@ def target_problems(options: Mapping[str, Any]) -> list[str]:
     # Existence is checked when connecting (a missing file refuses the session with a
     # clear message), so configs can be validated on a machine without the files.
     if not isinstance(known, str) or not known:
-        problems.append("known_hosts is required: a known_hosts file with the target's host key "
-                        "(no trust on first use)")
+        problems.append("known_hosts is required: a known_hosts file with the target's host key or an "
+                        "@cert-authority line for it (no trust on first use)")
     users = options.get("users", {})
     if not isinstance(users, dict) or not all(isinstance(v, str) for v in users.values()):
         problems.append("users must map account names to upstream OS user names")

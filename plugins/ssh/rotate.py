@@ -38,13 +38,11 @@ def _username(target: Target, account: str) -> str:
 
 
 def _login(target: Target, account: str, kind: str, value: bytes) -> paramiko.Transport:
-    known = upstream._known_keys(target)
+    known = upstream._known_hosts(target)
     timeout = float(target.options.get("connect_timeout", 10))
     sock = socket.create_connection((target.host, target.port), timeout=timeout)
-    transport = paramiko.Transport(sock)
+    transport = upstream.handshake(target, sock, timeout, known)
     try:
-        transport.start_client(timeout=timeout)
-        upstream._verify(target, transport, known)
         upstream._authenticate(transport, target, account, kind, value)
     except BaseException:
         transport.close()

@@ -14,8 +14,13 @@ Users: ``alice`` (group ``ops``: access) with a registered key, ``bob`` (group
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,6 +163,32 @@ class SSHEnv:
     def accepted_upstream(self) -> int:
         """Logins the target's sshd accepted so far (proves whether the bastion went upstream)."""
         return self.sshd.log.read_text(errors="replace").count("Accepted ")
+
+
+@contextmanager
+def private_sshd(user: str, prefix: str) -> Iterator[tuple[SSHD, Path]]:
+    """An sshd of a test module's own (OS user ``user``, not started) and a work directory
+    for its bastion; stopped and removed, user included, afterwards."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))  # sshd's user must traverse it (not pytest's 0700)
+    os.chmod(root, 0o711)
+    server = SSHD(root / "sshd", user, secrets.token_urlsafe(12))
+    (root / "bastion").mkdir()
+    try:
+        yield server, root / "bastion"
+    finally:
+        server.stop()
+        server.remove_user()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def serving(b: BastionProc, server: SSHD, keys: dict[str, Path], **extra: Any) -> Iterator[SSHEnv]:
+    """The environment of a started bastion ``b`` in front of ``server``, for a fixture to
+    ``yield from``; the bastion must exit cleanly when it is stopped."""
+    workdir = b.workdir
+    yield SSHEnv(b, server, keys, bastion_known_hosts(workdir / "var", b.ports["ssh"], workdir / "bastion_known"),
+                 extra=extra)
+    code = stop_bastion(b)
+    assert code == 0, b.log_text()[-3000:]
 
 
 def bastion_known_hosts(state_dir: Path, port: int, path: Path) -> Path:

@@ -5,12 +5,9 @@ and no vaulted credential for the target: the certificate is the only way in."""
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 import socket
 import stat
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +16,13 @@ import paramiko
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from bastion.demo.services import SSHD, MariaDB, ServiceError, free_port
+from bastion.demo.services import MariaDB, ServiceError, free_port
 from bastion.demo.setup import write_config
 from bastion.runtime.bootstrap import load_checked, open_store
 from bastion.state.ssh_ca import UserCA, key_id
 from plugins.ssh.certificate import certified_key
-from tests.integration.conftest import SSH_USER, service_failed, start_bastion, stop_bastion, wait_for
-from tests.integration.ssh.conftest import SSHEnv, bastion_known_hosts, provision, ssh_config
+from tests.integration.conftest import SSH_USER, service_failed, start_bastion, wait_for
+from tests.integration.ssh.conftest import SSHEnv, private_sshd, provision, serving, ssh_config
 from tests.integration.ssh.terminal import Terminal
 
 CA_USER = f"{SSH_USER}_ca"[:32]
@@ -33,41 +30,30 @@ CA_USER = f"{SSH_USER}_ca"[:32]
 
 @pytest.fixture(scope="module")
 def ca_env(mariadb: MariaDB) -> Iterator[SSHEnv]:
-    root = Path(tempfile.mkdtemp(prefix="bastion-ca-"))  # sshd's user must traverse it (not pytest's 0700)
-    os.chmod(root, 0o711)
-    server = SSHD(root / "sshd", CA_USER, secrets.token_urlsafe(12))
-    server.authorize_client_key = False
-    workdir = root / "bastion"
-    workdir.mkdir()
-    b = None
-    try:
-        server.start()
-        config = ssh_config(workdir, server, mariadb, free_port())
-        config["targets"][0]["options"]["credential"] = "ssh-certificate"  # ssh-host
-        path = write_config(workdir / "bastion.yaml", config)
-        keys = provision(path, server, workdir)
-        settings, _ = load_checked(str(path))
-        store, _, vault = open_store(settings)
-        assert vault.delete("ssh-host", "bastiontest")  # no standing credential for the target
-        store.dispose()
-        export = subprocess.run(["bastion", "ssh-ca", "export", "--config", str(path)], capture_output=True,
-                                text=True, timeout=60, env={**os.environ, "PATH": _venv_path()})
-        assert export.returncode == 0, export.stderr
-        server.stop()
-        server.trusted_user_ca = export.stdout
-        server.start()
-        b = start_bastion(workdir, config)
-    except (ServiceError, OSError, subprocess.CalledProcessError) as exc:
-        server.stop()
-        service_failed("sshd", exc)
-    assert b is not None
-    env = SSHEnv(b, server, keys, bastion_known_hosts(workdir / "var", b.ports["ssh"], workdir / "bastion_known"))
-    yield env
-    code = stop_bastion(b)
-    server.stop()
-    server.remove_user()
-    shutil.rmtree(root, ignore_errors=True)
-    assert code == 0, b.log_text()[-3000:]
+    with private_sshd(CA_USER, "bastion-ca-") as (server, workdir):
+        server.authorize_client_key = False
+        b = None
+        try:
+            server.start()
+            config = ssh_config(workdir, server, mariadb, free_port())
+            config["targets"][0]["options"]["credential"] = "ssh-certificate"  # ssh-host
+            path = write_config(workdir / "bastion.yaml", config)
+            keys = provision(path, server, workdir)
+            settings, _ = load_checked(str(path))
+            store, _, vault = open_store(settings)
+            assert vault.delete("ssh-host", "bastiontest")  # no standing credential for the target
+            store.dispose()
+            export = subprocess.run(["bastion", "ssh-ca", "export", "--config", str(path)], capture_output=True,
+                                    text=True, timeout=60, env={**os.environ, "PATH": _venv_path()})
+            assert export.returncode == 0, export.stderr
+            server.stop()
+            server.trusted_user_ca = export.stdout
+            server.start()
+            b = start_bastion(workdir, config)
+        except (ServiceError, OSError, subprocess.CalledProcessError) as exc:
+            service_failed("sshd", exc)
+        assert b is not None
+        yield from serving(b, server, keys)
 
 
 def _venv_path() -> str:
