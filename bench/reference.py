@@ -30,8 +30,13 @@ class TCPProxy:
         self.proc: subprocess.Popen[bytes] | None = None
 
     @staticmethod
-    def available() -> bool:
-        return shutil.which("haproxy") is not None
+    def binary() -> str | None:
+        """haproxy on PATH, or in /usr/sbin (where Debian puts it, off a non-root PATH)."""
+        return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+
+    @classmethod
+    def available(cls) -> bool:
+        return cls.binary() is not None
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -43,7 +48,7 @@ class TCPProxy:
             "global\n  nbthread 1\n  maxconn 2000\n"
             "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n"
             f"listen mysql\n  bind 127.0.0.1:{self.port}\n  server db 127.0.0.1:{self.upstream_port}\n")
-        self.proc = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([self.binary() or "haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
                                      stderr=open(self.workdir / "haproxy.log", "wb"))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
