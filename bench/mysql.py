@@ -1,6 +1,7 @@
 """The MySQL relay against a direct connection, in one run, with ratios.
 
-Run: ``.venv/bin/python bench/mysql.py [--threads 4[,16,...]] [--workers 1[,2,...]] [--seconds 15]
+Run: ``.venv/bin/python bench/mysql.py [--protocol text|binary|both] [--threads 4[,16,...]]
+[--workers 1[,2,...]] [--seconds 15]
 [--json FILE]``.
 
 It starts its own MariaDB (seeded like the demo) and a ``bastion serve`` in front of it
@@ -10,23 +11,25 @@ the masking recognizers), both on 127.0.0.1, and measures the
 same workloads directly and through the bastion. TLS is on for every connection: the
 direct one, and through the bastion both legs (client -> bastion, bastion -> MariaDB).
 
-* ``sysbench oltp_point_select`` (server-side prepared statements): qps and latency
+* ``sysbench oltp_point_select`` in the text protocol (``--protocol text``: each
+  point-select a plain COM_QUERY, as the mariadb CLI, PyMySQL, JDBC and ORMs send them by
+  default; sysbench ``--db-ps-mode=disable``) and/or with server-side prepared statements
+  (``--protocol binary``, COM_STMT_EXECUTE; ``both``, the default, runs text first): qps and latency
   percentiles (from sysbench's histogram), same threads and duration on both paths, in
   two topologies (``--topology``): *shared* (every process on every CPU) and *dedicated*
   (the bastion on a CPU of its own, MariaDB and sysbench on the others, for the direct
   path too), plus the bastion's CPU time per statement (docs/performance.md). With
   ``haproxy`` installed, a third path puts a C TCP proxy in the bastion's place (TLS end
   to end): what it loses is the topology's price, paid by any proxy (bench/reference.py).
-* ``--workers 1,2``: one bastion per worker count (``server.workers``), all in front of
-  the same MariaDB, measured in the same alternating rounds: a column each (``bastion``:
-  the first count, ``bastion-<N>w``: the others). A bastion's CPU time and pinning cover
-  its whole process tree (supervisor, workers, indexer). In the *dedicated* topology
-  every worker shares the bastion's one CPU: compare worker counts in *shared*.
 * Session set-up rate (bench/sessions.py): client processes open TLS sessions back to
   back (connect, ``SELECT 1``, quit); sessions per second on both paths.
 * Large results with PyMySQL ``SSCursor`` (streamed): 100k rows of 1 KiB, and 1M small
   rows; MB/s of row values and rows/s. The same SELECTs with the ``mariadb`` CLI
   (``--quick``, output discarded), a C client that is not itself the bottleneck.
+
+``--baseline REV`` adds a fourth path: a bastion run from git revision ``REV`` of this
+tree (bench/baseline.py), same configuration, alternating with the others in every round,
+so a change is measured before and after in one run on a machine whose load varies.
 
 ``--audit-fsync off`` runs the bastion with ``audit.fsync: false`` (see
 docs/configuration.md): the journal's per-event fsync is the largest single cost of a
@@ -57,10 +60,9 @@ import pymysql.cursors
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bastion.config.model import TLSConfig  # noqa: E402
 from bastion.demo.services import MariaDB  # noqa: E402
 from bastion.demo.stack import Stack, add_bastion, start_stack  # noqa: E402
-from bastion.runtime.tls import ensure_certificate  # noqa: E402
+from bench.baseline import start_baseline  # noqa: E402
 from bench.reference import TCPProxy  # noqa: E402
 from bench.sessions import session_rate  # noqa: E402
 from bench.sysbench import TABLE_SIZE, TABLES, Endpoint, SysbenchResult, summarise, sysbench  # noqa: E402
@@ -71,6 +73,9 @@ NARROW_ROWS = 1_000_000
 SESSION_CLIENTS = 4
 TARGET = 0.6
 NO_VERIFY = {"check_hostname": False, "verify_mode": ssl.CERT_NONE}
+"""Columns of the report, in order (baseline: ``--baseline``; haproxy: the reference proxy)."""
+Case = tuple[Topology, int, str]
+"""A point-select case: topology, sysbench threads, protocol (text or binary)."""
 
 
 class BenchMariaDB(MariaDB):
@@ -129,15 +134,20 @@ def prepare_data(stack: Stack, tls_dir: Path) -> None:
 
 
 def client_tls_dir(workdir: Path) -> Path:
-    """sysbench reads client-cert.pem, client-key.pem and cacert.pem from its cwd."""
+    """sysbench reads client-cert.pem, client-key.pem and cacert.pem from its cwd. The
+    client certificate is self-signed (MariaDB trusts it as its own CA): the bastion's
+    certificates are server-only (extendedKeyUsage serverAuth), which MariaDB refuses
+    from a client."""
     tls = workdir / "sysbench"
-    cert, key = ensure_certificate(TLSConfig(hostnames=["bench-client"]), tls / "made")
-    shutil.copy(cert, tls / "client-cert.pem")
-    shutil.copy(key, tls / "client-key.pem")
+    tls.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=bench-client", "-keyout", str(tls / "client-key.pem"), "-out", str(tls / "client-cert.pem")],
+                   check=True, capture_output=True)
     return tls
 
 
-def profile(stack: Stack, tls_dir: Path, ep: Endpoint, threads: int, seconds: int, out_dir: Path) -> None:
+def profile(stack: Stack, tls_dir: Path, ep: Endpoint, threads: int, seconds: int, out_dir: Path,
+            protocol: str) -> None:
     assert stack.bastion is not None
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(spy).exists():
@@ -147,7 +157,7 @@ def profile(stack: Stack, tls_dir: Path, ep: Endpoint, threads: int, seconds: in
     raw = out_dir / "bastion.txt"
     recorder = subprocess.Popen([spy, "record", "-p", str(stack.bastion.proc.pid), "-d", str(seconds), "-r", "200",
                                  "-f", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sysbench(tls_dir, ep, threads, seconds)
+    sysbench(tls_dir, ep, threads, seconds, protocol=protocol)
     recorder.wait(timeout=seconds + 60)
     own: Counter[str] = Counter()
     total = 0
@@ -155,36 +165,38 @@ def profile(stack: Stack, tls_dir: Path, ep: Endpoint, threads: int, seconds: in
         stack_text, _, count = line.rpartition(" ")
         total += int(count)
         own[stack_text.split(";")[-1]] += int(count)
-    print(f"\nprofile of the bastion during point-select ({total} samples, {raw}); hottest frames (self time):")
+    print(f"\nprofile of the bastion during {protocol} point-select ({total} samples, {raw}); "
+          "hottest frames (self time):")
     for frame, samples in own.most_common(15):
         print(f"  {100 * samples / max(total, 1):5.1f}%  {frame}")
 
 
-def point_selects(tls_dir: Path, eps: list[Endpoint], proxies: dict[str, int], db_pid: int, topo: Topology,
-                  threads: int, args: argparse.Namespace) -> dict[str, list[SysbenchResult]]:
+def point_selects(tls_dir: Path, eps: list[Endpoint], proxies: dict[str, int], db_pid: int, case: Case,
+                  args: argparse.Namespace) -> dict[str, list[SysbenchResult]]:
     """Alternate the paths (so load from elsewhere on the machine hits all alike).
     ``proxies`` maps an endpoint's name to the pid in front of MariaDB on that path."""
+    topo, threads, protocol = case
     for pid in proxies.values():
         pin(pid, topo.bastion)
     pin(db_pid, topo.rest)
     runs: dict[str, list[SysbenchResult]] = {ep.name: [] for ep in eps}
     try:
         for ep in eps:
-            sysbench(tls_dir, ep, threads, 3, topo.rest)  # warm-up: buffer pool, caches
+            sysbench(tls_dir, ep, threads, 3, topo.rest, protocol)  # warm-up: buffer pool, caches
         for round_ in range(args.rounds):
             for ep in eps:
-                pid = proxies.get(ep.name)
-                before, cpus_before = cpu_ticks(pid) if pid else (0, 0), cpu_times()
-                run = sysbench(tls_dir, ep, threads, args.seconds, topo.rest)
-                after, cpus_after = cpu_ticks(pid) if pid else (0, 0), cpu_times()
-                if pid and run.queries:
+                proxy_pid = proxies.get(ep.name)
+                before, cpus_before = cpu_ticks(proxy_pid) if proxy_pid else (0, 0), cpu_times()
+                run = sysbench(tls_dir, ep, threads, args.seconds, topo.rest, protocol)
+                after, cpus_after = cpu_ticks(proxy_pid) if proxy_pid else (0, 0), cpu_times()
+                if proxy_pid and run.queries:
                     tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
                     run.cpu_us = ((after[0] - before[0]) * tick_us / run.queries,
                                   (after[1] - before[1]) * tick_us / run.queries)
                 run.busy = (busy_share(cpus_before, cpus_after, topo.rest),
                             busy_share(cpus_before, cpus_after, topo.bastion))
                 runs[ep.name].append(run)
-                print(f"  {topo.name}, {threads} threads, round {round_ + 1}: {ep.name} {run.qps:.0f} qps",
+                print(f"  {case_key(case)}, round {round_ + 1}: {ep.name} {run.qps:.0f} qps",
                       flush=True)
     finally:
         for pid in (*proxies.values(), db_pid):
@@ -226,24 +238,22 @@ def sessions(pid: int, direct: Endpoint, through: Endpoint, seconds: int) -> dic
     return rates
 
 
-def _counts(text: str) -> list[int]:
+def _thread_counts(text: str) -> list[int]:
     counts = [int(part) for part in text.split(",") if part.strip()]
     if not counts or min(counts) < 1:
-        raise argparse.ArgumentTypeError("counts must be positive integers")
+        raise argparse.ArgumentTypeError("thread counts must be positive integers")
     return counts
-
-
-def bastion_name(workers: list[int], i: int) -> str:
-    """The column of the bastion running ``workers[i]`` workers."""
-    return "bastion" if i == 0 else f"bastion-{workers[i]}w"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--threads", type=_counts, default=[4],
+    ap.add_argument("--threads", type=_thread_counts, default=[4],
                     help="sysbench threads; a comma-separated list runs each (e.g. 1,4,16)")
-    ap.add_argument("--workers", type=_counts, default=[1],
+    ap.add_argument("--workers", type=_thread_counts, default=[1],
                     help="bastion worker processes (server.workers); a list runs a bastion for each (e.g. 1,2)")
+    ap.add_argument("--protocol", choices=["text", "binary", "both"], default="both",
+                    help="text: COM_QUERY point-selects (sysbench --db-ps-mode=disable); binary: server-side "
+                         "prepared (COM_STMT_EXECUTE); both: text, then binary")
     ap.add_argument("--seconds", type=int, default=15, help="per sysbench run")
     ap.add_argument("--rounds", type=int, default=2, help="sysbench runs per path, alternating")
     ap.add_argument("--topology", choices=["shared", "dedicated", "both"], default="both",
@@ -257,6 +267,8 @@ def main() -> int:
     ap.add_argument("--no-sessions", action="store_true", help="no session set-up rate")
     ap.add_argument("--no-reference", action="store_true",
                     help="skip the reference C TCP proxy (haproxy) on the point-select path")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="also run a bastion from this git revision (before/after in one run)")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     ap.add_argument("--profile", type=Path, help="py-spy the bastion during an extra run; write stacks here")
     ap.add_argument("--workdir", type=Path, help="keep services' files here (default: a temporary directory)")
@@ -278,20 +290,32 @@ def main() -> int:
     try:
         assert stack.bastion is not None and db.proc is not None
         prepare_data(stack, tls_dir)
-        for i, workers in enumerate(args.workers[1:], 1):
-            stack.extra.append(add_bastion(work / bastion_name(args.workers, i), db, server={"workers": workers},
-                                           **options))
+        token = stack.bastion.token("alice", "dba")
         direct = Endpoint("direct", db.port, "bastion_admin", "admin-secret-pw")
-        bastions = [stack.bastion, *stack.extra]
-        throughs = [Endpoint(bastion_name(args.workers, i), b.ports["mysql"], "shop-db", b.token("alice", "dba"))
-                    for i, b in enumerate(bastions)]
-        through = throughs[0]
-        for ep in throughs:
-            pymysql_stream(ep, "SELECT 1, 'x'")  # the bastion makes its certificate on first use
-        (tls_dir / "cacert.pem").write_text("".join((b.config.parent / "var" / "tls" / "ca.crt").read_text()
-                                                    for b in bastions) + (db.workdir / "tls" / "ca.crt").read_text())
-        eps = [direct, *throughs]
-        proxies = {ep.name: b.proc.pid for ep, b in zip(throughs, bastions, strict=True)}
+        through = Endpoint("bastion", stack.bastion.ports["mysql"], "shop-db", token)
+        pymysql_stream(through, "SELECT 1, 'x'")  # the bastion makes its certificate on first use
+        (tls_dir / "cacert.pem").write_text((stack.bastion.config.parent / "var" / "tls" / "ca.crt").read_text()
+                      + (db.workdir / "tls" / "ca.crt").read_text())
+        eps, proxies = [direct, through], {"bastion": stack.bastion.proc.pid}
+        if args.baseline:
+            base = start_baseline(stack, work, args.baseline, allow_all=args.policy == "allow-all",
+                                  audit={"fsync": args.audit_fsync == "on"},
+                                  mysql_options={"busy_poll_us": args.busy_poll_us})
+            before = Endpoint("baseline", base.ports["mysql"], "shop-db", base.token("alice", "dba"))
+            pymysql_stream(before, "SELECT 1, 'x'")
+            (tls_dir / "cacert.pem").write_text((tls_dir / "cacert.pem").read_text() + (
+                base.config.parent / "var" / "tls" / "ca.crt").read_text())
+            eps.insert(1, before)
+            proxies["baseline"] = base.proc.pid
+        for workers in args.workers[1:]:  # more bastions, each with its own worker count
+            more = add_bastion(work / f"bastion-{workers}w", db, server={"workers": workers}, **options)
+            stack.extra.append(more)
+            ep = Endpoint(f"bastion-{workers}w", more.ports["mysql"], "shop-db", more.token("alice", "dba"))
+            pymysql_stream(ep, "SELECT 1, 'x'")
+            (tls_dir / "cacert.pem").write_text((tls_dir / "cacert.pem").read_text() + (
+                more.config.parent / "var" / "tls" / "ca.crt").read_text())
+            eps.append(ep)
+            proxies[ep.name] = more.proc.pid
         if proxy is not None:
             proxy.start()
             assert proxy.proc is not None
@@ -302,11 +326,12 @@ def main() -> int:
         print(f"services ready in {time.monotonic() - started:.1f}s; workdir {work}", flush=True)
 
         topos = topologies(args.topology)
-        cases = [(topo, threads) for topo in topos for threads in args.threads]
+        protocols = ["text", "binary"] if args.protocol == "both" else [args.protocol]
+        cases = [(topo, threads, protocol) for protocol in protocols for topo in topos for threads in args.threads]
         point: dict[str, dict[str, dict[str, Any]]] = {}
-        for topo, threads in cases:
-            runs = point_selects(tls_dir, eps, proxies, db.proc.pid, topo, threads, args)
-            point[case_key(topo, threads)] = {name: summarise(r) for name, r in runs.items()}
+        for case in cases:
+            runs = point_selects(tls_dir, eps, proxies, db.proc.pid, case, args)
+            point[case_key(case)] = {name: summarise(r) for name, r in runs.items()}
         flows = {} if args.no_streams else streams([direct, through])
         rates = {} if args.no_sessions else sessions(stack.bastion.proc.pid, direct, through, args.seconds)
         report(point, flows, cases, args)
@@ -318,12 +343,13 @@ def main() -> int:
         if args.json:
             args.json.write_text(json.dumps({
                 "threads": args.threads, "workers": args.workers, "seconds": args.seconds, "rounds": args.rounds,
-                "audit_fsync": args.audit_fsync, "policy": args.policy, "busy_poll_us": args.busy_poll_us,
+                "protocols": protocols, "audit_fsync": args.audit_fsync, "policy": args.policy,
+                "busy_poll_us": args.busy_poll_us,
                 "topologies": {t.name: t.describe() for t in topos}, "point_select": point, "streams": flows,
                 "sessions_per_s": rates},
                 indent=2))
         if args.profile:
-            profile(stack, tls_dir, through, args.threads[0], min(args.seconds, 10), args.profile)
+            profile(stack, tls_dir, through, args.threads[0], min(args.seconds, 10), args.profile, protocols[0])
     finally:
         if proxy is not None:
             proxy.stop()
@@ -333,23 +359,27 @@ def main() -> int:
     return 0
 
 
-def case_key(topo: Topology, threads: int) -> str:
-    return f"{topo.name}, {threads} threads"
+def case_key(case: Case) -> str:
+    topo, threads, protocol = case
+    return f"{protocol}, {topo.name}, {threads} threads"
 
 
 def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[str, float]],
-           cases: list[tuple[Topology, int]], args: argparse.Namespace) -> None:
+           cases: list[Case], args: argparse.Namespace) -> None:
     threads = ",".join(map(str, args.threads))
-    print(f"\nMySQL: bastion vs direct — sysbench oltp_point_select, {threads} threads, "
+    print(f"\nMySQL: bastion vs direct — sysbench oltp_point_select (text: COM_QUERY; binary: prepared), "
+          f"{threads} threads, "
           f"{args.rounds} x {args.seconds} s per path (medians), TLS everywhere, {args.policy} policy, "
           f"audit.fsync {args.audit_fsync}, busy_poll_us {args.busy_poll_us}; "
           "haproxy: a C TCP proxy in the bastion's place (TLS end to end)")
-    names = ["direct", *(bastion_name(args.workers, i) for i in range(len(args.workers))), "haproxy"]
-    print("workers: " + ", ".join(f"{bastion_name(args.workers, i)} {w}" for i, w in enumerate(args.workers)))
-    print(f"{'':44} {'direct':>9}" + "".join(f" {n:>9} {'ratio':>6}" for n in names[1:]))
-    for topo, n in cases:
-        case = point[case_key(topo, n)]
-        print(f"{topo.describe()}; {n} threads")
+    paths = ["direct", "baseline", "bastion", *(f"bastion-{w}w" for w in args.workers[1:]), "haproxy"]
+    names = [name for name in paths if any(name in point[case_key(c)] for c in cases)]
+    print(f"workers: bastion {args.workers[0]}" + "".join(f", bastion-{w}w {w}" for w in args.workers[1:]))
+    print(f"{'':44} {'direct':>9}" + "".join(f" {name:>9} {'ratio':>6}" for name in names[1:]))
+    for this in cases:
+        topo, n, protocol = this
+        case = point[case_key(this)]
+        print(f"{protocol} protocol, {topo.describe()}; {n} threads")
         for label, key, fmt in (("  point-select qps (higher is better)", "qps", "{:.0f}"),
                                 ("    latency avg ms", "latency_avg_ms", "{:.3f}"),
                                 ("    latency p50 ms", "latency_p50_ms", "{:.3f}"),
@@ -371,17 +401,26 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
                 (f"  {WIDE_ROWS // 1000}k x {WIDE_BYTES} B rows, mariadb CLI MB/s", "wide_cli_mb_s", "{:.1f}")):
             print(f"{label:44} {fmt.format(d[key]):>9} {fmt.format(b[key]):>9} {b[key] / d[key]:>6.2f}")
     print()
-    for topo, n in cases:
-        case = point[case_key(topo, n)]
-        d = case["direct"]["qps"]
-        for i, workers in enumerate(args.workers):
-            b = case[bastion_name(args.workers, i)]["qps"]
-            ratio = b / d if d else 0.0
-            line = (f"point-select ratio, {case_key(topo, n)}, {workers} worker(s): {ratio:.2f} "
-                    f"(target >= {TARGET}): {'met' if ratio >= TARGET else 'NOT met'}")
-            if "haproxy" in case and d:
-                line += f"; haproxy {case['haproxy']['qps'] / d:.2f}, bastion/haproxy {b / case['haproxy']['qps']:.2f}"
-            print(line)
+    for this in cases:
+        case = point[case_key(this)]
+        d, b = case["direct"]["qps"], case["bastion"]["qps"]
+        ratio = b / d if d else 0.0
+        line = (f"point-select, {case_key(this)}: bastion {b:.0f} qps, direct {d:.0f}, "
+                f"ratio {ratio:.2f} (target >= {TARGET}): "
+                f"{'met' if ratio >= TARGET else 'NOT met'}")
+        if "baseline" in case and case["baseline"]["qps"]:
+            base = case["baseline"]
+            line += (f"; baseline ({args.baseline}) {base['qps']:.0f} qps, ratio {base['qps'] / d:.2f}, "
+                     f"bastion/baseline {b / base['qps']:.2f}, CPU per statement "
+                     f"{base['proxy_cpu_us_user'] + base['proxy_cpu_us_system']:.0f} -> "
+                     f"{case['bastion']['proxy_cpu_us_user'] + case['bastion']['proxy_cpu_us_system']:.0f} us")
+        if "haproxy" in case and d:
+            h = case["haproxy"]["qps"]
+            line += f"; haproxy {h:.0f} qps, ratio {h / d:.2f}, bastion/haproxy {b / h if h else 0.0:.2f}"
+        for workers in args.workers[1:]:
+            w = case[f"bastion-{workers}w"]["qps"]
+            line += f"; {workers} workers {w:.0f} qps, ratio {w / d if d else 0.0:.2f}"
+        print(line)
 
 
 def _cell(case: dict[str, dict[str, Any]], name: str, key: str, fmt: str) -> str:

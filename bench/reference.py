@@ -27,8 +27,13 @@ class TCPProxy:
         self.port = self.haproxy.front_port("mysql")
 
     @staticmethod
-    def available() -> bool:
-        return shutil.which("haproxy") is not None
+    def binary() -> str | None:
+        """haproxy on PATH, or in /usr/sbin (where Debian puts it, off a non-root PATH)."""
+        return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+
+    @classmethod
+    def available(cls) -> bool:
+        return cls.binary() is not None
 
     @property
     def proc(self) -> subprocess.Popen[bytes] | None:

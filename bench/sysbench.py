@@ -1,4 +1,5 @@
-"""One ``sysbench oltp_point_select`` run against a MySQL endpoint, and its numbers."""
+"""One ``sysbench oltp_point_select`` run against a MySQL endpoint, and its numbers (text or
+binary protocol)."""
 
 from __future__ import annotations
 
@@ -32,13 +33,20 @@ class SysbenchResult:
     """Share of time busy during the run: MariaDB and sysbench's CPUs, the proxy's CPUs."""
 
 
-def sysbench(cwd: Path, ep: Endpoint, threads: int, seconds: int, cpus: set[int] | None = None) -> SysbenchResult:
+PS_MODES = {"text": "disable", "binary": "auto"}
+"""``--protocol`` -> sysbench's ``--db-ps-mode``: ``disable`` sends each point-select as a
+plain COM_QUERY (what most clients and ORMs send), ``auto`` prepares it on the server once
+and runs COM_STMT_EXECUTE."""
+
+
+def sysbench(cwd: Path, ep: Endpoint, threads: int, seconds: int, cpus: set[int] | None = None,
+             protocol: str = "binary") -> SysbenchResult:
     pin = ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus else []
     res = subprocess.run(
         [*pin, "sysbench", "oltp_point_select", "--mysql-host=127.0.0.1", f"--mysql-port={ep.port}",
          f"--mysql-user={ep.user}", f"--mysql-password={ep.password}", "--mysql-db=sbtest", "--mysql-ssl=on",
          f"--tables={TABLES}", f"--table-size={TABLE_SIZE}", f"--threads={threads}", f"--time={seconds}",
-         "--db-ps-mode=auto", "--mysql-ignore-errors=none", "--histogram=on", "run"],
+         f"--db-ps-mode={PS_MODES[protocol]}", "--mysql-ignore-errors=none", "--histogram=on", "run"],
         cwd=cwd, capture_output=True, text=True, timeout=seconds + 120)
     if res.returncode != 0:
         raise RuntimeError(f"sysbench via {ep.name} failed:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")

@@ -53,6 +53,9 @@ class GuardrailPolicy:
     """The ``guardrails`` entry point of ``bastion.policies``."""
 
     name = "guardrails"
+    classifies_sql = True
+    """Every Query is classified here (plugins.mysql.sqlstate shares the result through the
+    classifier's cache rather than skipping its own classification)."""
 
     def __init__(self, ctx: PluginContext) -> None:
         self.rules: tuple[GuardRule, ...] = ctx.settings.policies.guardrails

@@ -34,6 +34,11 @@ class PolicyStage(Protocol):
     ``decide`` returns a :class:`Decision`, or ``None`` to abstain. It must be pure and
     fast (it runs on the gevent hub for every statement); an exception is turned into a
     DENY by the pipeline.
+
+    A stage that classifies SQL statements (``policies.sql.classify``) says so with a
+    class attribute ``classifies_sql = True``: the MySQL plugin then classifies every
+    statement fully itself (the stage finds it cached) instead of taking its shortcut for
+    statements known to do nothing the session must follow (plugins.mysql.sqlstate).
     """
 
     name: str

@@ -45,6 +45,7 @@ from plugins.mysql.codec import (
 )
 from plugins.mysql.connections import parse_kill
 from plugins.mysql.kill import kill_other
+from plugins.mysql.masking import PlanCache
 from plugins.mysql.packetconn import ConnectionClosed
 from plugins.mysql.policy import admit, refuse, refuse_decision, safe_decode, send_error
 from plugins.mysql.response import forward, relay_response, send_control, send_request
@@ -77,10 +78,35 @@ def query(s: MySQLSession, seq: int, payload: bytes) -> None:
         s.guard.finish(ruling, {"rows": processlist.answer(s, seq, full), "answered_by": "bastion"})
         return
     sqlstate.track(s, c, failed=True)  # a result charset switched to binary masks this response already
-    result = forward(s, ruling, payload, COM_QUERY)
+    send_request(s, ruling, payload)
+    plans = _plans_of(s, c.fingerprint)
+    small = small_response.relay_small(s, plans)
+    if small is None:
+        result = relay_response(s, COM_QUERY, cache=plans)
+    else:
+        s.fast_lane_queries += 1
+        result = Result(rows=small.rows, bytes=small.bytes, results=1, affected=small.affected,
+                        columns=[col.name for col in small.columns] if small.columns else [])
     sqlstate.track(s, c, failed=bool(result.error))
     _track_schema(s, sql, result)
     s.guard.finish(ruling, result.record())
+
+
+QUERY_PLANS = 256
+"""Masking plans a session keeps for its COM_QUERY statements, by fingerprint."""
+
+
+def _plans_of(s: MySQLSession, fingerprint: str) -> PlanCache:
+    """The masking plan of the statements with this fingerprint (same text but for its
+    literal values): a point-select repeated with other values finds its plan, and the
+    small-response lane its definitions. The plan is matched against each response's
+    definitions byte for byte, so a shared fingerprint only decides which plan is tried."""
+    plans = s.query_plans.get(fingerprint)
+    if plans is None:
+        if len(s.query_plans) >= QUERY_PLANS:
+            del s.query_plans[next(iter(s.query_plans))]
+        plans = s.query_plans[fingerprint] = PlanCache()
+    return plans
 
 
 def _track_schema(s: MySQLSession, sql: str, result: Result) -> None:
@@ -133,11 +159,13 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
     if _refused_again(s, seq, prepared):
         return
     send_request(s, prepared.admission, payload)
-    small = None if prepared.plans.maskers else small_response.relay_small(s, prepared)
+    small = small_response.relay_small(s, prepared.plans)
     if small is not None:
         s.fast_lane += 1
+        if small.columns is not None and small.columns is not prepared.columns:
+            prepared.columns, prepared.types = small.columns, [c.type for c in small.columns]
         tally = prepared.pending()
-        if tally.add_plain(small[0], small[1], started):
+        if tally.add_plain(small.rows, small.bytes, started):
             s.emit(records.EXECUTE, tally.take(stmt_id))
         return
     result = relay_response(s, COM_STMT_EXECUTE, prepared.types, prepared.columns, prepared.plans)

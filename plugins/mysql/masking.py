@@ -69,15 +69,16 @@ class PlanCache:
 
     ``plain_wire`` serves the small-response lane (plugins.mysql.small_response): the definitions' wire
     bytes when the cached plan masks nothing, so a response can be matched without
-    parsing its definitions."""
+    parsing its definitions; ``plain_columns`` are those definitions, parsed."""
 
-    __slots__ = ("key", "maskers", "plain_wire", "plans")
+    __slots__ = ("key", "maskers", "plain_columns", "plain_wire", "plans")
 
     def __init__(self) -> None:
         self.key: bytes | None = None
         self.maskers: dict[int, MaskFn] = {}
         self.plans: list[RowMasker] = []
         self.plain_wire = b""
+        self.plain_columns: list[ColumnDef] = []
 
     def plan(self, s: MySQLSession, columns: list[ColumnDef], plans: list[RowMasker]) -> dict[int, MaskFn]:
         """Like :func:`plan_masking`, from the cache when the definitions are the same."""

@@ -86,11 +86,15 @@ class MySQLSession(BaseSession):
     last_prepared: int | None = None
     commands: int = 0
     fast_lane: int = 0
-    """Responses relayed whole by plugins.mysql.small_response."""
+    """Responses to COM_STMT_EXECUTE relayed whole by plugins.mysql.small_response."""
+    fast_lane_queries: int = 0
+    """Responses to COM_QUERY relayed whole by plugins.mysql.small_response."""
     results_binary: bool = False
     """Results may come in the binary charset: masking cannot tell text columns by their
     definitions, so it treats every string column as text (plugins.mysql.sqlstate)."""
     sql_prepared: dict[str, str | None] = field(default_factory=dict)
+    query_plans: dict[str, PlanCache] = field(default_factory=dict)
+    """COM_QUERY fingerprint -> masking plan of its results (plugins.mysql.commands)."""
     """SQL-level PREPARE name -> the statement it carries (None: not judgeable)."""
     busy_payload: bytes | None = None
     """The command being served now (None: waiting for the next one), for the process list."""
@@ -115,6 +119,8 @@ class MySQLSession(BaseSession):
     def redact_request(self, text: str) -> dict[str, Any]:
         """A statement for the record and for approvers: only its literal values are masked,
         never the code around them (a value that looks like a key cannot hide ``OR 1=1``)."""
+        if not self.masks.maskers:  # nothing could be masked: no need to find the literals (a lexer pass)
+            return {self.text_field: text}
         nbe, ansi = self.no_backslash_escapes, self.ansi_quotes
         return self._fields(text, lambda sql, mask: redact_literals(sql, mask, no_backslash_escapes=nbe,
                                                                     ansi_quotes=ansi))
@@ -130,5 +136,6 @@ class MySQLSession(BaseSession):
         return {**super().start_data(), "upstream_thread": self.upstream.thread_id, "upstream_tls": self.upstream.tls}
 
     def end_data(self) -> dict[str, Any]:
-        return {"commands": self.commands, "fast_lane": self.fast_lane, "bytes_in": self.client.bytes_in,
+        return {"commands": self.commands, "fast_lane": self.fast_lane,
+                "fast_lane_queries": self.fast_lane_queries, "bytes_in": self.client.bytes_in,
                 "bytes_out": self.client.bytes_out}

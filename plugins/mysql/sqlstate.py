@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bastion.core.types import Decision
-from policies.sql import Classification, Statement, classify
+from policies.sql import Classification, Kind, Statement, cached, classify, fingerprint
 from policies.sql.charsets import client_charset_problem, codec, normalize
 
 if TYPE_CHECKING:
@@ -35,9 +35,52 @@ converts literals after lexing: any value is fine there)."""
 RESULTS_VAR = "character_set_results"
 
 
+INERT_KEYWORDS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE"})
+"""Statements that carry none of what the session follows (SET, PREPARE/EXECUTE, CALL,
+statements carried in literals), whatever their literal values."""
+_INERT: dict[str, Classification] = {}
+"""Fingerprint -> what the session needs of every statement with it: nothing (see
+:func:`classification`)."""
+INERT_MAX = 4096
+
+
 def classification(s: MySQLSession, sql: str) -> Classification:
-    """The statement as the guardrails see it (the classifier caches it: judged once)."""
-    return classify(sql, no_backslash_escapes=s.no_backslash_escapes, ansi_quotes=s.ansi_quotes)
+    """The statement as far as the session must follow it (the classifier caches it:
+    judged once, and the guardrails stage finds it cached).
+
+    Point-selects and other plain DML repeated with other literal values are the bulk of
+    the traffic, and each new text costs a full classification (lexer, keyword table,
+    statements built around the cached AST summary). When no policy stage classifies SQL
+    (an allow-all policy), the session alone needs it, and of a statement whose
+    fingerprint is known *inert* — one statement, one of :data:`INERT_KEYWORDS`, nothing
+    carried, assigned, prepared or called — it needs only the fingerprint: the lexer's
+    work. Literal values cannot make such a statement do more (they never reach its
+    fingerprint, and what it carries or assigns is decided by its keywords, which do), so
+    it gets a classification without statements, with the fingerprint's kind and flags."""
+    nbe, ansi = s.no_backslash_escapes, s.ansi_quotes
+    known = cached(sql, no_backslash_escapes=nbe, ansi_quotes=ansi)
+    if known is not None:
+        return known
+    if any(getattr(stage, "classifies_sql", False) for stage in s.ctx.pipeline.stages):
+        return classify(sql, no_backslash_escapes=nbe, ansi_quotes=ansi)
+    fp, _digest = fingerprint(sql, no_backslash_escapes=nbe, ansi_quotes=ansi)
+    inert = _INERT.get(fp)
+    if inert is not None:
+        return inert
+    c = classify(sql, no_backslash_escapes=nbe, ansi_quotes=ansi)
+    if _is_inert(c):
+        if len(_INERT) >= INERT_MAX:
+            _INERT.pop(next(iter(_INERT)), None)
+        _INERT[c.fingerprint] = Classification((), c.kind, c.flags, c.tables, c.fingerprint, c.digest_text)
+    return c
+
+
+def _is_inert(c: Classification) -> bool:
+    if c.kind is Kind.UNKNOWN or c.error or c.flags or len(c.statements) != 1:
+        return False
+    st = c.statements[0]
+    return (st.keyword in INERT_KEYWORDS and not st.inner and not st.assignments and st.prepared_name is None
+            and st.routine is None)
 
 
 def _deny(message: str) -> Decision:

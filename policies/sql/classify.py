@@ -203,6 +203,12 @@ def fingerprint(
     return _fingerprint(sql, lexed, no_backslash_escapes, ansi_quotes)
 
 
+def cached(sql: str, *, no_backslash_escapes: bool = False, ansi_quotes: bool = False) -> Classification | None:
+    """What :func:`classify` returns for exactly this text and these modes if it has it
+    cached (no work otherwise)."""
+    return _EXACT.get((sql, no_backslash_escapes, ansi_quotes))
+
+
 def classify(sql: str, *, no_backslash_escapes: bool = False, ansi_quotes: bool = False) -> Classification:
     """Classify a query (one or more statements) before it reaches the database; never raises."""
     key = (sql, no_backslash_escapes, ansi_quotes)

@@ -1,17 +1,20 @@
-"""The fast lane (plugins/mysql/fastlane.py) against the real MariaDB: prepared results it
-relays whole are the bytes a direct connection gets, it follows the session state the
-responses carry, and it never lets a value past the row hook: when a statement's column
-definitions change, masking is planned again."""
+"""The small-response lane (plugins/mysql/small_response.py) against the real MariaDB:
+prepared and plain (COM_QUERY) results it relays whole are the bytes a direct connection
+gets, it follows the session state the responses carry, statements that take it are still
+judged and recorded before they run, and it never lets a value past the row hook: when a
+statement's column definitions change, masking is planned again, and a masked value
+reached through an alias, ``SELECT *``, a view or a UNION is masked."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import mysql.connector
+import pymysql
 import pytest
 
 from tests.integration.conftest import wait_for
-from tests.integration.mysql.clients import direct_conn, session_events, upstream_thread
+from tests.integration.mysql.clients import direct_conn, pymysql_conn, session_events, upstream_thread
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 
@@ -118,3 +121,152 @@ def test_session_state_from_a_prepared_ok(bastion):
         cur.close()
     finally:
         conn.close()
+
+
+# --- COM_QUERY: the same lane for plain statements (PyMySQL sends text queries) ---
+
+TEXT_CASES = [  # (statement with {} for a literal, literals, lane taken)
+    ("SELECT id, n, d, t, z FROM lane WHERE id = {}", (3, 4, 5), True),
+    ("SELECT id, n, d, t, z FROM lane WHERE id = {}", (9999, 9998, 9997), True),  # no rows
+    ("SELECT id, z FROM lane WHERE id <= {} ORDER BY id", (64, 63, 62), True),
+    ("SELECT id, z FROM lane WHERE id <= {} ORDER BY id", (65, 66, 67), False),  # over the lane's row limit
+    ("SELECT COUNT(*), SUM(n), MIN(t) FROM lane WHERE z IS NULL AND id > {}", (0, 1, 2), True),
+    ("UPDATE lane SET z = z WHERE id < {}", (10, 11, 12), True),  # an OK: affected rows
+    ("SELECT name FROM customers WHERE id = {}", (1, 2, 3), False),  # text: the secrets recognizers plan it
+    ("SELECT id FROM lane WHERE id = {} UNION ALL SELECT 1/0", (1, 2, 3), True),  # NULL from 1/0: a row
+]
+
+
+def text_rows(conn: Any, sql: str) -> tuple[Any, ...]:
+    with conn.cursor() as cur:
+        affected = cur.execute(sql)
+        return tuple(cur.fetchall()), affected
+
+
+def session_end(bastion, thread_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    ends = wait_for(lambda: session_events(bastion, thread_id, "session.end"))
+    assert ends, f"no session.end for upstream thread {thread_id}"
+    return dict(ends[0]["data"])
+
+
+def lane_queries_of(bastion, token: str, run: Any) -> int:  # type: ignore[no-untyped-def]
+    """COM_QUERY responses relayed whole in a session that does ``run(conn)``, less those of
+    a session that only connects and asks its thread id (what the driver sends by itself)."""
+    counts = []
+    for job in (lambda conn: None, run):
+        conn = pymysql_conn(bastion, token, autocommit=True)
+        try:
+            job(conn)
+            thread_id = upstream_thread(conn)
+        finally:
+            conn.close()
+        counts.append(int(session_end(bastion, thread_id)["fast_lane_queries"]))
+    return counts[1] - counts[0]
+
+
+def test_text_results_equal_direct_and_take_the_lane(bastion, mariadb):
+    token = bastion.token("alice", "dba")
+    direct = direct_conn(mariadb, autocommit=True)
+
+    def run(conn: Any) -> None:
+        for template, literals, _lane in TEXT_CASES:
+            for literal in literals:
+                sql = template.format(literal)
+                assert text_rows(conn, sql) == text_rows(direct, sql), sql
+
+    try:
+        taken = lane_queries_of(bastion, token, run)
+    finally:
+        direct.close()
+    assert taken == sum(len(literals) for _t, literals, lane in TEXT_CASES if lane)
+
+
+def test_lane_statements_are_judged_and_recorded(bastion):
+    token = bastion.token("alice", "dba")
+    conn = pymysql_conn(bastion, token, autocommit=True)
+    try:
+        for i in (1, 2, 4):  # z is NULL where id % 3 = 0
+            assert text_rows(conn, f"SELECT id, z FROM lane WHERE id = {i} /* lane-record */") == (((i, i),), 1)
+        with pytest.raises(pymysql.err.MySQLError) as info:  # same shape, another statement: judged anew
+            text_rows(conn, "SELECT id, z FROM lane WHERE id = 1; DROP TABLE lane")
+        assert info.value.args[0] == 1142
+        thread_id = upstream_thread(conn)
+    finally:
+        conn.close()
+    assert session_end(bastion, thread_id)["fast_lane_queries"] >= 3
+    records = [e["data"] for e in session_events(bastion, thread_id, "query")
+               if "lane-record" in e["data"]["statement"]]
+    assert [(r["rows"], r["columns"], r["results"], r["error"], r["verdict"]) for r in records] == \
+        [(1, ["id", "z"], 1, "", "allow")] * 3
+    starts = [e for e in session_events(bastion, thread_id, "query.start") if "lane-record" in e["data"]["statement"]]
+    assert len(starts) == 3  # each on record before it ran
+
+
+@pytest.fixture(scope="module")
+def disguises(mariadb):
+    mariadb.sql("""
+        CREATE OR REPLACE VIEW shop.lane_cards AS SELECT id, card_number AS c FROM shop.customers;
+        CREATE OR REPLACE VIEW shop.lane_swap AS SELECT id FROM shop.customers;
+        GRANT SELECT ON shop.lane_cards TO 'bastion_ro'@'127.0.0.1';
+        GRANT SELECT ON shop.lane_swap TO 'bastion_ro'@'127.0.0.1';
+    """)
+
+
+CARD, EMAIL = "4111 1111 1111 1111", "ada@example.com"
+DISGUISES = [  # a masked value reached otherwise than by its column's name, after a primed lane
+    "SELECT card_number AS id FROM customers WHERE id = 1",
+    "SELECT * FROM customers WHERE id = 1",
+    "SELECT id, c FROM lane_cards WHERE id = 1",
+    "SELECT id FROM customers WHERE id = 1 UNION SELECT card_number FROM customers WHERE id = 1",
+    "SELECT id AS card_number FROM customers WHERE id = 1 UNION ALL SELECT email FROM customers WHERE id = 1",
+]
+
+
+@pytest.mark.parametrize("sql", DISGUISES)
+def test_masking_applies_to_disguises_after_the_lane(bastion, bob, disguises, sql):
+    conn = pymysql_conn(bastion, bob, autocommit=True)
+    try:
+        for i in (1, 2, 3):  # the lane is primed: numbers only, nothing to mask
+            assert text_rows(conn, f"SELECT id FROM customers WHERE id = {i}") == (((i,),), 1)
+        rows, _ = text_rows(conn, sql)
+    finally:
+        conn.close()
+    seen = repr(rows)
+    assert CARD not in seen and CARD.replace(" ", "") not in seen and EMAIL not in seen
+    assert "1111" in seen or "@example.com" in seen  # masked in place, not dropped
+
+
+def test_same_fingerprint_with_new_definitions_is_planned_again(bastion, bob, mariadb, disguises):
+    """``SELECT * FROM lane_swap WHERE id = ?`` takes the lane while the view has only
+    numbers; redefined to add the card column, the same shape is masked."""
+    conn = pymysql_conn(bastion, bob, autocommit=True)
+    try:
+        for i in (1, 2):
+            assert text_rows(conn, f"SELECT * FROM lane_swap WHERE id = {i}") == (((i,),), 1)
+        mariadb.sql("CREATE OR REPLACE VIEW shop.lane_swap AS SELECT id, card_number FROM shop.customers")
+        ((_id, card),), _ = text_rows(conn, "SELECT * FROM lane_swap WHERE id = 1")
+        thread_id = upstream_thread(conn)
+    finally:
+        conn.close()
+        mariadb.sql("CREATE OR REPLACE VIEW shop.lane_swap AS SELECT id FROM shop.customers")
+    assert card != CARD and card.endswith("1111") and len(card) == len(CARD)
+    assert session_end(bastion, thread_id)["fast_lane_queries"] >= 2
+
+
+def test_blocking_still_applies_after_the_lane(bastion, bob):
+    conn = pymysql_conn(bastion, bob, autocommit=True)
+    try:
+        for i in (1, 2, 3):
+            text_rows(conn, f"SELECT id FROM customers WHERE id = {i}")
+        for sql in ("SELECT HEX(card_number) FROM customers WHERE id = 1",
+                    "SELECT id FROM customers WHERE id = 1 UNION SELECT REVERSE(card_number) FROM customers"):
+            with pytest.raises(pymysql.err.MySQLError) as info:
+                text_rows(conn, sql)
+            assert info.value.args[0] == 1142 and "unmaskable-expressions" in info.value.args[1]
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def bob(bastion):
+    return bastion.token("bob", "developers")

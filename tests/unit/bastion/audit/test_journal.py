@@ -169,6 +169,7 @@ def test_an_unsynced_append_is_synced_by_close_and_before_rotation(tmp_path, mon
     synced: list[int] = []
     real = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(fd), real(fd))[1])  # the journal's flush
     journal = Journal(tmp_path, fsync=True, rotate_bytes=300)
     journal.append({"type": "a", "data": {"x": "y" * 200}}, sync=False)
     assert not synced
@@ -191,6 +192,7 @@ def test_group_commit_one_fsync_covers_every_record_written_before_it(tmp_path, 
         real(fd)
 
     monkeypatch.setattr(os, "fsync", slow_fsync)
+    monkeypatch.setattr(os, "fdatasync", slow_fsync)  # the journal's flush
     journal = Journal(tmp_path, fsync=True)
     late: list[int] = []
 
