@@ -19,9 +19,11 @@ _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 class Portal:
     """One user agent (its own cookie jar, shared by the bastion and the IdP like a browser's)."""
 
-    def __init__(self, bastion: BastionProc) -> None:
+    def __init__(self, bastion: BastionProc | None, base: str | None = None) -> None:
+        """A user agent for ``bastion``'s portal, or for the portal at ``base`` (a load balancer)."""
         self.bastion = bastion
-        self.base = f"http://127.0.0.1:{bastion.ports['web']}"
+        assert bastion is not None or base is not None
+        self.base = base or f"http://127.0.0.1:{bastion.ports['web']}"  # type: ignore[union-attr]
         self.http = requests.Session()
 
     def idp_answer(self, user: str = "alice", next_path: str = "/") -> dict[str, str]:
