@@ -57,10 +57,8 @@ import pymysql.cursors
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bastion.config.model import TLSConfig  # noqa: E402
 from bastion.demo.services import MariaDB  # noqa: E402
 from bastion.demo.stack import Stack, add_bastion, start_stack  # noqa: E402
-from bastion.runtime.tls import ensure_certificate  # noqa: E402
 from bench.reference import TCPProxy  # noqa: E402
 from bench.sessions import session_rate  # noqa: E402
 from bench.sysbench import TABLE_SIZE, TABLES, Endpoint, SysbenchResult, summarise, sysbench  # noqa: E402
@@ -131,9 +129,12 @@ def prepare_data(stack: Stack, tls_dir: Path) -> None:
 def client_tls_dir(workdir: Path) -> Path:
     """sysbench reads client-cert.pem, client-key.pem and cacert.pem from its cwd."""
     tls = workdir / "sysbench"
-    cert, key = ensure_certificate(TLSConfig(hostnames=["bench-client"]), tls / "made")
-    shutil.copy(cert, tls / "client-cert.pem")
-    shutil.copy(key, tls / "client-key.pem")
+    tls.mkdir(parents=True, exist_ok=True)
+    # Self-signed and without extended key usage: MariaDB trusts it as its own CA and takes
+    # it as a client certificate (the bastion's generated certificates say serverAuth only).
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=bench-client",
+                    "-days", "2", "-keyout", str(tls / "client-key.pem"), "-out", str(tls / "client-cert.pem")],
+                   check=True, capture_output=True)
     return tls
 
 
@@ -288,8 +289,10 @@ def main() -> int:
         through = throughs[0]
         for ep in throughs:
             pymysql_stream(ep, "SELECT 1, 'x'")  # the bastion makes its certificate on first use
-        (tls_dir / "cacert.pem").write_text("".join((b.config.parent / "var" / "tls" / "ca.crt").read_text()
-                                                    for b in bastions) + (db.workdir / "tls" / "ca.crt").read_text())
+        # sysbench's CA file: one bastion CA only (the others' have the same subject name,
+        # and a file with two such CAs makes the TLS handshake fail, even to MariaDB)
+        (tls_dir / "cacert.pem").write_text((stack.bastion.config.parent / "var" / "tls" / "ca.crt").read_text()
+                                            + (db.workdir / "tls" / "ca.crt").read_text())
         eps = [direct, *throughs]
         proxies = {ep.name: b.proc.pid for ep, b in zip(throughs, bastions, strict=True)}
         if proxy is not None:
