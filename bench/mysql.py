@@ -289,10 +289,9 @@ def main() -> int:
         through = throughs[0]
         for ep in throughs:
             pymysql_stream(ep, "SELECT 1, 'x'")  # the bastion makes its certificate on first use
-        # sysbench's CA file: one bastion CA only (the others' have the same subject name,
-        # and a file with two such CAs makes the TLS handshake fail, even to MariaDB)
-        (tls_dir / "cacert.pem").write_text((stack.bastion.config.parent / "var" / "tls" / "ca.crt").read_text()
-                                            + (db.workdir / "tls" / "ca.crt").read_text())
+        # sysbench verifies the server: every bastion's CA (each has its own) and MariaDB's
+        (tls_dir / "cacert.pem").write_text("".join((b.config.parent / "var" / "tls" / "ca.crt").read_text()
+                                                    for b in bastions) + (db.workdir / "tls" / "ca.crt").read_text())
         eps = [direct, *throughs]
         proxies = {ep.name: b.proc.pid for ep, b in zip(throughs, bastions, strict=True)}
         if proxy is not None:
