@@ -232,7 +232,17 @@ class Supervisor:
         self.done.set()
 
     def _rolling_restart(self) -> None:
-        """SIGHUP: drain and restart one worker at a time."""
+        """SIGHUP: drain and restart one worker at a time. A configuration that no longer
+        loads, or a worker that does not come back, stops it: the others keep serving."""
+        from bastion.config.schema import ConfigError
+        from bastion.registry import PluginError
+        from bastion.runtime.bootstrap import load_checked
+
+        try:
+            load_checked(str(self.settings.path))
+        except (ConfigError, PluginError) as exc:
+            log.error("SIGHUP: the configuration does not load; no worker restarted: %s", exc)
+            return
         log.info("SIGHUP: restarting the workers one at a time")
         for slot in self.slots:
             proc = slot.proc
@@ -241,9 +251,10 @@ class Supervisor:
             slot.rolling = True
             proc.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + self.drain + STOP_MARGIN + READY_TIMEOUT
-            while not self.stopping and time.monotonic() < deadline:
-                if slot.proc is not proc and slot.ready.is_set():
-                    break
+            while not (slot.proc is not proc and slot.ready.is_set()):
+                if self.stopping or time.monotonic() > deadline:
+                    log.error("rolling restart stopped: worker %d is not back", slot.index)
+                    return
                 gevent.sleep(0.1)
         log.info("rolling restart done")
 

@@ -170,3 +170,16 @@ def test_serve_supervises_its_indexer_restarts_it_and_stops_it(tmp_path, config,
     finally:
         supervisor.stop()
     assert supervisor.proc is not None and supervisor.proc.returncode == 0  # stopped by SIGTERM, not killed
+
+
+def test_retention_without_an_index_covers_the_worker_journals(config: Path) -> None:
+    from bastion.audit.service import AuditService
+    from bastion.runtime.bootstrap import load_checked, minimal_context
+
+    settings, _ = load_checked(str(config))
+    main = Path(settings.config.audit.journal_dir)
+    journal = Journal(main / "worker-1", fsync=False)
+    journal.append({"type": "x", "session_id": "", "at": 0.0, "data": {}})
+    journal.close()
+    service = AuditService(minimal_context(settings), None)
+    assert service._retained() == [(main, None), (main / "worker-1", None)]
