@@ -41,10 +41,10 @@ MAX_ROWS = 64
 _DECLINE = SERVER_MORE_RESULTS_EXISTS | SERVER_STATUS_CURSOR_EXISTS
 
 
-def relay_small(s: MySQLSession, prepared: Prepared) -> tuple[int, int] | None:
+def relay_small(s: MySQLSession, prepared: Prepared) -> tuple[int, int, int] | None:
     """Relay the response to the COM_STMT_EXECUTE just sent for ``prepared`` if it is
     small, complete after one read and needs no masking: returns ``(rows, payload
-    bytes)``; ``None`` (nothing consumed, nothing sent) otherwise."""
+    bytes, affected rows)``; ``None`` (nothing consumed, nothing sent) otherwise."""
     if s.results_binary:
         return None  # every string column may need masking now: the general path plans it
     up = s.upstream.conn
@@ -58,8 +58,10 @@ def relay_small(s: MySQLSession, prepared: Prepared) -> tuple[int, int] | None:
         return None
     start, end = scan.columns
     term_start, term_end = scan.terminator
+    affected = 0
     if start == end:  # an OK: no result set
-        status = OkPacket.parse(bytes(buf[term_start:term_end]), caps).status
+        ok = OkPacket.parse(bytes(buf[term_start:term_end]), caps)
+        status, affected = ok.status, ok.affected_rows
     else:
         if buf[start:end] != prepared.plans.plain_wire and not _plan(s, prepared, bytes(buf[start:end])):
             return None
@@ -73,7 +75,7 @@ def relay_small(s: MySQLSession, prepared: Prepared) -> tuple[int, int] | None:
     s.client.write(wire)
     s.no_backslash_escapes = bool(status & SERVER_STATUS_NO_BACKSLASH_ESCAPES)
     s.in_transaction = bool(status & SERVER_STATUS_IN_TRANS)
-    return scan.rows, len(wire) - 4 * scan.packets
+    return scan.rows, len(wire) - 4 * scan.packets, affected
 
 
 def _plan(s: MySQLSession, prepared: Prepared, wire: bytes) -> bool:

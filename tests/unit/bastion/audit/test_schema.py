@@ -20,6 +20,16 @@ def test_query_document_carries_session_context():
     assert doc["event_id"] == "e1" and doc["schema"] == SCHEMA_VERSION and doc["command"] == ""
 
 
+def test_an_execution_shows_its_parameters_after_its_statement():
+    data = {"statement": "SELECT * FROM t WHERE a = ? AND b = ?", "command": "execute", "event_id": "e1.3",
+            "prepared": "e1", "params": ["'************1111'", "NULL"]}
+    doc = document(record("query", data), "node1", None)
+    assert doc["statement"] == "SELECT * FROM t WHERE a = ? AND b = ?\nUSING '************1111', NULL"
+    assert doc["event_id"] == "e1.3" and doc["data"]["prepared"] == "e1"
+    no_params = document(record("query", {**data, "params": []}), "node1", None)
+    assert no_params["statement"] == data["statement"]
+
+
 def test_ssh_documents():
     cmd = document(record("command", {"line": "ls -la", "mode": "shell", "audit_only": True, "would": "deny"}),
                    "n", None)
