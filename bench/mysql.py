@@ -25,6 +25,10 @@ direct one, and through the bastion both legs (client -> bastion, bastion -> Mar
 ``--audit-fsync off`` runs the bastion with ``audit.fsync: false`` (see
 docs/configuration.md): the journal's per-event fsync is the largest single cost of a
 COM_QUERY statement (prepared executions are summarised, not journaled one by one).
+``--compare REV`` also runs the bastion of git revision ``REV`` (extracted with ``git
+archive``, run with the same interpreter and configuration, its own state) as a fourth path,
+``before``, alternating with the others in the same run: the cost of a change as a ratio
+measured under the same load (bastion/before in the report).
 ``--profile DIR`` afterwards runs one extra point-select pass with py-spy
 attached to the bastion and writes ``DIR/bastion.txt`` (raw stacks) and the hottest
 frames. Target (issue 3): >= 0.6x direct point-select qps.
@@ -53,7 +57,15 @@ sys.path.insert(0, str(ROOT))
 
 from bastion.config.model import TLSConfig  # noqa: E402
 from bastion.demo.services import MariaDB  # noqa: E402
-from bastion.demo.stack import Stack, start_stack  # noqa: E402
+from bastion.demo.setup import write_config  # noqa: E402
+from bastion.demo.stack import (  # noqa: E402
+    BastionProcess,
+    Stack,
+    mysql_config,
+    start_bastion,
+    start_stack,
+    store_credentials,
+)
 from bastion.runtime.tls import ensure_certificate  # noqa: E402
 from bench.reference import TCPProxy  # noqa: E402
 from bench.sessions import session_rate  # noqa: E402
@@ -80,6 +92,24 @@ class BenchMariaDB(MariaDB):
         if argv and argv[0].endswith("mariadbd"):
             argv = [*argv, f"--ssl-ca={self.client_ca}", "--max-connections=500"]
         super().spawn(argv, extra_env)
+
+
+def start_revision(work: Path, rev: str, db: MariaDB, args: argparse.Namespace) -> BastionProcess:
+    """A second bastion in front of ``db``, running the code of git revision ``rev``."""
+    src = work / "before-src"
+    src.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    home = work / "before"
+    config = mysql_config(home, db, allow_all=args.policy == "allow-all")
+    config["audit"] = {**config["audit"], "fsync": args.audit_fsync == "on"}
+    config["listeners"]["mysql"]["options"] = {**config["listeners"]["mysql"].get("options", {}),
+                                               "busy_poll_us": args.busy_poll_us}
+    home.mkdir(parents=True, exist_ok=True)
+    store_credentials(write_config(home / "bastion.yaml", config))
+    # -P: the current directory (this checkout) must not shadow the revision's tree
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    return start_bastion(home, config, env=env, cli=[sys.executable, "-P", "-m", "bastion.cli"])
 
 
 def pymysql_stream(ep: Endpoint, sql: str) -> tuple[float, int, int]:
@@ -244,6 +274,8 @@ def main() -> int:
     ap.add_argument("--no-sessions", action="store_true", help="no session set-up rate")
     ap.add_argument("--no-reference", action="store_true",
                     help="skip the reference C TCP proxy (haproxy) on the point-select path")
+    ap.add_argument("--compare", metavar="REV",
+                    help="also measure the bastion of this git revision (path 'before'), in the same run")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     ap.add_argument("--profile", type=Path, help="py-spy the bastion during an extra run; write stacks here")
     ap.add_argument("--workdir", type=Path, help="keep services' files here (default: a temporary directory)")
@@ -261,6 +293,7 @@ def main() -> int:
     stack = start_stack(work, db=db, allow_all=args.policy == "allow-all", audit={"fsync": args.audit_fsync == "on"},
                         mysql_options={"busy_poll_us": args.busy_poll_us})
     proxy = None if args.no_reference or not TCPProxy.available() else TCPProxy(work / "haproxy", db.port)
+    before: BastionProcess | None = None
     try:
         assert stack.bastion is not None and db.proc is not None
         prepare_data(stack, tls_dir)
@@ -278,6 +311,11 @@ def main() -> int:
             proxies["haproxy"] = proxy.proc.pid
         elif not args.no_reference:
             print("haproxy not found (apt-get install haproxy): no reference proxy column", flush=True)
+        if args.compare:
+            before = start_revision(work, args.compare, db, args)
+            eps.append(Endpoint("before", before.ports["mysql"], "shop-db", before.token("alice", "dba")))
+            proxies["before"] = before.proc.pid
+            pymysql_stream(eps[-1], "SELECT 1, 'x'")
         print(f"services ready in {time.monotonic() - started:.1f}s; workdir {work}", flush=True)
 
         topos = topologies(args.topology)
@@ -306,6 +344,8 @@ def main() -> int:
     finally:
         if proxy is not None:
             proxy.stop()
+        if before is not None:
+            before.stop()
         stack.stop()
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -323,7 +363,7 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
           f"{args.rounds} x {args.seconds} s per path (medians), TLS everywhere, {args.policy} policy, "
           f"audit.fsync {args.audit_fsync}, busy_poll_us {args.busy_poll_us}; "
           "haproxy: a C TCP proxy in the bastion's place (TLS end to end)")
-    print(f"{'':44} {'direct':>9} {'bastion':>9} {'ratio':>6} {'haproxy':>9} {'ratio':>6}")
+    print(f"{'':44} {'direct':>9} {'bastion':>9} {'ratio':>6} {'haproxy':>9} {'ratio':>6} {'before':>9} {'ratio':>6}")
     for topo, n in cases:
         case = point[case_key(topo, n)]
         print(f"{topo.describe()}; {n} threads")
@@ -332,7 +372,8 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
                                 ("    latency p50 ms", "latency_p50_ms", "{:.3f}"),
                                 ("    latency p95 ms", "latency_p95_ms", "{:.3f}"),
                                 ("    latency p99 ms", "latency_p99_ms", "{:.3f}")):
-            print(f"{label:44}" + "".join(_cell(case, name, key, fmt) for name in ("direct", "bastion", "haproxy")))
+            print(f"{label:44}" + "".join(_cell(case, name, key, fmt)
+                                          for name in ("direct", "bastion", "haproxy", "before")))
         for name, r in case.items():
             cpu = "" if name == "direct" else (f"CPU per statement {r['proxy_cpu_us_user']:.1f} us user + "
                                                f"{r['proxy_cpu_us_system']:.1f} us system; ")
@@ -356,7 +397,15 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
                 f"{'met' if ratio >= TARGET else 'NOT met'}")
         if "haproxy" in case and d:
             line += f"; haproxy {case['haproxy']['qps'] / d:.2f}, bastion/haproxy {b / case['haproxy']['qps']:.2f}"
+        if "before" in case and d:
+            old = case["before"]
+            line += (f"; before {old['qps'] / d:.2f}, bastion/before {b / old['qps']:.2f} qps, CPU per statement "
+                     f"{_cpu(case['bastion']):.1f} us against {_cpu(old):.1f} us")
         print(line)
+
+
+def _cpu(r: dict[str, Any]) -> float:
+    return float(r["proxy_cpu_us_user"] + r["proxy_cpu_us_system"])
 
 
 def _cell(case: dict[str, dict[str, Any]], name: str, key: str, fmt: str) -> str:

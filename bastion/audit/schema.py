@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 1
-"""Version of the event schema (``AuditEvent.schema``) and of the index document layout."""
+SCHEMA_VERSION = 2
+"""Version of the event schema (``AuditEvent.schema``) and of the index document layout
+(docs/audit.md; 2: executions of prepared statements are ``query`` records of their own)."""
 
 KEYWORD_FIELDS = ("id", "node", "type", "session", "event_id", "user", "target", "protocol", "account",
                   "client_addr", "verdict", "rule", "result")
