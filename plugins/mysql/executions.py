@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession, Prepared, Result
 
 FLUSH_SECONDS = 1.0
+KEPT = 4 * SCANNED
+"""Bytes of long data kept per statement until its execution, all parameters together."""
 
 
 def admit(s: MySQLSession, stmt_id: int, prepared: Prepared, payload: bytes) -> Admission | Refusal:
@@ -69,14 +71,18 @@ def _literal(param: Param, index: int, mask: Callable[[str], str], sizes: dict[i
 
 def long_data(s: MySQLSession, payload: bytes) -> None:
     """Keep what COM_STMT_SEND_LONG_DATA sends for a parameter, for its execution's record:
-    the first :data:`~plugins.mysql.literals.SCANNED` bytes (and the total size)."""
+    the first :data:`~plugins.mysql.literals.SCANNED` bytes (and the total size), and no
+    more than :data:`KEPT` bytes for all the parameters of a statement together (past
+    that, a value is recorded by its size only). A parameter the statement does not have
+    is not kept (the server refuses the execution)."""
     stmt_id, param_id, data = parse_send_long_data(payload)
     prepared = s.statements.get(stmt_id)
-    if prepared is None:
+    if prepared is None or param_id >= prepared.params:
         return
     kept = prepared.long_data.setdefault(param_id, bytearray())
-    if len(kept) <= SCANNED:
-        kept += data[:SCANNED + 1 - len(kept)]
+    room = min(SCANNED + 1 - len(kept), KEPT - sum(len(v) for v in prepared.long_data.values()))
+    if room > 0:
+        kept += data[:room]
     prepared.long_sizes[param_id] = prepared.long_sizes.get(param_id, 0) + len(data)
 
 

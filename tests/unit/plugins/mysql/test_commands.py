@@ -245,3 +245,24 @@ def test_parameters_the_bastion_cannot_decode_never_reach_the_target() -> None:
     with pytest.raises(RemoteProtocolError):
         commands.execute(s, 0, truncated)
     assert len(up.sent) == sent
+
+
+def test_long_data_kept_for_the_record_is_bounded() -> None:
+    from plugins.mysql import executions
+    from plugins.mysql.literals import SCANNED
+
+    sink = ListSink()
+    s, client, up = masked_session(sink)
+    prepared_with_params(s, up, sink, 2)
+    up.on_send = None
+    chunk = b"x" * (1 << 20)
+    for param in (0, 1, 7):  # 7: a parameter the statement does not have
+        for _ in range(3):
+            commands.stmt_no_response(s, 0, build_send_long_data(5, param, chunk))
+    kept = s.statements[5].long_data
+    assert set(kept) == {0, 1} and all(len(v) <= SCANNED + 1 for v in kept.values())
+    assert sum(len(v) for v in kept.values()) <= executions.KEPT
+    answer_with(up, ok(1), sink, [])
+    long = Param(MYSQL_TYPE_BLOB, False, b"", long_data=True)
+    commands.execute(s, 0, build_stmt_execute(5, [long, long]))
+    assert sink.events[-1].data["params"] == [f"/* {3 << 20} bytes, not recorded */"] * 2
