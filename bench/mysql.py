@@ -37,6 +37,7 @@ frames. Target (issue 3): >= 0.6x direct point-select qps.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import shutil
@@ -51,11 +52,14 @@ from typing import Any
 
 import pymysql
 import pymysql.cursors
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bastion.config.model import TLSConfig  # noqa: E402
 from bastion.demo.services import MariaDB  # noqa: E402
 from bastion.demo.setup import write_config  # noqa: E402
 from bastion.demo.stack import (  # noqa: E402
@@ -66,7 +70,6 @@ from bastion.demo.stack import (  # noqa: E402
     start_stack,
     store_credentials,
 )
-from bastion.runtime.tls import ensure_certificate  # noqa: E402
 from bench.reference import TCPProxy  # noqa: E402
 from bench.sessions import session_rate  # noqa: E402
 from bench.sysbench import TABLE_SIZE, TABLES, Endpoint, SysbenchResult, summarise, sysbench  # noqa: E402
@@ -153,11 +156,24 @@ def prepare_data(stack: Stack, tls_dir: Path) -> None:
 
 
 def client_tls_dir(workdir: Path) -> Path:
-    """sysbench reads client-cert.pem, client-key.pem and cacert.pem from its cwd."""
+    """sysbench reads client-cert.pem, client-key.pem and cacert.pem from its cwd. Its
+    client certificate is self-signed (it is its own CA for MariaDB's ``--ssl-ca``): the
+    bastion's ``ensure_certificate`` makes a CA-signed server-only leaf, which MariaDB
+    refuses as a client certificate ("unknown ca")."""
     tls = workdir / "sysbench"
-    cert, key = ensure_certificate(TLSConfig(hostnames=["bench-client"]), tls / "made")
-    shutil.copy(cert, tls / "client-cert.pem")
-    shutil.copy(key, tls / "client-key.pem")
+    tls.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench-client")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (tls / "client-cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tls / "client-key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.TraditionalOpenSSL,
+                                                           serialization.NoEncryption()))
     return tls
 
 
@@ -316,6 +332,8 @@ def main() -> int:
             eps.append(Endpoint("before", before.ports["mysql"], "shop-db", before.token("alice", "dba")))
             proxies["before"] = before.proc.pid
             pymysql_stream(eps[-1], "SELECT 1, 'x'")
+            with open(tls_dir / "cacert.pem", "a") as fh:
+                fh.write((before.config.parent / "var" / "tls" / "ca.crt").read_text())
         print(f"services ready in {time.monotonic() - started:.1f}s; workdir {work}", flush=True)
 
         topos = topologies(args.topology)
@@ -363,7 +381,8 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
           f"{args.rounds} x {args.seconds} s per path (medians), TLS everywhere, {args.policy} policy, "
           f"audit.fsync {args.audit_fsync}, busy_poll_us {args.busy_poll_us}; "
           "haproxy: a C TCP proxy in the bastion's place (TLS end to end)")
-    print(f"{'':44} {'direct':>9} {'bastion':>9} {'ratio':>6} {'haproxy':>9} {'ratio':>6} {'before':>9} {'ratio':>6}")
+    present = [n for n in ("haproxy", "before") if any(n in point[case_key(t, k)] for t, k in cases)]
+    print(f"{'':44} {'direct':>9} {'bastion':>9} {'ratio':>6}" + "".join(f" {n:>9} {'ratio':>6}" for n in present))
     for topo, n in cases:
         case = point[case_key(topo, n)]
         print(f"{topo.describe()}; {n} threads")
