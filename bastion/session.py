@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import orjson
+
 from bastion.context import PluginContext
 from bastion.core import records
 from bastion.core.contracts import AuditEvent
@@ -33,6 +35,19 @@ def printable(value: Any) -> Any:
     """Audit data as valid Unicode. Wire text is decoded with ``surrogateescape``, so bytes
     that were not UTF-8 (a client's garbage, a latin1 literal) are lone surrogates, which
     JSON-to-SQLite/OpenSearch sinks reject; they become ``\\xNN`` escapes here."""
+    if isinstance(value, dict):
+        # The common case, checked at C speed: orjson refuses lone surrogates (and anything
+        # that is not plain JSON, which then takes the walk below as before).
+        try:
+            orjson.dumps(value)
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+        else:
+            return dict(value)
+    return _printable(value)
+
+
+def _printable(value: Any) -> Any:
     if isinstance(value, str):
         if value.isascii():
             return value
@@ -45,9 +60,9 @@ def printable(value: Any) -> Any:
             except UnicodeEncodeError:
                 return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, dict):
-        return {printable(k): printable(v) for k, v in value.items()}
+        return {_printable(k): _printable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [printable(v) for v in value]
+        return [_printable(v) for v in value]
     return value
 
 
