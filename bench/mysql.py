@@ -24,7 +24,7 @@ direct one, and through the bastion both legs (client -> bastion, bastion -> Mar
 
 ``--audit-fsync off`` runs the bastion with ``audit.fsync: false`` (see
 docs/configuration.md): the journal's per-event fsync is the largest single cost of a
-COM_QUERY statement (prepared executions are summarised, not journaled one by one).
+statement (COM_QUERY, and since issue 14 each prepared execution too: docs/performance.md).
 ``--compare REV`` also runs the bastion of git revision ``REV`` (extracted with ``git
 archive``, run with the same interpreter and configuration, its own state) as a fourth path,
 ``before``, alternating with the others in the same run: the cost of a change as a ratio
