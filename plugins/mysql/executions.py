@@ -46,9 +46,7 @@ def admit(s: MySQLSession, stmt_id: int, prepared: Prepared, payload: bytes) -> 
     cannot decode (the session ends: nothing unrecorded runs)."""
     longs = {i: bytes(data) for i, data in prepared.long_data.items()}
     decoded = parse_execute_params(payload, prepared.params, prepared.param_types, longs)
-    prepared.param_types = decoded.types
-    prepared.long_data.clear()  # the server forgets long data once the statement ran
-    sizes, prepared.long_sizes = prepared.long_sizes, {}
+    sizes = prepared.long_sizes
     masked: dict[str, int] = {}
 
     def mask(text: str) -> str:
@@ -62,7 +60,11 @@ def admit(s: MySQLSession, stmt_id: int, prepared: Prepared, payload: bytes) -> 
                             "params": [_literal(p, i, mask, sizes) for i, p in enumerate(decoded.params)]}
     if masked:
         data["params_masked"] = masked
-    return s.guard.rerun(prepared.admission, f"{prepared.event_id}.{prepared.executions}", data)
+    ruling = s.guard.rerun(prepared.admission, f"{prepared.event_id}.{prepared.executions}", data)
+    if isinstance(ruling, Admission):  # it goes upstream: the server binds these types, forgets long data
+        prepared.param_types = decoded.types
+        forget_long_data(prepared)
+    return ruling
 
 
 def _literal(param: Param, index: int, mask: Callable[[str], str], sizes: dict[int, int]) -> str:

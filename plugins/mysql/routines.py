@@ -16,6 +16,11 @@ the target holds under those names looked up the same way and judged with it; a 
 that is no stored function (a table before its column list, a typo) has no body. A body
 the session's account cannot read (``ROUTINE_DEFINITION`` NULL) is refused. Only one level
 is looked up: functions called by a looked-up body are judged at their own CREATE.
+
+A lookup is a statement of its own on the session's connection, run just before the
+user's: inside that statement, ``FOUND_ROWS()`` and ``ROW_COUNT()`` describe the lookup,
+not the user's previous statement (a statement calling a stored function or a procedure
+only).
 """
 
 from __future__ import annotations

@@ -266,3 +266,23 @@ def test_long_data_kept_for_the_record_is_bounded() -> None:
     long = Param(MYSQL_TYPE_BLOB, False, b"", long_data=True)
     commands.execute(s, 0, build_stmt_execute(5, [long, long]))
     assert sink.events[-1].data["params"] == [f"/* {3 << 20} bytes, not recorded */"] * 2
+
+
+def test_a_refused_execution_keeps_what_the_server_still_holds() -> None:
+    """Refused (the audit trail is down), the execution never reached the server: the long
+    data sent for it is still there for the next one, and so is the record's copy."""
+    sink = ListSink()
+    s, client, up = masked_session(sink)
+    prepared_with_params(s, up, sink, 2)
+    up.on_send = None
+    commands.stmt_no_response(s, 0, build_send_long_data(5, 0, b"kept"))
+    params = [Param(MYSQL_TYPE_BLOB, False, b"", long_data=True),
+              Param(MYSQL_TYPE_LONGLONG, True, struct.pack("<Q", 7))]
+    sink.broken = True
+    sent = len(up.sent)
+    commands.execute(s, 0, build_stmt_execute(5, params))
+    assert len(up.sent) == sent and "audit-unavailable" in ErrPacket.parse(client.packets()[-1][1], CAPS).message
+    sink.broken = False
+    answer_with(up, ok(1), sink, [])
+    commands.execute(s, 0, build_stmt_execute(5, params))
+    assert sink.events[-1].data["params"] == ["_binary'kept'", "#"]
