@@ -132,7 +132,7 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
         return
     ruling = executions.admit(s, stmt_id, prepared, payload)
     if not isinstance(ruling, Admission):
-        refuse_decision(s, seq, ruling.decision, ruling.event.id)
+        refuse_decision(s, seq, ruling.decision, str(ruling.data["event_id"]))  # the execution's own record
         return
     send_request(s, ruling, payload)
     small = None if prepared.plans.maskers else small_response.relay_small(s, prepared)
