@@ -17,9 +17,11 @@ gets a :class:`Refusal` instead, and its outcome record is written at once; it n
 reaches the target. An admitted request's outcome is recorded by :meth:`Guard.finish`
 when it ends (it rides on the next synced journal write: the start is durable).
 
-Executions of a prepared statement ride on their PREPARE's admission
-(:meth:`Guard.readmit` only asks the audit gate again): the statement text was judged
-and recorded once, and its executions are summarised in ``execute`` records.
+Executions of a prepared statement ride on their PREPARE's admission: the statement
+text was judged once, and :meth:`Guard.rerun` records each execution's start (with what
+is new in it, its parameters) durably before it runs, like any admitted request, without
+judging again. Cursor fetches run nothing new (:meth:`Guard.readmit` only asks the audit
+gate again).
 """
 
 from __future__ import annotations
@@ -151,9 +153,26 @@ class Guard:
             **admission.data, **admission.verdict_data(),
             "duration_ms": round((time.time() - admission.started) * 1000, 3), **(outcome or {})})
 
+    def rerun(self, admission: Admission, event_id: str, data: Mapping[str, Any]) -> Admission | Refusal:
+        """Admit one more run of an admitted request (an execution of a prepared statement)
+        with records of its own: its start record (``admission``'s data updated with
+        ``data``, which must be masked already, under ``event_id``) is written and durable
+        before this returns an :class:`Admission`; when it cannot be written, a
+        :class:`Refusal` (audit gate). The pipeline is not asked again."""
+        base: dict[str, Any] = {**admission.data, **data, "event_id": event_id}
+        started = time.time()
+        verdict = admission.verdict_data()
+        if self.sess.emit(OUTCOMES[admission.record], {**base, **verdict}):
+            return Admission(admission.event, admission.decision, admission.audit, admission.record, base, started)
+        self.sess.denied += 1
+        refusal = Refusal(admission.event, AuditGate(self.sess.ctx).unrecorded(), (), admission.record, base,
+                          started)
+        self.sess.emit(admission.record, {**base, **refusal.verdict_data()})
+        return refusal
+
     def readmit(self, admission: Admission) -> Decision | None:
-        """For a request that rides on an earlier admission (an execution of a prepared
-        statement): the audit gate's DENY while the audit trail is down, else None."""
+        """For a request that rides on an earlier admission and runs nothing new (a cursor
+        fetch): the audit gate's DENY while the audit trail is down, else None."""
         if self.sess.ctx.audit_failure is None:  # the hot path: one attribute read
             return None
         return AuditGate(self.sess.ctx).refusal()

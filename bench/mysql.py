@@ -33,7 +33,7 @@ so a change is measured before and after in one run on a machine whose load vari
 
 ``--audit-fsync off`` runs the bastion with ``audit.fsync: false`` (see
 docs/configuration.md): the journal's per-event fsync is the largest single cost of a
-COM_QUERY statement (prepared executions are summarised, not journaled one by one).
+statement (COM_QUERY, and since issue 14 each prepared execution too: docs/performance.md).
 ``--profile DIR`` afterwards runs one extra point-select pass with py-spy
 attached to the bastion and writes ``DIR/bastion.txt`` (raw stacks) and the hottest
 frames. Target (issue 3): >= 0.6x direct point-select qps.
@@ -421,6 +421,10 @@ def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[st
             w = case[f"bastion-{workers}w"]["qps"]
             line += f"; {workers} workers {w:.0f} qps, ratio {w / d if d else 0.0:.2f}"
         print(line)
+
+
+def _cpu(r: dict[str, Any]) -> float:
+    return float(r["proxy_cpu_us_user"] + r["proxy_cpu_us_system"])
 
 
 def _cell(case: dict[str, dict[str, Any]], name: str, key: str, fmt: str) -> str:

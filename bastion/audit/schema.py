@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 1
-"""Version of the event schema (``AuditEvent.schema``) and of the index document layout."""
+SCHEMA_VERSION = 2
+"""Version of the event schema (``AuditEvent.schema``) and of the index document layout
+(docs/audit.md; 2: executions of prepared statements are ``query`` records of their own)."""
 
 KEYWORD_FIELDS = ("id", "node", "type", "session", "event_id", "user", "target", "protocol", "account",
                   "client_addr", "verdict", "rule", "result")
@@ -68,6 +69,16 @@ def _verdict(data: Mapping[str, Any]) -> str:
     return str(would) if isinstance(would, str) else ""  # audit-only shell commands: what policy would do
 
 
+def statement_text(data: Mapping[str, Any]) -> str:
+    """The searchable statement of a record: an execution of a prepared statement shows its
+    (masked) parameters after it, as ``USING p1, p2``, the way ``EXECUTE … USING`` reads."""
+    statement = str(data.get("statement") or "")
+    params = data.get("params")
+    if isinstance(params, list) and params:
+        return f"{statement}\nUSING {', '.join(str(p) for p in params)}"
+    return statement
+
+
 def document(record: Mapping[str, Any], node: str, session: SessionInfo | None) -> dict[str, Any]:
     """The search document of one journal record (``{"seq", "prev", "hash", "event"}``)."""
     event = record["event"]
@@ -87,7 +98,7 @@ def document(record: Mapping[str, Any], node: str, session: SessionInfo | None) 
         "verdict": _verdict(data),
         "rule": str(data.get("rule") or ""),
         "result": str(data.get("result") or ""),
-        "statement": str(data.get("statement") or ""),
+        "statement": statement_text(data),
         "command": str(data.get("line") or "") if event["type"] == "command" else "",
         "output": str(data.get("output") or ""),
         "path": _text(data.get("path"), data.get("target_path"), scp.get("path")) if is_file else "",

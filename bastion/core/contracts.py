@@ -115,7 +115,9 @@ class AuditEvent:
     at: float
     data: Mapping[str, Any]
     id: str = ""
-    schema: int = 1
+    schema: int = 2
+    """2: each prepared-statement execution has ``query.start``/``query`` records with its
+    parameters (1 summarised executions in ``execute`` records)."""
 
 
 @runtime_checkable

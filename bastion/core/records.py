@@ -17,8 +17,9 @@ REFUSED = "refused"
 """A protocol command the bastion does not relay (not a judged request)."""
 
 QUERY_START, QUERY = "query.start", "query"
-EXECUTE = "execute"
-"""A summary of one prepared statement's executions (they ride on its PREPARE's admission)."""
+FETCH = "fetch"
+"""A summary of one prepared statement's cursor fetches (they ride on its PREPARE's admission;
+each execution has ``query.start``/``query`` records of its own, ``command: execute``)."""
 COMMAND_START, COMMAND = "command.start", "command"
 FORWARD_START, FORWARD = "forward.start", "forward"
 FILEOP_START, FILEOP = "fileop.start", "fileop"

@@ -141,13 +141,13 @@ def prepare(s: MySQLSession, seq: int, payload: bytes) -> None:
     result = forward(s, ruling, payload, COM_STMT_PREPARE)
     if result.prepared_id is not None:
         s.statements[result.prepared_id] = Prepared(
-            admission=ruling, types=[c.type for c in result.prepared_columns], columns=result.prepared_columns)
+            admission=ruling, types=[c.type for c in result.prepared_columns], columns=result.prepared_columns,
+            params=result.prepared_params)
         s.last_prepared = result.prepared_id
     s.guard.finish(ruling, result.record())
 
 
 def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
-    started = time.time()
     stmt_id, _flags = parse_stmt_execute(payload)
     if stmt_id == LAST_PREPARED and s.last_prepared is not None:
         stmt_id = s.last_prepared
@@ -156,23 +156,23 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
         # Never prepared through the bastion, or its PREPARE was refused: nothing to run.
         send_error(s, seq, 1243, "HY000", f"unknown prepared statement handler ({stmt_id}) given to EXECUTE")
         return
-    if _refused_again(s, seq, prepared):
+    ruling = executions.admit(s, stmt_id, prepared, payload)
+    if not isinstance(ruling, Admission):
+        refuse_decision(s, seq, ruling.decision, str(ruling.data["event_id"]))  # the execution's own record
         return
-    send_request(s, prepared.admission, payload)
+    send_request(s, ruling, payload)
     small = small_response.relay_small(s, prepared.plans)
     if small is not None:
         s.fast_lane += 1
         if small.columns is not None and small.columns is not prepared.columns:
             prepared.columns, prepared.types = small.columns, [c.type for c in small.columns]
-        tally = prepared.pending()
-        if tally.add_plain(small.rows, small.bytes, started):
-            s.emit(records.EXECUTE, tally.take(stmt_id))
+        s.guard.finish(ruling, {"rows": small.rows, "bytes": small.bytes, "affected": small.affected, "error": ""})
         return
     result = relay_response(s, COM_STMT_EXECUTE, prepared.types, prepared.columns, prepared.plans)
     if result.prepared_columns:
         prepared.types = [c.type for c in result.prepared_columns]
         prepared.columns = result.prepared_columns
-    executions.record(s, stmt_id, prepared.pending(), result, started)
+    s.guard.finish(ruling, result.record())
 
 
 def _refused_again(s: MySQLSession, seq: int, prepared: Prepared) -> bool:
@@ -195,7 +195,7 @@ def fetch(s: MySQLSession, seq: int, payload: bytes) -> None:
     if _refused_again(s, seq, prepared):
         return
     result = forward(s, prepared.admission, payload, COM_STMT_FETCH, prepared)
-    executions.record(s, stmt_id, prepared.pending(), result, started, fetch=True)
+    executions.record_fetch(s, stmt_id, prepared.pending(), result, started)
 
 
 def stmt_no_response(s: MySQLSession, seq: int, payload: bytes) -> None:
@@ -204,6 +204,8 @@ def stmt_no_response(s: MySQLSession, seq: int, payload: bytes) -> None:
         return  # the client expects no answer; dropping is the only safe reply
     if payload[0] == COM_STMT_CLOSE:
         executions.flush(s, stmt_id, s.statements.pop(stmt_id).tally)
+    else:
+        executions.long_data(s, payload)
     send_control(s, payload)
 
 
@@ -213,6 +215,7 @@ def stmt_reset(s: MySQLSession, seq: int, payload: bytes) -> None:
         send_error(s, seq, 1243, "HY000", "unknown prepared statement handler given to RESET")
         return
     executions.flush(s, stmt_id, s.statements[stmt_id].tally)
+    executions.forget_long_data(s.statements[stmt_id])
     control(s, payload)
 
 

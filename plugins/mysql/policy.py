@@ -25,21 +25,29 @@ if TYPE_CHECKING:
 def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = None) -> Admission | Refusal:
     """Admit one statement (``command``: ``query``, ``prepare``, ``init_db``). ``EXECUTE
     name`` is judged as the statement the bastion saw prepared under that name, ``CALL p``
-    together with the body the target holds for ``p`` (plugins.mysql.routines); a
-    statement that would switch to a character set the bastion cannot follow is refused."""
+    together with the body the target holds for ``p``, a statement calling stored
+    functions together with their bodies (plugins.mysql.routines); a statement that
+    would switch to a character set the bastion cannot follow is refused."""
     c = c or sqlstate.classification(s, sql)
     judged, why = sqlstate.execute_target(s, c) if command == "query" else (None, None)
     problem = sqlstate.refusal(c) or (Decision.deny(rule="mysql:execute", reason=why, message=why) if why else None)
     data: dict[str, Any] = {"protocol": "mysql", "command": command, "schema": s.schema}
     events = []
-    if problem is None and command == "query":
-        names = routines.called(c)
+    if problem is None and command in ("query", "prepare"):
+        names: list[str] = routines.called(c) if command == "query" else []
         try:
             events = [_query(s, routines.body_statement(s, name), "routine") for name in names]
+            # the code of every statement that runs: carried ones (PREPARE … FROM '…') included
+            code = [st.text for st in c.effective] + ([judged] if judged is not None else [])
+            functions, bodies = routines.function_bodies(s, ";\n".join(code))
+            events += [_query(s, body, "routine") for body in bodies]
         except routines.RoutineUnreadable as exc:
             problem = Decision.deny(rule="mysql:routine", reason=str(exc), message=str(exc))
+            functions = []
         if names:
             data["routines"] = names
+        if functions:
+            data["functions"] = functions
     events.append(_query(s, judged or sql, command))
     if judged is not None:
         data["executes"] = s.redact_request(judged)[s.text_field]

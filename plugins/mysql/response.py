@@ -151,6 +151,7 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
             payload = _mask_err(s, item.err, payload)
         elif isinstance(item, PrepareOkItem):
             result.prepared_id = item.prepare_ok.stmt_id
+            result.prepared_params = item.prepare_ok.num_params
             ncols = item.prepare_ok.num_columns
         elif isinstance(item, LocalInfileItem):
             raise SessionKilled("target asked for LOCAL INFILE, which the bastion never allows")

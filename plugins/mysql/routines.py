@@ -7,6 +7,20 @@ connection (``information_schema.ROUTINES``) and judges it with the call: a body
 drops a table is refused under a no-drop rule, one that deletes waits for an approver.
 A body that cannot be read (no such routine, or not visible to the bastion's account)
 is refused: fail closed.
+
+Stored functions run inside any statement that names them (``SELECT f()``, ``DO f()``,
+``INSERT … VALUES (f())``, a ``WHERE`` clause): a function cannot run dynamic SQL or
+commit (so no DROP), but it can modify tables. So a statement whose code calls names
+that are not built-ins (policies.sql.functions) has the bodies of the stored functions
+the target holds under those names looked up the same way and judged with it; a name
+that is no stored function (a table before its column list, a typo) has no body. A body
+the session's account cannot read (``ROUTINE_DEFINITION`` NULL) is refused. Only one level
+is looked up: functions called by a looked-up body are judged at their own CREATE.
+
+A lookup is a statement of its own on the session's connection, run just before the
+user's: inside that statement, ``FOUND_ROWS()`` and ``ROW_COUNT()`` describe the lookup,
+not the user's previous statement (a statement calling a stored function or a procedure
+only).
 """
 
 from __future__ import annotations
@@ -15,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from plugins.mysql.codec import COM_QUERY, ErrItem, ResponseTracker, RowItem, parse_text_row
 from policies.sql import Classification
+from policies.sql.functions import called_functions
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
@@ -49,6 +64,33 @@ def body_statement(s: MySQLSession, name: str) -> str:
         raise RoutineUnreadable(f"CALL {name}: the procedure's body cannot be read by the bastion, so it is refused")
     body = rows[0][0].decode("utf-8", "surrogateescape")
     return f"BEGIN NOT ATOMIC {body}; END"
+
+
+def function_bodies(s: MySQLSession, sql: str) -> tuple[list[str], list[str]]:
+    """``(names, bodies)``: the stored functions ``sql`` calls (``schema.name``, as the
+    target spells them) and, for each, a compound statement holding its body; raises
+    :class:`RoutineUnreadable` when the statement cannot be lexed or a body read."""
+    names = called_functions(sql, no_backslash_escapes=s.no_backslash_escapes, ansi_quotes=s.ansi_quotes)
+    if names is None:
+        raise RoutineUnreadable("the statement's function calls cannot be read, so it is refused")
+    pairs = []
+    for name in names:
+        schema, _, routine = name.rpartition(".")
+        if schema or s.schema:  # unqualified without a database: the server finds no function
+            pairs.append(f"({_literal(schema or s.schema)}, {_literal(routine)})")
+    if not pairs:
+        return [], []
+    rows = run_query(s, "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES"
+                        " WHERE ROUTINE_TYPE = 'FUNCTION' AND (ROUTINE_SCHEMA, ROUTINE_NAME) IN ("
+                        + ", ".join(pairs) + ")")
+    found, bodies = [], []
+    for schema_b, name_b, body in rows:
+        name = ".".join((v or b"").decode("utf-8", "surrogateescape") for v in (schema_b, name_b))
+        if body is None:
+            raise RoutineUnreadable(f"{name}(): the function's body cannot be read by the bastion, so it is refused")
+        found.append(name)
+        bodies.append(f"BEGIN NOT ATOMIC {body.decode('utf-8', 'surrogateescape')}; END")
+    return found, bodies
 
 
 def run_query(s: MySQLSession, sql: str) -> list[list[bytes | None]]:

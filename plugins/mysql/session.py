@@ -27,8 +27,18 @@ class Prepared:
     admission: Admission
     types: list[int] = field(default_factory=list)
     columns: list[ColumnDef] = field(default_factory=list)
+    params: int = 0
+    """How many parameters it takes (its COM_STMT_PREPARE_OK)."""
+    param_types: tuple[tuple[int, bool], ...] = ()
+    """``(type, unsigned)`` of its parameters as last bound (an execution may send none)."""
+    long_data: dict[int, bytearray] = field(default_factory=dict)
+    """Parameter index -> COM_STMT_SEND_LONG_DATA bytes since its last execution (the first
+    bytes only: plugins.mysql.executions)."""
+    long_sizes: dict[int, int] = field(default_factory=dict)
+    """Parameter index -> how many long-data bytes were sent in all."""
+    executions: int = 0
     tally: Tally | None = None
-    """Executions not yet in the audit trail (plugins.mysql.executions)."""
+    """Cursor fetches not yet in the audit trail (plugins.mysql.executions)."""
     plans: PlanCache = field(default_factory=PlanCache)
     """The masking plan of its results, shared by the general path and the small-response lane."""
 
@@ -56,6 +66,7 @@ class Result:
     status: int = 0
     masked: dict[str, int] = field(default_factory=dict)
     prepared_id: int | None = None
+    prepared_params: int = 0
     prepared_columns: list[ColumnDef] = field(default_factory=list)
 
     def record(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ No sockets, no greenlets: bytes in, values out (and back). Layers:
 * command phase: :class:`OkPacket`, :class:`ErrPacket`, EOF, :class:`ColumnDef`,
   :class:`PrepareOk`, ``COM_STMT_*`` headers;
 * rows: text and binary parse/build and masking rewrites;
+* statement parameters: :func:`parse_execute_params`, :func:`parse_send_long_data`;
 * :class:`ResponseTracker`: which packet of a command's response comes next;
   :func:`scan_result`: a small response, whole, in one pass (the relay's fast lane).
 
@@ -66,6 +67,14 @@ from ._packets import (
     parse_stmt_id,
     status_of_terminator,
 )
+from ._params import (
+    ExecuteParams,
+    Param,
+    build_send_long_data,
+    build_stmt_execute,
+    parse_execute_params,
+    parse_send_long_data,
+)
 from ._response import ResponseTracker
 from ._rows import (
     Masker,
@@ -90,6 +99,7 @@ __all__ = [
     "ColumnsEndItem",
     "ErrItem",
     "ErrPacket",
+    "ExecuteParams",
     "HandshakeResponse41",
     "HandshakeV10",
     "Item",
@@ -99,6 +109,7 @@ __all__ = [
     "OkItem",
     "OkPacket",
     "PacketReader",
+    "Param",
     "ParamDefItem",
     "ParamsEndItem",
     "PrepareOk",
@@ -115,6 +126,8 @@ __all__ = [
     "build_binary_row",
     "build_column_count",
     "build_eof",
+    "build_send_long_data",
+    "build_stmt_execute",
     "build_ssl_request",
     "build_text_row",
     "constants",
@@ -131,6 +144,8 @@ __all__ = [
     "parse_binary_row",
     "parse_column_count",
     "parse_eof",
+    "parse_execute_params",
+    "parse_send_long_data",
     "parse_ssl_request",
     "parse_stmt_execute",
     "parse_stmt_fetch",

@@ -17,7 +17,20 @@ def test_query_document_carries_session_context():
     assert doc["id"] == "node1:000000000007" and doc["time"] == 1700000000250
     assert (doc["user"], doc["target"], doc["protocol"], doc["account"]) == ("alice", "shop-db", "mysql", "admin")
     assert doc["statement"] == "SELECT 1" and doc["verdict"] == "deny" and doc["message"] == "no"
-    assert doc["event_id"] == "e1" and doc["schema"] == SCHEMA_VERSION and doc["command"] == ""
+    assert doc["event_id"] == "e1" and doc["schema"] == 1 and doc["command"] == ""  # the record's own version
+
+
+def test_an_execution_shows_its_parameters_after_its_statement():
+    data = {"statement": "SELECT * FROM t WHERE a = ? AND b = ?", "command": "execute", "event_id": "e1.3",
+            "prepared": "e1", "params": ["'************1111'", "NULL"]}
+    doc = document(record("query", data), "node1", None)
+    assert doc["statement"] == "SELECT * FROM t WHERE a = ? AND b = ?\nUSING '************1111', NULL"
+    assert doc["event_id"] == "e1.3" and doc["data"]["prepared"] == "e1"
+    unversioned = record("query", data)
+    del unversioned["event"]["schema"]
+    assert document(unversioned, "node1", None)["schema"] == SCHEMA_VERSION == 2
+    no_params = document(record("query", {**data, "params": []}), "node1", None)
+    assert no_params["statement"] == data["statement"]
 
 
 def test_ssh_documents():

@@ -13,7 +13,22 @@ from bastion.core import records
 from bastion.core.contracts import RowMasker
 from bastion.core.types import Decision, Event, Query
 from plugins.mysql import commands
-from plugins.mysql.codec import COM_INIT_DB, COM_QUERY, COM_STMT_EXECUTE, COM_STMT_PREPARE, ErrPacket
+from plugins.mysql.codec import (
+    COM_INIT_DB,
+    COM_QUERY,
+    COM_STMT_EXECUTE,
+    COM_STMT_PREPARE,
+    COM_STMT_RESET,
+    MYSQL_TYPE_BLOB,
+    MYSQL_TYPE_LONGLONG,
+    MYSQL_TYPE_VAR_STRING,
+    ColumnDef,
+    ErrPacket,
+    Param,
+    RemoteProtocolError,
+    build_send_long_data,
+    build_stmt_execute,
+)
 from tests.unit.plugins.mysql.fakes import CAPS, ListSink, MemoryConn, ok, session
 
 
@@ -26,8 +41,8 @@ class DenyDrop:
         return None
 
 
-def prepare_ok(stmt_id: int = 5) -> bytes:
-    return b"\x00" + struct.pack("<IHHBH", stmt_id, 0, 0, 0, 0)
+def prepare_ok(stmt_id: int = 5, params: int = 0) -> bytes:
+    return b"\x00" + struct.pack("<IHHBH", stmt_id, 0, params, 0, 0)
 
 
 REQUESTS = {
@@ -151,3 +166,123 @@ def test_a_refused_command_of_16_mib_or_more_is_answered_after_its_last_packet()
     assert up.sent == []
     seq, err = client.packets()[0]
     assert seq == 2 and ErrPacket.parse(err, CAPS).code == 1142
+
+
+CARD = "4111111111111111"
+
+
+def masked_session(sink: ListSink) -> tuple[Any, MemoryConn, MemoryConn]:
+    s, client, up = session([], sink)
+    s.ctx.maskers = [DigitsMasker()]
+    s.masks.__init__(s.ctx.maskers, s.session)  # type: ignore[misc]
+    return s, client, up
+
+
+def prepared_with_params(s: Any, up: MemoryConn, sink: ListSink, n: int) -> str:
+    """PREPARE a statement of ``n`` parameters (id 5); its ``query`` event id."""
+    param = ColumnDef("def", "", "", "", "?", "", 63, 0, MYSQL_TYPE_VAR_STRING, 0, 0).build()
+
+    def on_send(data: bytes) -> None:
+        for seq, packet in enumerate([prepare_ok(5, n)] + [param] * n, 1):
+            up.feed(packet, seq)
+    up.on_send = on_send
+    commands.prepare(s, 0, bytes([COM_STMT_PREPARE]) + b"UPDATE customers SET card_number = ? WHERE id = ?")
+    return str(sink.events[-1].data["event_id"])
+
+
+def test_each_execution_is_on_record_with_its_masked_parameters_before_it_runs() -> None:
+    sink = ListSink()
+    s, client, up = masked_session(sink)
+    prepare_id = prepared_with_params(s, up, sink, 2)
+    seen: list[list[str]] = []
+    answer_with(up, ok(1), sink, seen)
+    for _ in range(2):
+        before = len(sink.events)
+        commands.execute(s, 0, build_stmt_execute(5, [Param(MYSQL_TYPE_VAR_STRING, False, CARD.encode()),
+                                                      Param(MYSQL_TYPE_LONGLONG, True, struct.pack("<Q", 7))]))
+        start, outcome = sink.events[before:]
+        assert seen[-1][-1] == records.QUERY_START  # durable before the target saw the packet
+        assert (start.type, outcome.type) == (records.QUERY_START, records.QUERY)
+        for event in (start, outcome):
+            assert event.data["command"] == "execute" and event.data["prepared"] == prepare_id
+            assert event.data["params"] == ["'################'", "#"]
+            assert event.data["statement"] == "UPDATE customers SET card_number = ? WHERE id = ?"
+        assert outcome.data["affected"] == 1 and outcome.data["event_id"] == start.data["event_id"]
+    ids = [e.data["event_id"] for e in sink.events if e.type == records.QUERY_START][1:]
+    assert ids == [f"{prepare_id}.1", f"{prepare_id}.2"]
+    assert CARD not in repr([e.data for e in sink.events])
+
+
+def test_long_data_is_recorded_with_its_execution_then_forgotten() -> None:
+    sink = ListSink()
+    s, client, up = masked_session(sink)
+    prepared_with_params(s, up, sink, 2)
+    up.on_send = None
+    for chunk in (b"card ", CARD.encode()):
+        commands.stmt_no_response(s, 0, build_send_long_data(5, 0, chunk))
+    answer_with(up, ok(1), sink, [])
+    params = [Param(MYSQL_TYPE_BLOB, False, b"", long_data=True), Param(MYSQL_TYPE_LONGLONG, True,
+                                                                         struct.pack("<Q", 7))]
+    commands.execute(s, 0, build_stmt_execute(5, params))
+    assert sink.events[-1].data["params"] == ["_binary'card ################'", "#"]
+    # the next execution sends its parameter in the packet again
+    commands.execute(s, 0, build_stmt_execute(5, [Param(MYSQL_TYPE_VAR_STRING, False, b"x"), params[1]]))
+    assert sink.events[-1].data["params"] == ["'x'", "#"]
+    # COM_STMT_RESET drops what was sent
+    commands.stmt_no_response(s, 0, build_send_long_data(5, 0, b"dropped"))
+    answer_with(up, ok(), sink, [])
+    commands.stmt_reset(s, 0, bytes([COM_STMT_RESET]) + struct.pack("<I", 5))
+    assert not s.statements[5].long_data
+
+
+def test_parameters_the_bastion_cannot_decode_never_reach_the_target() -> None:
+    sink = ListSink()
+    s, client, up = masked_session(sink)
+    prepared_with_params(s, up, sink, 2)
+    sent = len(up.sent)
+    truncated = build_stmt_execute(5, [Param(MYSQL_TYPE_VAR_STRING, False, CARD.encode()),
+                                       Param(MYSQL_TYPE_LONGLONG, True, struct.pack("<Q", 7))])[:-3]
+    with pytest.raises(RemoteProtocolError):
+        commands.execute(s, 0, truncated)
+    assert len(up.sent) == sent
+
+
+def test_long_data_kept_for_the_record_is_bounded() -> None:
+    from plugins.mysql import executions
+    from plugins.mysql.literals import SCANNED
+
+    sink = ListSink()
+    s, client, up = masked_session(sink)
+    prepared_with_params(s, up, sink, 2)
+    up.on_send = None
+    chunk = b"x" * (1 << 20)
+    for param in (0, 1, 7):  # 7: a parameter the statement does not have
+        for _ in range(3):
+            commands.stmt_no_response(s, 0, build_send_long_data(5, param, chunk))
+    kept = s.statements[5].long_data
+    assert set(kept) == {0, 1} and all(len(v) <= SCANNED + 1 for v in kept.values())
+    assert sum(len(v) for v in kept.values()) <= executions.KEPT
+    answer_with(up, ok(1), sink, [])
+    long = Param(MYSQL_TYPE_BLOB, False, b"", long_data=True)
+    commands.execute(s, 0, build_stmt_execute(5, [long, long]))
+    assert sink.events[-1].data["params"] == [f"/* {3 << 20} bytes, not recorded */"] * 2
+
+
+def test_a_refused_execution_keeps_what_the_server_still_holds() -> None:
+    """Refused (the audit trail is down), the execution never reached the server: the long
+    data sent for it is still there for the next one, and so is the record's copy."""
+    sink = ListSink()
+    s, client, up = masked_session(sink)
+    prepared_with_params(s, up, sink, 2)
+    up.on_send = None
+    commands.stmt_no_response(s, 0, build_send_long_data(5, 0, b"kept"))
+    params = [Param(MYSQL_TYPE_BLOB, False, b"", long_data=True),
+              Param(MYSQL_TYPE_LONGLONG, True, struct.pack("<Q", 7))]
+    sink.broken = True
+    sent = len(up.sent)
+    commands.execute(s, 0, build_stmt_execute(5, params))
+    assert len(up.sent) == sent and "audit-unavailable" in ErrPacket.parse(client.packets()[-1][1], CAPS).message
+    sink.broken = False
+    answer_with(up, ok(1), sink, [])
+    commands.execute(s, 0, build_stmt_execute(5, params))
+    assert sink.events[-1].data["params"] == ["_binary'kept'", "#"]

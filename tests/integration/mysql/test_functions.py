@@ -1,0 +1,86 @@
+"""A stored function runs inside whatever statement names it: its body is judged with that
+statement, through the bastion to the real MariaDB under the demo's rules (alice = dba:
+no DROP, DELETE needs an approver). The function is created directly on the target, so
+its body was never judged at CREATE time; every spelling of the call is tried."""
+
+from __future__ import annotations
+
+import threading
+
+import pymysql
+import pytest
+
+from bastion.approvals import ApprovalBroker
+from bastion.core.types import Identity
+from bastion.state.store import StateStore
+from tests.integration.conftest import wait_for
+from tests.integration.mysql.clients import direct_conn, pymysql_conn
+
+
+@pytest.fixture(scope="module", autouse=True)
+def functions(mariadb):  # type: ignore[no-untyped-def]
+    mariadb.sql("CREATE DATABASE IF NOT EXISTS lab; CREATE TABLE IF NOT EXISTS lab.fvictim "
+                "(id INT PRIMARY KEY, c VARCHAR(20)); REPLACE INTO lab.fvictim VALUES (1, 'a'), (2, 'b');")
+    with direct_conn(mariadb, database="lab") as conn, conn.cursor() as cur:
+        cur.execute("CREATE OR REPLACE FUNCTION lab.wipe() RETURNS INT MODIFIES SQL DATA "
+                    "BEGIN DELETE FROM lab.fvictim; RETURN 1; END")
+        cur.execute("CREATE OR REPLACE FUNCTION lab.plus_one(x INT) RETURNS INT DETERMINISTIC RETURN x + 1")
+
+
+def rows(mariadb) -> str:  # type: ignore[no-untyped-def]
+    return mariadb.sql("SELECT COUNT(*) FROM lab.fvictim").strip()
+
+
+def run(conn, sql: str) -> str:  # type: ignore[no-untyped-def]
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return f"ran: {cur.fetchall()}"
+    except pymysql.err.MySQLError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT wipe()",
+    "SELECT lab.wipe()",
+    "SELECT `lab`.`WIPE` ()",
+    "select WiPe/* a comment */()",
+    "SELECT /*!50000 wipe() */",
+    "DO wipe()",
+    "SELECT 1 FROM dual WHERE wipe() = 1",
+    "SET @x = lab.wipe()",
+    "PREPARE p FROM 'SELECT wipe()'",
+])
+def test_a_function_that_deletes_waits_for_an_approver(bastion, mariadb, sql):  # type: ignore[no-untyped-def]
+    conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True, read_timeout=60)
+    broker = ApprovalBroker(type("C", (), {"store": StateStore(f"sqlite:///{bastion.workdir}/var/state.db"),
+                                            "maskers": []})())
+    out: dict[str, str] = {}
+    try:
+        t = threading.Thread(target=lambda: out.setdefault("result", run(conn, sql)))
+        t.start()
+        pending = wait_for(lambda: [a for a in broker.list("pending") if "DELETE FROM lab.fvictim" in a.statement],
+                           timeout=30)
+        assert pending, out
+        broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), False, "no")
+        t.join(30)
+    finally:
+        conn.close()
+    assert "denied by an approver" in out["result"]
+    assert rows(mariadb) == "2"
+
+
+def test_a_harmless_function_runs_and_is_on_record(bastion, mariadb):  # type: ignore[no-untyped-def]
+    with pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True) as conn:
+        assert run(conn, "SELECT plus_one(41)") == "ran: ((42,),)"
+    records = wait_for(lambda: [e["data"] for e in bastion.journal() if e["type"] == "query"
+                                and e["data"].get("statement") == "SELECT plus_one(41)"])
+    assert records[0]["functions"] == ["lab.plus_one"]
+
+
+def test_a_function_the_account_cannot_see_does_not_run(bastion, mariadb):  # type: ignore[no-untyped-def]
+    # bob's upstream account has no rights in lab: no body to read, and the target refuses
+    with pymysql_conn(bastion, bastion.token("bob", "developers"), database="shop") as conn:
+        message = run(conn, "SELECT lab.wipe()")
+    assert "denied" in message, message
+    assert rows(mariadb) == "2"
