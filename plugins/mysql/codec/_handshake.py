@@ -32,9 +32,7 @@ from ._wire import (
     read_lenenc_int,
     read_nul_str,
 )
-from .constants import (
-    AUTH_MORE_DATA_HEADER,
-    AUTH_SWITCH_HEADER,
+from .constants.capabilities import (
     CLIENT_CONNECT_ATTRS,
     CLIENT_CONNECT_WITH_DB,
     CLIENT_MYSQL,
@@ -44,6 +42,7 @@ from .constants import (
     CLIENT_SECURE_CONNECTION,
     CLIENT_SSL,
 )
+from .constants.packet_headers import AUTH_MORE_DATA_HEADER, AUTH_SWITCH_HEADER
 from .errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
