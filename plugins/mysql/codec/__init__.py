@@ -21,18 +21,15 @@ input; API misuse raises :class:`LocalProtocolError`. Every name of
 from __future__ import annotations
 
 from . import constants
+from ._auth_exchange import build_auth_more_data, build_auth_switch, parse_auth_more_data, parse_auth_switch
 from ._columns import ColumnDef, build_column_count, parse_column_count
 from ._framing import PacketReader, frame
-from ._handshake import (
+from ._greeting import HandshakeV10
+from ._handshake_response import (
     SSL_REQUEST_LEN,
     HandshakeResponse41,
-    HandshakeV10,
-    build_auth_more_data,
-    build_auth_switch,
     build_ssl_request,
     is_ssl_request,
-    parse_auth_more_data,
-    parse_auth_switch,
     parse_ssl_request,
 )
 from ._items import (

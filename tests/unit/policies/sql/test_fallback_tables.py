@@ -12,12 +12,12 @@ from policies.sql.lexer import lex
     ("sql", "tables"),
     [
         ("LOCK TABLES shop.orders AS o READ", {"shop.orders"}),
-        ("RENAME TABLE a TO b", {"a", "b"}),
-        ("TRUNCATE TABLE logs", {"logs"}),
-        ("HANDLER t OPEN", {"t"}),
-        ("LOAD DATA INFILE '/x' INTO TABLE `shop`.`t`", {"shop.t"}),
+        ("RENAME TABLE a TO b, c TO d", {"a", "b", "c", "d"}),
+        ("UPDATE LOW_PRIORITY IGNORE db.T1 AS x SET a = 1", {"db.t1"}),
         ("DELETE LOW_PRIORITY QUICK FROM Logs WHERE 1", {"logs"}),
-        ("SELECT a FROM secrets s, keys k WHERE 1", {"secrets", "keys"}),
+        ("DESCRIBE `my tbl`", {"my tbl"}),
+        ("INSERT INTO t1 SELECT * FROM t2 JOIN t3 ON 1", {"t1", "t2", "t3"}),
+        ("SELECT * FROM a, b c, d AS e WHERE 1", {"a", "b", "d"}),
         ("SELECT 1", set()),
     ],
 )
