@@ -1,7 +1,11 @@
 """The built-in recognizers by name (:data:`BUILTIN`): cards, IBANs, e-mails, phones, SSNs,
 cloud and SaaS secrets, JWTs, PEM private keys and password hashes (precision corpora in
 tests/unit/policies/masking/corpus.py). The recognizers themselves live by what they find:
-:mod:`.payment`, :mod:`.personal`, :mod:`.credentials`."""
+:mod:`.payment`, :mod:`.personal`, :mod:`.credentials`.
+
+Their boundaries are written as "consume the first char, then look behind two chars" instead
+of a leading look-behind: a pattern that starts with a character class or literal lets the
+regex engine skip ahead quickly, which matters on multi-megabyte values."""
 
 from __future__ import annotations
 
@@ -21,9 +25,10 @@ from .credentials import (
     PemRecognizer,
     jwt_ok,
 )
+from .gates import DIGIT_GATE, TOKEN_GATE
 from .payment import CardRecognizer, IbanRecognizer
 from .personal import SSN, EmailRecognizer, PhoneRecognizer
-from .recognizers import DIGIT_GATE, TOKEN_GATE, Recognizer, RegexRecognizer
+from .recognizers import Recognizer, RegexRecognizer
 
 
 def _builtins() -> dict[str, Recognizer]:

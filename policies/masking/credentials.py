@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 from . import validators
-from .recognizers import TOKEN_GATE, Match, RegexRecognizer
+from .gates import TOKEN_GATE
+from .recognizers import Match, RegexRecognizer
 
 AWS_ACCESS = re.compile(r"A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])")
 AWS_SECRET = re.compile(

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 from . import validators
+from .anchored_scan import no_digit, scan
+from .gates import DIGIT_GATE
 from .prefilter import shape_regex
-from .recognizers import DIGIT_GATE, Match, _no_digit, _scan
+from .recognizers import Match
 
 _CARD = re.compile(
     r"[0-9](?<![0-9A-Za-z][0-9])"
@@ -35,7 +37,7 @@ class CardRecognizer:
     candidates = tuple(shape_regex(anchor) for anchor in _CARD_ANCHORS)
 
     def find(self, text: str) -> list[Match]:
-        if len(text) < 13 or _no_digit(text):
+        if len(text) < 13 or no_digit(text):
             return []
         return self._find(text, seen=False)
 
@@ -45,7 +47,7 @@ class CardRecognizer:
 
     def _find(self, text: str, seen: bool) -> list[Match]:
         out: list[Match] = []
-        for m in _scan(text, _CARD, _CARD_ANCHORS, 40, seen):
+        for m in scan(text, _CARD, _CARD_ANCHORS, 40, seen):
             start, end = m.span()
             sep = m.group("sep")
             while True:
@@ -80,7 +82,7 @@ class IbanRecognizer:
     candidates = (shape_regex("AA00"),)
 
     def find(self, text: str) -> list[Match]:
-        if len(text) < 15 or _no_digit(text):
+        if len(text) < 15 or no_digit(text):
             return []
         return self._find(text, seen=False)
 
@@ -90,7 +92,7 @@ class IbanRecognizer:
 
     def _find(self, text: str, seen: bool) -> list[Match]:
         out: list[Match] = []
-        for m in _scan(text, _IBAN, ("AA00",), 44, seen):
+        for m in scan(text, _IBAN, ("AA00",), 44, seen):
             start, end = m.span()
             want = validators.IBAN_LENGTHS.get(text[start : start + 2])
             if want is None:

@@ -7,8 +7,10 @@ import bisect
 import re
 
 from . import validators
+from .anchored_scan import no_digit, scan
+from .gates import DIGIT_GATE
 from .prefilter import shape_regex
-from .recognizers import DIGIT_GATE, Match, _no_digit, _scan
+from .recognizers import Match
 
 # E-mail, anchored on "@" (rare in most data) rather than on the local part (any letter):
 # the domain is matched forward from the "@", the local part backward over a bounded window.
@@ -104,7 +106,7 @@ class PhoneRecognizer:
         return -1
 
     def find(self, text: str) -> list[Match]:
-        if len(text) < 10 or _no_digit(text):
+        if len(text) < 10 or no_digit(text):
             return []
         spans: list[tuple[int, int]] = []
         if "+" in text:
@@ -113,7 +115,7 @@ class PhoneRecognizer:
         # are sorted and disjoint: the one that could overlap is the last starting before end.
         e164_starts = [s for s, _ in spans]
         e164 = spans[:]
-        for m in _scan(text, _PHONE_NANP, _NANP_ANCHORS, 16):
+        for m in scan(text, _PHONE_NANP, _NANP_ANCHORS, 16):
             start = self._start(text, m.start())
             i = bisect.bisect_left(e164_starts, m.end()) - 1
             if start < 0 or (i >= 0 and e164[i][1] > start):

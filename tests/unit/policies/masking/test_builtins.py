@@ -8,7 +8,7 @@ import time
 import pytest
 
 from policies.masking import BUILTIN, Match, find_all
-from policies.masking.recognizers import BIG_TEXT
+from policies.masking.anchored_scan import BIG_TEXT
 
 from .corpus import FALSE_POSITIVES, TRUE_POSITIVES
 

@@ -6,8 +6,9 @@ from hypothesis import strategies as st
 
 from policies.masking import BUILTIN, find_all, regex_recognizer
 from policies.masking import prefilter as pf
+from policies.masking.anchored_scan import BIG_TEXT
 from policies.masking.prefilter import Scanner, shape_regex
-from policies.masking.recognizers import BIG_TEXT, find_all_reference
+from policies.masking.recognizers import find_all_reference
 
 from .corpus import FALSE_POSITIVES, TRUE_POSITIVES
 
