@@ -26,8 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from policies.sql import compound
-from policies.sql.cache import EXACT, SHAPES
+from policies.sql import cache, compound
 from policies.sql.classification import Classification, Statement, flatten
 from policies.sql.compound_join import SPACE_TOKEN, join_compounds
 from policies.sql.fallback_tables import fallback_tables
@@ -39,6 +38,11 @@ from policies.sql.lexer import SPACE, Lexed, Token, lex
 from policies.sql.refine import Refinement, refine
 from policies.sql.tokens import up
 
+# Bound by assignment, not by import: CPython 3.11 compiles a method call on a name bound by
+# ``from … import`` as an attribute load plus a call (it expects a module there), which builds
+# a bound method on every cache lookup.
+_EXACT = cache.EXACT
+_SHAPES = cache.SHAPES
 LARGE = 16 * 1024  # statements whose literal-free shape is longer skip sqlglot (flag "large")
 MAX_DEPTH = 4  # nesting of PREPARE-from-literal / SET STATEMENT … FOR / ANALYZE <stmt> / bodies
 _FLAG_KINDS = {
@@ -54,7 +58,7 @@ _FLAG_KINDS = {
 def classify(sql: str, *, no_backslash_escapes: bool = False, ansi_quotes: bool = False) -> Classification:
     """Classify a query (one or more statements) before it reaches the database; never raises."""
     key = (sql, no_backslash_escapes, ansi_quotes)
-    cached = EXACT.get(key)
+    cached = _EXACT.get(key)
     if cached is not None:
         return cached
     try:
@@ -63,7 +67,7 @@ def classify(sql: str, *, no_backslash_escapes: bool = False, ansi_quotes: bool 
         fp = hashlib.blake2b(sql.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
         error = f"classifier error: {exc!r}"
         return Classification((), Kind.UNKNOWN, frozenset({"unparseable"}), frozenset(), fp, "<error>", error)
-    EXACT.put(key, result, 2 * len(sql) + 64)
+    _EXACT.put(key, result, 2 * len(sql) + 64)
     return result
 
 
@@ -246,8 +250,8 @@ def _refine(shape: str, keyword: str) -> Refinement:
     if keyword == "REPLACE":
         # sqlglot falls back to Command for REPLACE; INSERT has the same tables and columns.
         shape = "INSERT" + shape[len("REPLACE") :]
-    cached = SHAPES.get(shape)
+    cached = _SHAPES.get(shape)
     if cached is None:
         cached = refine(shape)
-        SHAPES.put(shape, cached, len(shape) + 64)
+        _SHAPES.put(shape, cached, len(shape) + 64)
     return cached
