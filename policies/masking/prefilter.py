@@ -37,7 +37,7 @@ __all__ = ["Scanner", "scanner_for", "shape_regex"]
 
 
 def shape_regex(anchor: str) -> str:
-    """The regex of a shape anchor (see ``recognizers._scan``): ``0`` a digit, ``A`` an
+    """The regex of a shape anchor (see ``anchored_scan.scan``): ``0`` a digit, ``A`` an
     upper-case and ``a`` a lower-case ASCII letter, anything else itself."""
     out = []
     for ch in anchor:

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import bisect
 import re
-import string
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from . import validators
+from .anchored_scan import no_digit, scan
+from .gates import Gate
 
 __all__ = [
-    "DIGIT_GATE", "FLAGS", "TOKEN_GATE", "Gate", "Match", "Recognizer", "RegexRecognizer",
-    "find_all", "find_all_reference", "merge", "regex_recognizer",
+    "FLAGS", "Match", "Recognizer", "RegexRecognizer", "find_all", "find_all_reference", "merge", "regex_recognizer",
 ]
 
 # Flag letters accepted by regex_recognizer(); a small, explicit set so configs stay portable.
@@ -39,135 +39,6 @@ FLAGS: dict[str, re.RegexFlag] = {
     "x": re.VERBOSE,
     "a": re.ASCII,
 }
-
-# Values at least this long are scanned through _scan()'s anchor windows instead of a
-# whole-value regex pass (a digit-led pattern costs ~10 ns per digit in the value).
-BIG_TEXT = 1 << 11
-_DIGIT = re.compile(r"[0-9]")
-_SHAPE_TABLE = str.maketrans(
-    {**dict.fromkeys(string.digits, "0"), **dict.fromkeys(string.ascii_uppercase, "A"),
-     **dict.fromkeys(string.ascii_lowercase, "a")}
-)
-
-
-def _no_digit(text: str) -> bool:
-    """True if ``text`` certainly has no ASCII digit. Only checked below BIG_TEXT: on big
-    values a miss costs a full regex pass while the anchor search is already cheap."""
-    return len(text) < BIG_TEXT and _DIGIT.search(text) is None
-
-
-_SHAPE_BYTES = bytes.maketrans(
-    (string.digits + string.ascii_uppercase + string.ascii_lowercase).encode(), b"0" * 10 + b"A" * 26 + b"a" * 26
-)
-"""_SHAPE_TABLE for ASCII text, as a bytes table (``bytes.translate`` is a tight C loop)."""
-_SHAPE_CACHE_MAX = 1 << 20
-_last_shape: tuple[str, str] = ("", "")
-
-
-def _shape(text: str) -> str:
-    """``text`` translated by _SHAPE_TABLE; the last result is memoised by identity so the four
-    digit-family recognizers of one find_all() call translate a value once. The memo is a
-    single tuple swapped atomically (thread-safe) and skips values over 1 MiB so it never
-    pins a huge value in memory."""
-    global _last_shape
-    last = _last_shape
-    if last[0] is text:
-        return last[1]
-    if text.isascii():
-        shape = text.encode("ascii").translate(_SHAPE_BYTES).decode("ascii")
-    else:
-        shape = text.translate(_SHAPE_TABLE)
-    if len(text) <= _SHAPE_CACHE_MAX:
-        _last_shape = (text, shape)
-    return shape
-
-
-def _scan(text: str, pattern: re.Pattern[str], anchors: tuple[str, ...], max_len: int,
-          seen: bool = False) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text)``, skipped when no anchor occurs and, on big texts,
-    restricted to windows after anchor occurrences.
-
-    Requirements on the caller: every match of ``pattern`` starts where one of
-    ``anchors`` occurs in the value's *shape* (ASCII digits → ``0``, upper-case letters
-    → ``A``, lower-case → ``a``, anything else unchanged), is at most ``max_len`` long and
-    looks at most 2 characters ahead. ``translate`` and ``str.find`` on the shape are fast
-    C loops: a clean 100-char value costs ~0.5 µs instead of a regex pass, and a 16 MB
-    value full of short numbers one ``translate`` plus a few ``find`` calls. ``seen``: the
-    caller already knows an anchor occurs (the combined pre-filter saw one).
-    """
-    n = len(text)
-    if not anchors or (seen and n < BIG_TEXT):
-        yield from pattern.finditer(text)
-        return
-    shape = _shape(text)
-    if n < BIG_TEXT:
-        if any(lit in shape for lit in anchors):
-            yield from pattern.finditer(text)
-        return
-    spans: list[tuple[int, int]] = []
-    for lit in anchors:
-        i = shape.find(lit)
-        while i >= 0:
-            end = min(n, i + 2 * max_len + 2)
-            spans.append((i, end))
-            # Matches starting before end - max_len - 2 end (with look-ahead) inside this
-            # window: skip their anchors, which keeps long digit runs linear.
-            i = shape.find(lit, max(i + 1, end - max_len - 2))
-    spans.sort()
-    merged: list[list[int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    for start, end in merged:
-        for m in pattern.finditer(text, start, end):
-            if end == n or m.end() <= end - 2:  # the look-ahead saw real text
-                yield m
-
-
-class Gate:
-    """A cheap pre-filter shared by several recognizers (the "candidate" pass).
-
-    Contract: ``gate(text)`` False ⇒ every recognizer carrying this gate finds nothing in
-    ``text``. :func:`find_all` evaluates each distinct gate once per text and skips the
-    recognizers behind a closed gate, so a clean value pays one combined regex search per
-    family instead of one pass per recognizer. Big texts always pass (a combined search
-    over megabytes costs more than the recognizers' own anchored scans).
-    """
-
-    __slots__ = ("literals", "needs_digit", "pattern")
-
-    def __init__(self, pattern: str, *, literals: tuple[str, ...] = (), needs_digit: bool = False) -> None:
-        self.pattern = re.compile(pattern)
-        self.literals = literals
-        """When set, ``pattern`` is exactly "one of these literals": plain substring tests
-        (C speed) replace the regex, which has no literal prefix to skip ahead with."""
-        self.needs_digit = needs_digit
-        """Every match holds a digit: a value without one is rejected by one cheap scan."""
-
-    def __call__(self, text: str) -> bool:
-        if len(text) >= BIG_TEXT:
-            return True
-        if self.needs_digit and _DIGIT.search(text) is None:
-            return False
-        if self.literals and len(text) > 256:  # short values: one regex pass is cheaper
-            return any(literal in text for literal in self.literals)
-        return self.pattern.search(text) is not None
-
-
-# Implied by every card, IBAN, phone and SSN match: 13 digits, "dddd-ddd", "ddd-dd-dddd",
-# "ddd-ddd-dddd", "(ddd)", "+d", "AAdd".
-DIGIT_GATE = Gate(
-    r"[0-9](?:[0-9]{12}|[0-9]{3}[ -][0-9]{3}|[0-9]{2}[- ][0-9]{2}[- ][0-9]{4}|[0-9]{2}[-.][0-9]{3}[-.][0-9]{4})"
-    r"|\([0-9]{3}\)|\+[1-9]|[A-Z][A-Z][0-9]{2}",
-    needs_digit=True,
-)
-# Implied by every secret-token match: the literal prefixes and keywords.
-_TOKEN_LITERALS = ("AKIA", "ASIA", "ABIA", "ACCA", "secret", "SECRET", "Secret", "ghp_", "gho_", "ghu_", "ghs_",
-                   "ghr_", "github_pat_", "glpat-", "xox", "hooks.slack.com", "_live_", "_test_", "eyJ",
-                   "-----BEGIN ")
-TOKEN_GATE = Gate("|".join(re.escape(literal) for literal in _TOKEN_LITERALS), literals=_TOKEN_LITERALS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +66,7 @@ class RegexRecognizer:
     as a keyword can be required without being masked), otherwise the whole match. Empty
     spans are ignored. ``triggers`` (any literal must occur) and ``needs_digit`` are
     pre-filters: they must be implied by the pattern, they only skip work. ``anchors`` and
-    ``max_len`` enable the anchor fast path (see :func:`_scan` for the requirements);
+    ``max_len`` enable the anchor fast path (see :func:`.anchored_scan.scan` for the requirements);
     ``gate`` is a shared :class:`Gate` used by :func:`find_all`.
     """
 
@@ -232,7 +103,7 @@ class RegexRecognizer:
             return False
         if self.triggers and not any(t in text for t in self.triggers):
             return False
-        return not (self.needs_digit and _no_digit(text))
+        return not (self.needs_digit and no_digit(text))
 
     def find(self, text: str) -> list[Match]:
         if not self.prefilter(text):
@@ -246,7 +117,7 @@ class RegexRecognizer:
             return []
         out: list[Match] = []
         group, check = self._group, self.validator
-        for m in _scan(text, self.pattern, self.anchors, self.max_len, seen=True):
+        for m in scan(text, self.pattern, self.anchors, self.max_len, seen=True):
             start, end = m.span(group)
             if start < end and (check is None or check(text[start:end])):
                 out.append(Match(self.name, start, end))
@@ -343,9 +214,3 @@ def merge(ranked: Sequence[tuple[int, list[Match]]]) -> list[Match]:
         ends.insert(i, hit.end)
         accepted.insert(i, hit)
     return accepted
-
-
-# --- built-ins -------------------------------------------------------------------------
-# Boundaries are written as "consume the first char, then look behind two chars" instead of
-# a leading look-behind: a pattern that starts with a character class or literal lets the
-# regex engine skip ahead quickly, which matters on multi-megabyte values.

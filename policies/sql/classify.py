@@ -13,7 +13,7 @@ the body of a compound statement or of ``CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT
 ``RETURN`` values as ``SELECT <expression>``), and implied statements (``CREATE OR
 REPLACE`` → ``DROP <object>``, ``ALTER TABLE … DROP …`` → ``DROP COLUMN`` etc., flag
 ``implied``). A compound statement split by the lexer on the ``;`` of its body is joined
-back into one statement first. Results are cached twice:
+back into one statement first (``compound_join``). Results are cached twice (``cache``):
 
 * an exact LRU keyed on ``(sql, modes)`` returns the same :class:`Classification`;
 * a shape LRU keyed on the literal-free sqlglot input caches only the AST summary. Literal
@@ -25,15 +25,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
 
-from policies.sql import compound
-from policies.sql.effects import Assignment
-from policies.sql.keywords import KeywordVerdict, Kind, analyze, fallback_tables, stricter
-from policies.sql.lexer import SPACE, Lexed, LexResult, Token, lex
+from policies.sql import cache, compound
+from policies.sql.classification import Classification, Statement, flatten
+from policies.sql.compound_join import SPACE_TOKEN, join_compounds
+from policies.sql.fallback_tables import fallback_tables
+from policies.sql.fingerprint import fingerprint_lexed
+from policies.sql.keyword_verdict import KeywordVerdict
+from policies.sql.keywords import analyze
+from policies.sql.kinds import Kind, stricter
+from policies.sql.lexer import SPACE, Lexed, Token, lex
 from policies.sql.refine import Refinement, refine
+from policies.sql.tokens import up
 
+# Bound by assignment, not by import: CPython 3.11 compiles a method call on a name bound by
+# ``from … import`` as an attribute load plus a call (it expects a module there), which builds
+# a bound method on every cache lookup.
+_EXACT = cache.EXACT
+_SHAPES = cache.SHAPES
 LARGE = 16 * 1024  # statements whose literal-free shape is longer skip sqlglot (flag "large")
 MAX_DEPTH = 4  # nesting of PREPARE-from-literal / SET STATEMENT … FOR / ANALYZE <stmt> / bodies
 _FLAG_KINDS = {
@@ -44,163 +53,6 @@ _FLAG_KINDS = {
     "grant": Kind.DCL,
     "lex_error": Kind.UNKNOWN,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    """One statement after splitting; ``text`` is normalized code (literals kept).
-
-    ``kind``, ``flags`` and ``tables`` include those of the statements it carries
-    (``inner``); ``wrapped_columns`` may hold ``"*"`` (any column: ``PROCEDURE ANALYSE``
-    over ``*``, or no AST for a large statement) which every ``wrapped_columns`` glob matches.
-    """
-
-    kind: Kind
-    keyword: str
-    text: str
-    tables: frozenset[str]
-    columns: frozenset[str] = frozenset()
-    wrapped_columns: frozenset[str] = frozenset()
-    flags: frozenset[str] = frozenset()
-    kill_id: int | None = None  # KILL <n>: n when a plain integer, else None (deny then)
-    kill_query: bool = False  # KILL QUERY (vs connection)
-    use_db: str | None = None  # USE <db>, unquoted, case kept
-    inner: tuple[Statement, ...] = ()
-    """Statements this one carries (see the module docstring), in execution order."""
-    assignments: tuple[Assignment, ...] = ()
-    """SET: session variables assigned, ``(name, value)`` (policies.sql.effects); for
-    ``SET STATEMENT … FOR`` they hold for the carried statement only."""
-    prepared_name: str | None = None
-    """PREPARE / EXECUTE / DEALLOCATE PREPARE / DROP PREPARE: the name, lower-cased."""
-    routine: str | None = None
-    """CALL: the routine, ``schema.name`` when qualified, unquoted, case kept."""
-    object_name: str | None = None
-    """CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT, ALTER EVENT: the object, as ``routine``."""
-    trigger_table: str | None = None
-    """CREATE TRIGGER: the table it fires on, as ``routine``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Classification:
-    """The verdict for one COM_QUERY payload (possibly several statements)."""
-
-    statements: tuple[Statement, ...]
-    kind: Kind
-    flags: frozenset[str]
-    tables: frozenset[str]
-    fingerprint: str
-    digest_text: str
-    error: str = ""
-
-    @property
-    def effective(self) -> tuple[Statement, ...]:
-        """Every statement that will execute: each outer one, then what it carries, depth first."""
-        return flatten(self.statements)
-
-
-def flatten(statements: tuple[Statement, ...]) -> tuple[Statement, ...]:
-    """``statements`` and, after each, its ``inner`` statements recursively (pre-order)."""
-    if not any(st.inner for st in statements):
-        return statements  # the common case: nothing carried
-    out: list[Statement] = []
-    stack = list(reversed(statements))
-    while stack:
-        st = stack.pop()
-        out.append(st)
-        stack.extend(reversed(st.inner))
-    return tuple(out)
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _LRU(Generic[K, V]):
-    """Dict-based LRU bounded by entry count and total weight (≈ characters held)."""
-
-    def __init__(self, maxsize: int, maxweight: int) -> None:
-        self.maxsize, self.maxweight = maxsize, maxweight
-        self.data: dict[K, tuple[V, int]] = {}
-        self.weight = self.hits = self.misses = 0
-
-    def get(self, key: K) -> V | None:
-        try:
-            value, weight = self.data.pop(key)
-        except KeyError:
-            self.misses += 1
-            return None
-        self.data[key] = (value, weight)  # re-insert: now the most recently used
-        self.hits += 1
-        return value
-
-    def put(self, key: K, value: V, weight: int) -> None:
-        if weight > self.maxweight // 16:
-            return  # one huge entry must not flush everything else
-        old = self.data.pop(key, None)
-        self.weight += weight - (old[1] if old else 0)
-        self.data[key] = (value, weight)
-        while self.data and (len(self.data) > self.maxsize or self.weight > self.maxweight):
-            try:
-                self.weight -= self.data.pop(next(iter(self.data)))[1]
-            except (KeyError, RuntimeError, StopIteration):  # concurrent use: give up this round
-                break
-
-    def clear(self) -> None:
-        self.data.clear()
-        self.weight = self.hits = self.misses = 0
-
-
-@dataclass(frozen=True, slots=True)
-class CacheInfo:
-    exact_hits: int
-    exact_misses: int
-    shape_hits: int
-    shape_misses: int
-    exact_size: int
-    shape_size: int
-    maxsize: int
-
-
-_EXACT: _LRU[tuple[str, bool, bool], Classification] = _LRU(10_000, 32 * 1024 * 1024)
-_SHAPES: _LRU[str, Refinement] = _LRU(10_000, 16 * 1024 * 1024)
-
-
-def cache_info() -> CacheInfo:
-    """Hit/miss counters and sizes of the exact and shape (literal-free) caches."""
-    e, s = _EXACT, _SHAPES
-    return CacheInfo(e.hits, e.misses, s.hits, s.misses, len(e.data), len(s.data), e.maxsize)
-
-
-def cache_clear() -> None:
-    """Empty both caches and reset their counters."""
-    _EXACT.clear()
-    _SHAPES.clear()
-
-
-def _mode_tag(nbe: bool, ansi: bool) -> str:
-    return f"{'B' if nbe else '-'}{'A' if ansi else '-'}\x00"
-
-
-def _fingerprint(sql: str, lexed: LexResult, nbe: bool, ansi: bool) -> tuple[str, str]:
-    if lexed.error:  # no safe digest exists for an unterminated literal: hash the raw text
-        digest, material = "<lex error>", "lex_error\x00" + sql
-    else:
-        digest = "; ".join(s.digest() for s in lexed.statements)
-        material = digest
-    data = (_mode_tag(nbe, ansi) + material).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=20).hexdigest(), digest
-
-
-def fingerprint(
-    sql: str, *, no_backslash_escapes: bool = False, ansi_quotes: bool = False
-) -> tuple[str, str]:
-    """``(fingerprint, digest_text)`` of ``sql`` from the lexer alone (no sqlglot, no cache).
-
-    Statements that differ only by literal values share both; the modes are part of the
-    fingerprint. The digest replaces every literal by ``?`` and is safe to log.
-    """
-    lexed = lex(sql, no_backslash_escapes=no_backslash_escapes, ansi_quotes=ansi_quotes)
-    return _fingerprint(sql, lexed, no_backslash_escapes, ansi_quotes)
 
 
 def cached(sql: str, *, no_backslash_escapes: bool = False, ansi_quotes: bool = False) -> Classification | None:
@@ -227,7 +79,7 @@ def classify(sql: str, *, no_backslash_escapes: bool = False, ansi_quotes: bool 
 
 def _classify(sql: str, nbe: bool, ansi: bool, depth: int) -> Classification:
     lexed = lex(sql, no_backslash_escapes=nbe, ansi_quotes=ansi)
-    fp, digest = _fingerprint(sql, lexed, nbe, ansi)
+    fp, digest = fingerprint_lexed(sql, lexed, nbe, ansi)
     base = {"versioned_comment"} if lexed.versioned else set()
     if lexed.error or not lexed.statements:
         flag, error = ("lex_error", lexed.error) if lexed.error else ("empty", "no statement")
@@ -245,62 +97,6 @@ def _classify(sql: str, nbe: bool, ansi: bool, depth: int) -> Classification:
         flags.add("multi_statement")
     error = next((err for _, err in pairs if err), "")
     return Classification(statements, kind, frozenset(flags), frozenset(tables), fp, digest, error)
-
-
-def _opens_compound(sig: list[Token]) -> bool:
-    """Might this lexed statement be cut short by a ``;`` of its own body?"""
-    if compound.is_compound_start(sig, 0, top=True):
-        return True
-    words = [compound.up(t) for t in sig[:16]]
-    return bool(words) and words[0] in ("CREATE", "ALTER") and bool(set(words) & {"PROCEDURE", "FUNCTION",
-                                                                                  "TRIGGER", "EVENT"})
-
-
-def join_compounds(statements: list[Lexed]) -> list[Lexed]:
-    """Re-join statements the lexer split on a ``;`` inside a compound body.
-
-    A statement that opens a compound (or a routine) is extended with the following ones
-    (``;`` kept as a token) while its body walk runs out of tokens; only a statement with
-    ``END`` can complete a body, so others are appended without re-walking.
-    """
-    out: list[Lexed] = []
-    i = 0
-    while i < len(statements):
-        current = statements[i]
-        i += 1
-        sig = current.significant()
-        if not _opens_compound(sig) or _walk_state(current) != "incomplete":
-            out.append(current)
-            continue
-        tokens, versioned = list(current.tokens), current.versioned
-        while i < len(statements):
-            nxt = statements[i]
-            i += 1
-            tokens += [compound.SEMI, _SPACE_TOKEN, *nxt.tokens]
-            versioned = versioned or nxt.versioned
-            if any(compound.up(t) == "END" for t in nxt.tokens) and \
-                    _walk_state(Lexed(tokens, versioned)) != "incomplete":  # fmt: skip
-                break
-        out.append(Lexed(tokens, versioned))
-    return out
-
-
-_SPACE_TOKEN: Token = (SPACE, " ")
-
-
-def _walk_state(lx: Lexed) -> str:
-    """"incomplete" when the body walk of ``lx`` runs out of tokens, else "done"."""
-    sig = lx.significant()
-    kv = analyze(sig)
-    if kv.body_at is None or kv.body_at < 0:
-        return "done"
-    try:
-        compound.parse(sig, kv.body_at)
-    except compound.Incomplete:
-        return "incomplete"
-    except compound.Malformed:
-        return "done"
-    return "done"
 
 
 def _statement(lx: Lexed, nbe: bool, ansi: bool, depth: int) -> tuple[Statement, str]:
@@ -359,7 +155,7 @@ def _refined(lx: Lexed, kv: KeywordVerdict, flags: set[str]) -> _RefinedParts | 
     ref = _refine(shaped, kv.keyword)
     if ref.kind is None:
         if kv.kind is Kind.DDL and kv.keyword != "WITH":
-            has_query = any(compound.up(t) == "SELECT" for t in tokens)
+            has_query = any(up(t) == "SELECT" for t in tokens)
             return kv.kind, None, frozenset(), frozenset({"*"}) if has_query else frozenset(), ""
         flags.add("unparseable")
         kind = Kind.UNKNOWN if kv.keyword == "WITH" else kv.kind  # WITH: the verb is only known from the AST
@@ -378,9 +174,9 @@ def _refined(lx: Lexed, kv: KeywordVerdict, flags: set[str]) -> _RefinedParts | 
 def _without_procedure_analyse(tokens: list[Token]) -> list[Token]:
     """Tokens without ``PROCEDURE ANALYSE(…)`` (sqlglot does not know the clause)."""
     for k in range(len(tokens) - 2):
-        if compound.up(tokens[k]) == "PROCEDURE":
+        if up(tokens[k]) == "PROCEDURE":
             rest = [t for t in tokens[k + 1 :] if t[0] != SPACE]
-            if rest and compound.up(rest[0]) == "ANALYSE":
+            if rest and up(rest[0]) == "ANALYSE":
                 depth, end = 0, len(tokens)
                 for m in range(k + 1, len(tokens)):
                     if tokens[m][0] == "p" and tokens[m][1] in "()":
@@ -437,7 +233,7 @@ def _body(lx: Lexed, sig: list[Token], kv: KeywordVerdict, piece: Callable[[int,
     for p in pieces:
         tokens = piece(p.start, p.end)
         if p.expression:
-            tokens = [("w", "SELECT"), _SPACE_TOKEN, *tokens]
+            tokens = [("w", "SELECT"), SPACE_TOKEN, *tokens]
         out.append(_statement(Lexed(tokens, lx.versioned), nbe, ansi, depth + 1))
     return out
 

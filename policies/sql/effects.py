@@ -13,8 +13,8 @@
 
 from __future__ import annotations
 
-from policies.sql.compound import ident, up
 from policies.sql.lexer import IDENTS, NUMBER, STRING, XLIT, Token, unquote
+from policies.sql.tokens import ident, up
 
 Assignment = tuple[str, str]
 _SCOPES = {"SESSION": "session", "LOCAL": "session", "GLOBAL": "global", "PERSIST": "global",

@@ -15,8 +15,8 @@ When the lexer fails, ``None``: the caller fails closed.
 
 from __future__ import annotations
 
-from policies.sql.compound import ident
 from policies.sql.lexer import IDENTS, WORD, lex
+from policies.sql.tokens import ident
 
 NOT_STORED = frozenset("""
 ABS ACOS ADDDATE ADDTIME AES_DECRYPT AES_ENCRYPT ALL AND ANY ASCII ASIN ATAN ATAN2 AVG BENCHMARK BIN BINARY

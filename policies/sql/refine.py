@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from policies.sql.keywords import Kind
+from policies.sql.kinds import Kind
 
 
 class _DropCommandFallback(logging.Filter):

@@ -16,23 +16,21 @@ No sockets, no greenlets: bytes in, values out (and back). Layers:
 Parsers raise :class:`RemoteProtocolError` (and only that) on malformed peer
 input; API misuse raises :class:`LocalProtocolError`. Every name of
 :mod:`plugins.mysql.codec.constants` (capabilities, ``COM_*``, status flags,
-``MYSQL_TYPE_*``) is re-exported here too.
+``MYSQL_TYPE_*``, header bytes) is re-exported here too.
 """
 
 from __future__ import annotations
 
 from . import constants
+from ._auth_exchange import build_auth_more_data, build_auth_switch, parse_auth_more_data, parse_auth_switch
+from ._columns import ColumnDef, build_column_count, parse_column_count
 from ._framing import PacketReader, frame
-from ._handshake import (
+from ._greeting import HandshakeV10
+from ._handshake_response import (
     SSL_REQUEST_LEN,
     HandshakeResponse41,
-    HandshakeV10,
-    build_auth_more_data,
-    build_auth_switch,
     build_ssl_request,
     is_ssl_request,
-    parse_auth_more_data,
-    parse_auth_switch,
     parse_ssl_request,
 )
 from ._items import (
@@ -50,23 +48,7 @@ from ._items import (
     RowItem,
     StatisticsItem,
 )
-from ._packets import (
-    ColumnDef,
-    ErrPacket,
-    OkPacket,
-    PrepareOk,
-    build_column_count,
-    build_eof,
-    is_eof,
-    is_err,
-    is_ok,
-    parse_column_count,
-    parse_eof,
-    parse_stmt_execute,
-    parse_stmt_fetch,
-    parse_stmt_id,
-    status_of_terminator,
-)
+from ._ok_err_eof import ErrPacket, OkPacket, build_eof, is_eof, is_err, is_ok, parse_eof, status_of_terminator
 from ._params import (
     ExecuteParams,
     Param,
@@ -87,8 +69,13 @@ from ._rows import (
     rewrite_text_row,
 )
 from ._scan import ScannedResult, scan_result
+from ._stmt_packets import PrepareOk, parse_stmt_execute, parse_stmt_fetch, parse_stmt_id
 from ._wire import lenenc_bytes, lenenc_int, read_lenenc_bytes, read_lenenc_int, read_nul_str
-from .constants import *  # noqa: F403  (re-exported: constants.__all__)
+from .constants.capabilities import *  # noqa: F403  (re-exported: every constants table's __all__)
+from .constants.column_types import *  # noqa: F403
+from .constants.commands import *  # noqa: F403
+from .constants.packet_headers import *  # noqa: F403
+from .constants.server_status import *  # noqa: F403
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 
 __all__ = [
@@ -159,4 +146,8 @@ __all__ = [
     "scan_result",
     "status_of_terminator",
 ]
-__all__ += constants.__all__
+__all__ += constants.capabilities.__all__
+__all__ += constants.column_types.__all__
+__all__ += constants.commands.__all__
+__all__ += constants.packet_headers.__all__
+__all__ += constants.server_status.__all__

@@ -12,7 +12,7 @@ ids across packets depend on the command cycle and are the caller's business.
 
 from __future__ import annotations
 
-from .constants import MAX_CHUNK
+from .constants.packet_headers import MAX_CHUNK
 from .errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = ["PacketReader", "frame"]

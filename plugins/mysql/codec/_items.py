@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._packets import ColumnDef, ErrPacket, OkPacket, PrepareOk
+from ._columns import ColumnDef
+from ._ok_err_eof import ErrPacket, OkPacket
+from ._stmt_packets import PrepareOk
 
 __all__ = [
     "ColumnCountItem",

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ._packets import _check_command
+from ._stmt_packets import _check_command
 from ._wire import lenenc_bytes, local_errors
 from .constants import COM_STMT_EXECUTE, COM_STMT_SEND_LONG_DATA, FIXED_SIZE_TYPES, MYSQL_TYPE_NULL, TEMPORAL_TYPES
 from .errors import RemoteProtocolError

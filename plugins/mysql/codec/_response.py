@@ -13,8 +13,11 @@ packet that completes the response. The tracker never changes bytes, never
 buffers, and never looks at sequence ids (framing does that).
 
 The machine is the literal table ``_HANDLERS`` (state → handler) plus
-``_INITIAL_STATE`` (command → first state); every transition lives in this
-file. Rules:
+``_INITIAL_STATE`` (command → first state), both in this file; the handlers
+live by section: result sets in :mod:`._result_sections`, COM_STMT_PREPARE in
+:mod:`._prepare_sections`, the one- or two-packet answers here, and the
+readers they share (ERR, OK, terminators, column defs) in
+:mod:`._response_base`. Rules:
 
 1. A result (COM_QUERY, COM_STMT_EXECUTE, COM_PROCESS_INFO) is OK | ERR |
    LOCAL INFILE | column count → N column defs → [EOF unless DEPRECATE_EOF]
@@ -45,36 +48,15 @@ LocalProtocolError.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 
-from ._items import (
-    ColumnCountItem,
-    ColumnDefItem,
-    ColumnsEndItem,
-    ErrItem,
-    Item,
-    LocalInfileItem,
-    OkItem,
-    ParamDefItem,
-    ParamsEndItem,
-    PrepareOkItem,
-    ResultEndItem,
-    RowItem,
-    StatisticsItem,
-)
-from ._packets import (
-    ColumnDef,
-    ErrPacket,
-    OkPacket,
-    PrepareOk,
-    is_eof,
-    parse_column_count,
-    parse_eof,
-)
-from ._rows import is_row_terminator
-from .constants import (
-    CLIENT_DEPRECATE_EOF,
+from ._columns import ColumnDef
+from ._items import ColumnDefItem, Item, ResultEndItem, StatisticsItem
+from ._prepare_sections import PrepareSections
+from ._response_base import State
+from ._result_sections import ResultSections
+from .constants.capabilities import CLIENT_DEPRECATE_EOF
+from .constants.commands import (
     COM_BINLOG_DUMP,
     COM_BINLOG_DUMP_GTID,
     COM_CHANGE_USER,
@@ -94,60 +76,33 @@ from .constants import (
     COM_STMT_SEND_LONG_DATA,
     COM_TABLE_DUMP,
     COMMAND_NAMES,
-    SERVER_MORE_RESULTS_EXISTS,
-    SERVER_STATUS_CURSOR_EXISTS,
 )
 from .errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = ["ResponseTracker"]
 
 
-class _S(enum.Enum):
-    RESULT_START = enum.auto()
-    COLUMNS = enum.auto()
-    COLUMNS_EOF = enum.auto()
-    ROWS = enum.auto()
-    FETCH_ROWS = enum.auto()
-    INFILE_REPLY = enum.auto()
-    PREPARE_OK = enum.auto()
-    PARAMS = enum.auto()
-    PARAMS_EOF = enum.auto()
-    PREPARE_COLUMNS = enum.auto()
-    PREPARE_COLUMNS_EOF = enum.auto()
-    FIELD_LIST = enum.auto()
-    STATISTICS = enum.auto()
-    EOF_OR_ERR = enum.auto()
-    OK_OR_ERR = enum.auto()
-    DONE = enum.auto()
-    ERROR = enum.auto()
-
-
-_INITIAL_STATE: dict[int, _S] = {
-    COM_QUERY: _S.RESULT_START,
-    COM_PROCESS_INFO: _S.RESULT_START,
-    COM_STMT_EXECUTE: _S.RESULT_START,
-    COM_STMT_BULK_EXECUTE: _S.RESULT_START,
-    COM_STMT_FETCH: _S.FETCH_ROWS,
-    COM_STMT_PREPARE: _S.PREPARE_OK,
-    COM_FIELD_LIST: _S.FIELD_LIST,
-    COM_STATISTICS: _S.STATISTICS,
-    COM_SET_OPTION: _S.EOF_OR_ERR,
-    COM_DEBUG: _S.EOF_OR_ERR,
-    COM_SHUTDOWN: _S.EOF_OR_ERR,
-    COM_QUIT: _S.DONE,
-    COM_STMT_CLOSE: _S.DONE,
-    COM_STMT_SEND_LONG_DATA: _S.DONE,
+_INITIAL_STATE: dict[int, State] = {
+    COM_QUERY: State.RESULT_START,
+    COM_PROCESS_INFO: State.RESULT_START,
+    COM_STMT_EXECUTE: State.RESULT_START,
+    COM_STMT_BULK_EXECUTE: State.RESULT_START,
+    COM_STMT_FETCH: State.FETCH_ROWS,
+    COM_STMT_PREPARE: State.PREPARE_OK,
+    COM_FIELD_LIST: State.FIELD_LIST,
+    COM_STATISTICS: State.STATISTICS,
+    COM_SET_OPTION: State.EOF_OR_ERR,
+    COM_DEBUG: State.EOF_OR_ERR,
+    COM_SHUTDOWN: State.EOF_OR_ERR,
+    COM_QUIT: State.DONE,
+    COM_STMT_CLOSE: State.DONE,
+    COM_STMT_SEND_LONG_DATA: State.DONE,
 }  # any other command: OK_OR_ERR
 _UNSUPPORTED = frozenset({COM_CHANGE_USER, COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID, COM_TABLE_DUMP})
 _BINARY = frozenset({COM_STMT_EXECUTE, COM_STMT_FETCH, COM_STMT_BULK_EXECUTE})
-_COLUMN_CACHE: dict[bytes, ColumnDef] = {}
-"""Definition bytes -> parsed def. The server resends the same definitions for every
-EXECUTE of a statement (CACHE_METADATA is never negotiated) and for every run of a
-query: parsing them again dominated small responses. Shared defs are never mutated."""
-_COLUMN_CACHE_SIZE = 4096
 
 
-class ResponseTracker:
+class ResponseTracker(ResultSections, PrepareSections):
     """Follows the server's response to one command (see the module docstring).
 
     ``caps`` are the capabilities negotiated on the leg being read (only
@@ -160,19 +115,7 @@ class ResponseTracker:
     new result), ``params`` (param defs of a PREPARE response).
     """
 
-    __slots__ = (
-        "_index",
-        "_ncols",
-        "_nparams",
-        "_rows_seen",
-        "_state",
-        "binary",
-        "caps",
-        "columns",
-        "command",
-        "deprecate_eof",
-        "params",
-    )
+    __slots__ = ()
 
     def __init__(self, command: int, caps: int, *, prepare_expected: bool = False) -> None:
         if command in _UNSUPPORTED:
@@ -183,19 +126,19 @@ class ResponseTracker:
         self.binary = command in _BINARY
         self.columns: list[ColumnDef] = []
         self.params: list[ColumnDef] = []
-        self._state = _S.PREPARE_OK if prepare_expected else _INITIAL_STATE.get(command, _S.OK_OR_ERR)
+        self._state = State.PREPARE_OK if prepare_expected else _INITIAL_STATE.get(command, State.OK_OR_ERR)
         self._ncols = self._nparams = self._index = self._rows_seen = 0
 
     @property
     def done(self) -> bool:
         """True once the whole response (all results) has been fed."""
-        return self._state is _S.DONE
+        return self._state is State.DONE
 
     @property
     def in_rows(self) -> bool:
         """True while the next packet is a row or the end of the rows (after the
         column definitions of a result, or in a COM_STMT_FETCH response)."""
-        return self._state is _S.ROWS or self._state is _S.FETCH_ROWS
+        return self._state is State.ROWS or self._state is State.FETCH_ROWS
 
     def skip_rows(self, count: int) -> None:
         """Account for ``count`` rows the caller consumed without :meth:`feed` (the
@@ -212,156 +155,17 @@ class ResponseTracker:
     def feed(self, payload: bytes) -> Item:
         """Classify the next server payload of this response; advance the state."""
         state = self._state
-        if state is _S.DONE or state is _S.ERROR:
+        if state is State.DONE or state is State.ERROR:
             raise LocalProtocolError(f"response tracker is {state.name}; nothing more expected")
-        if not payload and state is not _S.STATISTICS:
-            self._state = _S.ERROR
+        if not payload and state is not State.STATISTICS:
+            self._state = State.ERROR
             raise RemoteProtocolError("empty packet in response")
         try:
             return _HANDLERS[state](self, payload)
         except RemoteProtocolError:
-            self._state = _S.ERROR
+            self._state = State.ERROR
             raise
 
-    # --- shared pieces -------------------------------------------------------
-    def _err(self, payload: bytes) -> ErrItem:
-        self._state = _S.DONE
-        return ErrItem(ErrPacket.parse(payload, self.caps))
-
-    def _terminator(self, payload: bytes) -> tuple[int, int]:
-        """``(warnings, status)`` of an EOF (5 bytes) or a 0xfe-led OK."""
-        if len(payload) in (1, 5):
-            return parse_eof(payload)
-        ok = OkPacket.parse(payload, self.caps)
-        return ok.warnings, ok.status
-
-    def _column(self, payload: bytes) -> ColumnDef:
-        col = _COLUMN_CACHE.get(payload)
-        if col is not None:
-            return col
-        if payload[0] >= 0xFB:  # a def starts with lenenc catalog "def"
-            raise RemoteProtocolError(f"expected a column definition, got header 0x{payload[0]:02x}")
-        col = ColumnDef.parse(payload)
-        if len(_COLUMN_CACHE) >= _COLUMN_CACHE_SIZE:
-            _COLUMN_CACHE.clear()
-        _COLUMN_CACHE[bytes(payload)] = col
-        return col
-
-    def _expect_eof(self, payload: bytes, what: str) -> int:
-        if not is_eof(payload):
-            raise RemoteProtocolError(f"expected EOF after {what}")
-        return parse_eof(payload)[1]
-
-    # --- results (QUERY, EXECUTE) --------------------------------------------
-    def _on_result_start(self, payload: bytes) -> Item:
-        head = payload[0]
-        if head == 0x00:
-            return self._ok(payload, loop=True)
-        if head == 0xFF:
-            return self._err(payload)
-        if head == 0xFB:
-            self._state = _S.INFILE_REPLY
-            return LocalInfileItem(payload[1:])
-        self._ncols = parse_column_count(payload)
-        self._index = self._rows_seen = 0
-        self.columns = []
-        self._state = _S.COLUMNS
-        return ColumnCountItem(self._ncols)
-
-    def _ok(self, payload: bytes, *, loop: bool) -> OkItem:
-        ok = OkPacket.parse(payload, self.caps)
-        more = loop and bool(ok.status & SERVER_MORE_RESULTS_EXISTS)
-        self._state = _S.RESULT_START if more else _S.DONE
-        return OkItem(ok, more)
-
-    def _on_columns(self, payload: bytes) -> Item:
-        col = self._column(payload)
-        index = self._index
-        self._index += 1
-        self.columns.append(col)
-        if self._index == self._ncols:
-            self._state = _S.ROWS if self.deprecate_eof else _S.COLUMNS_EOF
-        return ColumnDefItem(col, index)
-
-    def _on_columns_eof(self, payload: bytes) -> Item:
-        status = self._expect_eof(payload, "column definitions")
-        self._state = _S.DONE if self.binary and status & SERVER_STATUS_CURSOR_EXISTS else _S.ROWS
-        return ColumnsEndItem(status)
-
-    def _on_rows(self, payload: bytes) -> Item:
-        head = payload[0]
-        if head == 0xFE and is_row_terminator(payload, self.deprecate_eof):
-            warnings, status = self._terminator(payload)
-            if self.binary and not self._rows_seen and status & SERVER_STATUS_CURSOR_EXISTS:
-                self._state = _S.DONE  # DEPRECATE_EOF cursor open: 0xfe-OK, no rows
-                return ColumnsEndItem(status)
-            more = bool(status & SERVER_MORE_RESULTS_EXISTS)
-            self._state = _S.RESULT_START if more else _S.DONE
-            return ResultEndItem(status, more, warnings)
-        if head == 0xFF:
-            return self._err(payload)
-        self._rows_seen += 1
-        return RowItem(payload)
-
-    def _on_fetch_rows(self, payload: bytes) -> Item:
-        head = payload[0]
-        if head == 0xFE and is_row_terminator(payload, self.deprecate_eof):
-            warnings, status = self._terminator(payload)
-            self._state = _S.DONE
-            return ResultEndItem(status, False, warnings)
-        if head == 0xFF:
-            return self._err(payload)
-        return RowItem(payload)
-
-    def _on_infile_reply(self, payload: bytes) -> Item:
-        head = payload[0]
-        if head == 0x00:
-            return self._ok(payload, loop=True)
-        if head == 0xFF:
-            return self._err(payload)
-        raise RemoteProtocolError(f"expected OK/ERR after LOCAL INFILE, got 0x{head:02x}")
-
-    # --- COM_STMT_PREPARE ------------------------------------------------------
-    def _on_prepare_ok(self, payload: bytes) -> Item:
-        if payload[0] == 0xFF:
-            return self._err(payload)
-        pok = PrepareOk.parse(payload)
-        self._nparams, self._ncols, self._index = pok.num_params, pok.num_columns, 0
-        self.params, self.columns = [], []
-        self._state = _S.PARAMS if pok.num_params else self._after_params()
-        return PrepareOkItem(pok)
-
-    def _after_params(self) -> _S:
-        self._index = 0
-        return _S.PREPARE_COLUMNS if self._ncols else _S.DONE
-
-    def _on_params(self, payload: bytes) -> Item:
-        col = self._column(payload)
-        index = self._index
-        self._index += 1
-        self.params.append(col)
-        if self._index == self._nparams:
-            self._state = self._after_params() if self.deprecate_eof else _S.PARAMS_EOF
-        return ParamDefItem(col, index)
-
-    def _on_params_eof(self, payload: bytes) -> Item:
-        status = self._expect_eof(payload, "parameter definitions")
-        self._state = self._after_params()
-        return ParamsEndItem(status)
-
-    def _on_prepare_columns(self, payload: bytes) -> Item:
-        col = self._column(payload)
-        index = self._index
-        self._index += 1
-        self.columns.append(col)
-        if self._index == self._ncols:
-            self._state = _S.DONE if self.deprecate_eof else _S.PREPARE_COLUMNS_EOF
-        return ColumnDefItem(col, index)
-
-    def _on_prepare_columns_eof(self, payload: bytes) -> Item:
-        status = self._expect_eof(payload, "column definitions")
-        self._state = _S.DONE
-        return ColumnsEndItem(status)
 
     # --- small responses ---------------------------------------------------------
     def _on_field_list(self, payload: bytes) -> Item:
@@ -370,7 +174,7 @@ class ResponseTracker:
             return self._err(payload)
         if head == 0xFE:
             warnings, status = self._terminator(payload)
-            self._state = _S.DONE
+            self._state = State.DONE
             return ResultEndItem(status, False, warnings)
         col = self._column(payload)
         self.columns.append(col)
@@ -379,14 +183,14 @@ class ResponseTracker:
     def _on_statistics(self, payload: bytes) -> Item:
         if payload[:1] == b"\xff":
             return self._err(payload)
-        self._state = _S.DONE
+        self._state = State.DONE
         return StatisticsItem(payload.decode("utf-8", "replace"))
 
     def _on_eof_or_err(self, payload: bytes) -> Item:
         head = payload[0]
         if head == 0xFE:
             warnings, status = self._terminator(payload)
-            self._state = _S.DONE
+            self._state = State.DONE
             return ResultEndItem(status, False, warnings)
         return self._on_ok_or_err(payload)
 
@@ -399,20 +203,20 @@ class ResponseTracker:
         raise RemoteProtocolError(f"expected OK/ERR, got header 0x{head:02x}")
 
 
-_HANDLERS: dict[_S, Callable[[ResponseTracker, bytes], Item]] = {
-    _S.RESULT_START: ResponseTracker._on_result_start,
-    _S.COLUMNS: ResponseTracker._on_columns,
-    _S.COLUMNS_EOF: ResponseTracker._on_columns_eof,
-    _S.ROWS: ResponseTracker._on_rows,
-    _S.FETCH_ROWS: ResponseTracker._on_fetch_rows,
-    _S.INFILE_REPLY: ResponseTracker._on_infile_reply,
-    _S.PREPARE_OK: ResponseTracker._on_prepare_ok,
-    _S.PARAMS: ResponseTracker._on_params,
-    _S.PARAMS_EOF: ResponseTracker._on_params_eof,
-    _S.PREPARE_COLUMNS: ResponseTracker._on_prepare_columns,
-    _S.PREPARE_COLUMNS_EOF: ResponseTracker._on_prepare_columns_eof,
-    _S.FIELD_LIST: ResponseTracker._on_field_list,
-    _S.STATISTICS: ResponseTracker._on_statistics,
-    _S.EOF_OR_ERR: ResponseTracker._on_eof_or_err,
-    _S.OK_OR_ERR: ResponseTracker._on_ok_or_err,
+_HANDLERS: dict[State, Callable[[ResponseTracker, bytes], Item]] = {
+    State.RESULT_START: ResponseTracker._on_result_start,
+    State.COLUMNS: ResponseTracker._on_columns,
+    State.COLUMNS_EOF: ResponseTracker._on_columns_eof,
+    State.ROWS: ResponseTracker._on_rows,
+    State.FETCH_ROWS: ResponseTracker._on_fetch_rows,
+    State.INFILE_REPLY: ResponseTracker._on_infile_reply,
+    State.PREPARE_OK: ResponseTracker._on_prepare_ok,
+    State.PARAMS: ResponseTracker._on_params,
+    State.PARAMS_EOF: ResponseTracker._on_params_eof,
+    State.PREPARE_COLUMNS: ResponseTracker._on_prepare_columns,
+    State.PREPARE_COLUMNS_EOF: ResponseTracker._on_prepare_columns_eof,
+    State.FIELD_LIST: ResponseTracker._on_field_list,
+    State.STATISTICS: ResponseTracker._on_statistics,
+    State.EOF_OR_ERR: ResponseTracker._on_eof_or_err,
+    State.OK_OR_ERR: ResponseTracker._on_ok_or_err,
 }

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from ._wire import lenenc_int, local_errors
-from .constants import FIXED_SIZE_TYPES, STRING_TYPES, TEMPORAL_TYPES
+from .constants.column_types import FIXED_SIZE_TYPES, STRING_TYPES, TEMPORAL_TYPES
 from .errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [

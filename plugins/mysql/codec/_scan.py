@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .constants import MAX_CHUNK, SERVER_MORE_RESULTS_EXISTS, SERVER_STATUS_CURSOR_EXISTS
+from .constants.packet_headers import MAX_CHUNK
+from .constants.server_status import SERVER_MORE_RESULTS_EXISTS, SERVER_STATUS_CURSOR_EXISTS
 
 __all__ = ["ScannedResult", "scan_result"]
 

@@ -1,3 +1,6 @@
+"""ResponseTracker: every captured response, commands without or with untrackable responses,
+small answers, and how it fails."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,62 +20,20 @@ from plugins.mysql.codec import (
     COM_STMT_PREPARE,
     COM_STMT_RESET,
     COM_STMT_SEND_LONG_DATA,
-    MYSQL_TYPE_VAR_STRING,
-    SERVER_MORE_RESULTS_EXISTS,
-    SERVER_STATUS_CURSOR_EXISTS,
-    ColumnCountItem,
-    ColumnDef,
-    ColumnDefItem,
-    ColumnsEndItem,
     ErrItem,
     ErrPacket,
-    LocalInfileItem,
     LocalProtocolError,
-    OkItem,
-    OkPacket,
-    ParamDefItem,
-    ParamsEndItem,
     PrepareOk,
-    PrepareOkItem,
     RemoteProtocolError,
     ResponseTracker,
-    ResultEndItem,
-    RowItem,
     StatisticsItem,
     build_column_count,
     build_eof,
-    build_text_row,
 )
 
 from . import captured
 from .conftest import CAPTURE_CAPS, CAPTURE_CAPS_DEP
-
-CODES = {
-    ColumnCountItem: "C",
-    ColumnDefItem: "D",
-    ColumnsEndItem: "E",
-    RowItem: "R",
-    ResultEndItem: "T",
-    OkItem: "O",
-    ErrItem: "X",
-    PrepareOkItem: "P",
-    ParamDefItem: "A",
-    ParamsEndItem: "F",
-    StatisticsItem: "S",
-    LocalInfileItem: "I",
-}
-D14 = "D" * 14
-
-
-def run(tracker: ResponseTracker, payloads: list[bytes]) -> str:
-    """Feed every payload; check ``done`` flips exactly on the last one; return item codes."""
-    codes = []
-    for i, payload in enumerate(payloads):
-        assert not tracker.done, f"done too early, before packet {i}"
-        codes.append(CODES[type(tracker.feed(payload))])
-    assert tracker.done
-    return "".join(codes)
-
+from .tracking import D14, ERR, OK, P41, col, run
 
 CAPTURED_RESPONSES = [
     ("QUERY_SIMPLE", COM_QUERY, "CDDDERRT", "CDDDRRT"),
@@ -111,141 +72,6 @@ def test_captured_responses(name, command, eof_codes, dep_codes, deprecate_eof):
     tracker = ResponseTracker(command, caps)
     assert run(tracker, captured.payloads(getattr(captured, prefix + name))) == codes
     assert tracker.binary is (command in (COM_STMT_EXECUTE, COM_STMT_FETCH))
-
-
-@pytest.mark.parametrize(
-    ("name", "caps"), [("EOF_QUERY_CALL_MULTI", CAPTURE_CAPS), ("DEP_QUERY_CALL_MULTI", CAPTURE_CAPS_DEP)]
-)
-def test_captured_multi_results_more_flags(name, caps):
-    tracker = ResponseTracker(COM_QUERY, caps)
-    items = [tracker.feed(p) for p in captured.payloads(getattr(captured, name))]
-    ends = [i for i in items if isinstance(i, ResultEndItem | OkItem)]
-    assert [e.more for e in ends] == [True, True, False]
-    assert all(e.status & SERVER_MORE_RESULTS_EXISTS for e in ends[:2] if isinstance(e, ResultEndItem))
-    assert [c.name for c in tracker.columns] == ["b", "c"]  # the last result's defs
-
-
-@pytest.mark.parametrize(
-    ("name", "caps"), [("EOF_EXECUTE_CURSOR", CAPTURE_CAPS), ("DEP_EXECUTE_CURSOR", CAPTURE_CAPS_DEP)]
-)
-def test_captured_cursor_open_ends_execute(name, caps):
-    tracker = ResponseTracker(COM_STMT_EXECUTE, caps)
-    items = [tracker.feed(p) for p in captured.payloads(getattr(captured, name))]
-    assert isinstance(items[-1], ColumnsEndItem) and items[-1].status & SERVER_STATUS_CURSOR_EXISTS
-    assert tracker.done and len(tracker.columns) == 14
-
-
-def test_captured_prepare_params_and_columns():
-    tracker = ResponseTracker(COM_STMT_PREPARE, CAPTURE_CAPS)
-    items = [tracker.feed(p) for p in captured.payloads(captured.EOF_PREPARE)]
-    assert isinstance(items[0], PrepareOkItem) and items[0].prepare_ok.num_params == 1
-    assert [i.index for i in items if isinstance(i, ColumnDefItem)] == list(range(14))
-    assert len(tracker.params) == 1 and len(tracker.columns) == 14
-
-
-# --- hand-built responses ---------------------------------------------------------------
-def col(name: str) -> bytes:
-    return ColumnDef("def", "db", "t", "t", name, name, 45, 80, MYSQL_TYPE_VAR_STRING, 0, 0).build()
-
-
-P41 = CAPTURE_CAPS
-DEP = CAPTURE_CAPS_DEP
-OK = OkPacket(0, 0, 2, 0)
-OK_MORE = OkPacket(1, 0, 2 | SERVER_MORE_RESULTS_EXISTS, 0)
-ERR = ErrPacket(1317, "70100", "Query execution was interrupted").build()
-
-
-def text_result(deprecate: bool, rows: list[bytes], status: int = 2) -> list[bytes]:
-    out = [build_column_count(1), col("a")]
-    if not deprecate:
-        out.append(build_eof(0, 2))
-    out += rows
-    out.append(OkPacket(0, 0, status, 0).build(DEP, header=0xFE) if deprecate else build_eof(0, status))
-    return out
-
-
-@pytest.mark.parametrize("deprecate", [False, True])
-def test_multi_results_with_ok_more(deprecate):
-    caps = DEP if deprecate else P41
-    more = 2 | SERVER_MORE_RESULTS_EXISTS
-    payloads = (
-        [OK_MORE.build(caps)]
-        + text_result(deprecate, [b"\x01x"], status=more)
-        + text_result(deprecate, [], status=more)
-        + [OK.build(caps)]
-    )
-    expected = "O" + ("CDERT" if not deprecate else "CDRT") + ("CDET" if not deprecate else "CDT") + "O"
-    assert run(ResponseTracker(COM_QUERY, caps), payloads) == expected
-
-
-@pytest.mark.parametrize("deprecate", [False, True])
-def test_rows_starting_with_00_and_fb_are_rows(deprecate):
-    rows = [build_text_row([b""]), build_text_row([None]), build_text_row([b"\xff"])]
-    payloads = text_result(deprecate, rows)
-    assert run(ResponseTracker(COM_QUERY, DEP if deprecate else P41), payloads).count("R") == 3
-
-
-def test_fe_led_row_under_classic_eof():
-    # 0xfe + 8-byte length: a 9+ byte packet in the rows section is a row, not an EOF.
-    row = b"\xfe" + (3).to_bytes(8, "little") + b"abc"
-    assert run(ResponseTracker(COM_QUERY, P41), text_result(False, [row])) == "CDERT"
-
-
-def test_fe_led_16mib_row_under_deprecate_eof():
-    row = build_text_row([b"v" * (1 << 24)])
-    assert row[0] == 0xFE
-    assert run(ResponseTracker(COM_QUERY, DEP), text_result(True, [row, row])) == "CDRRT"
-
-
-@pytest.mark.parametrize("deprecate", [False, True])
-def test_err_in_the_middle_of_rows_ends_the_response(deprecate):
-    payloads = text_result(deprecate, [b"\x01x"])[:-1] + [ERR]
-    codes = run(ResponseTracker(COM_QUERY, DEP if deprecate else P41), payloads)
-    assert codes.endswith("RX")
-
-
-@pytest.mark.parametrize(
-    ("nparams", "ncols", "deprecate", "codes"),
-    [
-        (0, 0, False, "P"),
-        (0, 0, True, "P"),
-        (2, 0, False, "PAAF"),
-        (2, 0, True, "PAA"),
-        (0, 2, False, "PDDE"),
-        (0, 2, True, "PDD"),
-        (1, 1, False, "PAFDE"),
-        (1, 1, True, "PAD"),
-    ],
-)
-def test_prepare_shapes(nparams, ncols, deprecate, codes):
-    payloads = [PrepareOk(1, ncols, nparams).build()]
-    payloads += [col("?")] * nparams + ([build_eof()] if nparams and not deprecate else [])
-    payloads += [col("c")] * ncols + ([build_eof()] if ncols and not deprecate else [])
-    tracker = ResponseTracker(COM_STMT_PREPARE, DEP if deprecate else P41)
-    assert run(tracker, payloads) == codes
-    assert len(tracker.params) == nparams and len(tracker.columns) == ncols
-
-
-def test_prepare_expected_flag():
-    tracker = ResponseTracker(COM_QUERY, P41, prepare_expected=True)
-    assert run(tracker, [PrepareOk(1, 0, 0).build()]) == "P"
-
-
-@pytest.mark.parametrize("reply", [OK.build(P41), ERR])
-def test_local_infile_request_then_reply(reply):
-    tracker = ResponseTracker(COM_QUERY, P41)
-    item = tracker.feed(b"\xfb/etc/passwd")
-    assert item == LocalInfileItem(b"/etc/passwd") and not tracker.done
-    tracker.feed(reply)
-    assert tracker.done
-
-
-def test_fetch_error_and_terminator_status():
-    tracker = ResponseTracker(COM_STMT_FETCH, P41)
-    assert isinstance(tracker.feed(ERR), ErrItem) and tracker.done
-    tracker = ResponseTracker(COM_STMT_FETCH, DEP)
-    end = tracker.feed(OkPacket(0, 0, 0x80 | 0x40, 1).build(DEP, header=0xFE))
-    assert end == ResultEndItem(0xC0, False, 1)
 
 
 @pytest.mark.parametrize("command", [COM_QUIT, COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA])

@@ -1,8 +1,4 @@
-"""Generic response packets and statement-command payloads.
-
-OK, ERR, EOF, ColumnDefinition41, COM_STMT_PREPARE_OK, the column-count
-packet, and the fixed headers of the ``COM_STMT_*`` client commands. Client
-command payloads are always passed **with** their leading command byte.
+"""OK, ERR and EOF packets: the generic command-phase answers and terminators.
 
 Header-byte predicates (:func:`is_ok`, :func:`is_eof`, ...) look at one or two
 bytes only; whether a 0x00 / 0xfe packet really is an OK / EOF depends on where
@@ -27,30 +23,18 @@ from .constants import (
     CLIENT_PROTOCOL_41,
     CLIENT_SESSION_TRACK,
     CLIENT_TRANSACTIONS,
-    COM_STMT_CLOSE,
-    COM_STMT_EXECUTE,
-    COM_STMT_FETCH,
-    COM_STMT_RESET,
-    COM_STMT_SEND_LONG_DATA,
     SERVER_SESSION_STATE_CHANGED,
 )
 from .errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
-    "ColumnDef",
     "ErrPacket",
     "OkPacket",
-    "PrepareOk",
-    "build_column_count",
     "build_eof",
     "is_eof",
     "is_err",
     "is_ok",
-    "parse_column_count",
     "parse_eof",
-    "parse_stmt_execute",
-    "parse_stmt_fetch",
-    "parse_stmt_id",
     "status_of_terminator",
 ]
 
@@ -202,175 +186,3 @@ def status_of_terminator(payload: bytes, caps: int) -> int:
     if len(payload) in (1, 5):
         return parse_eof(payload)[1]
     return OkPacket.parse(payload, caps).status
-
-
-@dataclass(slots=True)
-class ColumnDef:
-    """ColumnDefinition41, decoded, with the original bytes kept in ``raw``.
-
-    ``raw`` lets the relay forward an untouched definition byte-for-byte (and
-    keeps COM_FIELD_LIST's trailing default value); :meth:`with_length` patches
-    only ``column_length`` in it. A def made by hand has ``raw == b""``.
-    """
-
-    catalog: str
-    schema: str
-    table: str
-    org_table: str
-    name: str
-    org_name: str
-    charset: int
-    length: int
-    type: int
-    flags: int
-    decimals: int
-    raw: bytes = b""
-    #: Offset in ``raw`` of the fixed fields (after the 0x0c length byte).
-    fixed_offset: int = -1
-
-    @classmethod
-    def parse(cls, payload: bytes) -> ColumnDef:
-        """Decode a column definition; raise RemoteProtocolError if malformed."""
-        names: list[str] = []
-        pos = 0
-        for _ in range(6):
-            raw, pos = read_lenenc_bytes(payload, pos)
-            names.append(decode_str(raw))
-        fixed_len, pos = read_lenenc_int(payload, pos)
-        if fixed_len < 12 or pos + fixed_len > len(payload):
-            raise RemoteProtocolError("bad fixed-length block in column definition")
-        p = pos
-        catalog, schema, table, org_table, name, org_name = names
-        return cls(
-            catalog=catalog,
-            schema=schema,
-            table=table,
-            org_table=org_table,
-            name=name,
-            org_name=org_name,
-            charset=payload[p] | payload[p + 1] << 8,
-            length=int.from_bytes(payload[p + 2 : p + 6], "little"),
-            type=payload[p + 6],
-            flags=payload[p + 7] | payload[p + 8] << 8,
-            decimals=payload[p + 9],
-            raw=bytes(payload),
-            fixed_offset=p,
-        )
-
-    def with_length(self, new_length: int) -> bytes:
-        """The packet re-encoded with ``column_length = new_length``, all else identical."""
-        if not 0 <= new_length <= 0xFFFFFFFF:
-            raise LocalProtocolError("column_length must fit in 4 bytes")
-        if not self.raw:
-            return ColumnDef.build(_replace_length(self, new_length))
-        p = self.fixed_offset + 2
-        return self.raw[:p] + new_length.to_bytes(4, "little") + self.raw[p + 4 :]
-
-    @local_errors
-    def build(self) -> bytes:
-        """Encode from the fields (ignores ``raw``); catalog is normally ``def``."""
-        names = (self.catalog, self.schema, self.table, self.org_table, self.name, self.org_name)
-        return b"".join(
-            (
-                *(lenenc_bytes(encode_str(n)) for n in names),
-                b"\x0c",
-                self.charset.to_bytes(2, "little"),
-                self.length.to_bytes(4, "little"),
-                bytes((self.type,)),
-                self.flags.to_bytes(2, "little"),
-                bytes((self.decimals,)),
-                b"\x00\x00",
-            )
-        )
-
-
-def _replace_length(col: ColumnDef, new_length: int) -> ColumnDef:
-    names = (col.catalog, col.schema, col.table, col.org_table, col.name, col.org_name)
-    return ColumnDef(*names, col.charset, new_length, col.type, col.flags, col.decimals)
-
-
-@dataclass(frozen=True, slots=True)
-class PrepareOk:
-    """COM_STMT_PREPARE_OK: ``0x00 stmt_id<4> ncols<2> nparams<2> 0x00 warnings<2>``."""
-
-    stmt_id: int
-    num_columns: int
-    num_params: int
-    warnings: int = 0
-
-    @classmethod
-    def parse(cls, payload: bytes) -> PrepareOk:
-        """Decode; raise RemoteProtocolError if malformed."""
-        # MySQL may append a metadata_follows byte (only with the stripped
-        # OPTIONAL_RESULTSET_METADATA cap), so accept 12 or 13 bytes.
-        if len(payload) not in (12, 13) or payload[0] != 0x00:
-            raise RemoteProtocolError("malformed COM_STMT_PREPARE_OK")
-        return cls(
-            int.from_bytes(payload[1:5], "little"),
-            payload[5] | payload[6] << 8,
-            payload[7] | payload[8] << 8,
-            payload[10] | payload[11] << 8,
-        )
-
-    @local_errors
-    def build(self) -> bytes:
-        """Encode the 12-byte packet."""
-        return (
-            b"\x00"
-            + self.stmt_id.to_bytes(4, "little")
-            + self.num_columns.to_bytes(2, "little")
-            + self.num_params.to_bytes(2, "little")
-            + b"\x00"
-            + self.warnings.to_bytes(2, "little")
-        )
-
-
-def build_column_count(n: int) -> bytes:
-    """The packet that opens a result set: lenenc column count."""
-    return lenenc_int(n)
-
-
-def parse_column_count(payload: bytes) -> int:
-    """Decode a column-count packet (the whole payload is one lenenc int > 0)."""
-    n, pos = read_lenenc_int(payload, 0)
-    if pos != len(payload) or n == 0:
-        raise RemoteProtocolError("malformed column-count packet")
-    return n
-
-
-_STMT_ID_COMMANDS = frozenset(
-    {COM_STMT_EXECUTE, COM_STMT_CLOSE, COM_STMT_RESET, COM_STMT_FETCH, COM_STMT_SEND_LONG_DATA}
-)
-
-
-def _check_command(payload: bytes, allowed: frozenset[int] | int) -> None:
-    # A wrong command byte means our own dispatch is broken, hence Local.
-    if not payload:
-        raise RemoteProtocolError("empty command packet")
-    ok = payload[0] in allowed if isinstance(allowed, frozenset) else payload[0] == allowed
-    if not ok:
-        raise LocalProtocolError(f"unexpected command byte 0x{payload[0]:02x}")
-
-
-def parse_stmt_id(payload: bytes) -> int:
-    """Statement id of COM_STMT_EXECUTE/CLOSE/RESET/FETCH/SEND_LONG_DATA (with command byte)."""
-    _check_command(payload, _STMT_ID_COMMANDS)
-    if len(payload) < 5:
-        raise RemoteProtocolError("truncated statement id")
-    return int.from_bytes(payload[1:5], "little")
-
-
-def parse_stmt_execute(payload: bytes) -> tuple[int, int]:
-    """``(stmt_id, flags)`` of a COM_STMT_EXECUTE (``flags & 1``: read-only cursor)."""
-    _check_command(payload, COM_STMT_EXECUTE)
-    if len(payload) < 10:  # cmd, stmt_id<4>, flags<1>, iterations<4>
-        raise RemoteProtocolError("truncated COM_STMT_EXECUTE")
-    return int.from_bytes(payload[1:5], "little"), payload[5]
-
-
-def parse_stmt_fetch(payload: bytes) -> tuple[int, int]:
-    """``(stmt_id, num_rows)`` of a COM_STMT_FETCH."""
-    _check_command(payload, COM_STMT_FETCH)
-    if len(payload) != 9:
-        raise RemoteProtocolError("COM_STMT_FETCH must be 9 bytes")
-    return int.from_bytes(payload[1:5], "little"), int.from_bytes(payload[5:9], "little")

@@ -1,0 +1,171 @@
+"""Column types and column-definition flags, and the type sets the row codecs and
+masking decide by."""
+
+from __future__ import annotations
+
+__all__ = [
+    "AUTO_INCREMENT_FLAG",
+    "BINARY_COLLATION",
+    "BINARY_FLAG",
+    "BLOB_FLAG",
+    "ENUM_FLAG",
+    "FIXED_SIZE_TYPES",
+    "MULTIPLE_KEY_FLAG",
+    "MYSQL_TYPE_BIT",
+    "MYSQL_TYPE_BLOB",
+    "MYSQL_TYPE_DATE",
+    "MYSQL_TYPE_DATETIME",
+    "MYSQL_TYPE_DATETIME2",
+    "MYSQL_TYPE_DECIMAL",
+    "MYSQL_TYPE_DOUBLE",
+    "MYSQL_TYPE_ENUM",
+    "MYSQL_TYPE_FLOAT",
+    "MYSQL_TYPE_GEOMETRY",
+    "MYSQL_TYPE_INT24",
+    "MYSQL_TYPE_JSON",
+    "MYSQL_TYPE_LONG",
+    "MYSQL_TYPE_LONGLONG",
+    "MYSQL_TYPE_LONG_BLOB",
+    "MYSQL_TYPE_MEDIUM_BLOB",
+    "MYSQL_TYPE_NEWDATE",
+    "MYSQL_TYPE_NEWDECIMAL",
+    "MYSQL_TYPE_NULL",
+    "MYSQL_TYPE_SET",
+    "MYSQL_TYPE_SHORT",
+    "MYSQL_TYPE_STRING",
+    "MYSQL_TYPE_TIME",
+    "MYSQL_TYPE_TIME2",
+    "MYSQL_TYPE_TIMESTAMP",
+    "MYSQL_TYPE_TIMESTAMP2",
+    "MYSQL_TYPE_TINY",
+    "MYSQL_TYPE_TINY_BLOB",
+    "MYSQL_TYPE_VARCHAR",
+    "MYSQL_TYPE_VAR_STRING",
+    "MYSQL_TYPE_YEAR",
+    "NOT_NULL_FLAG",
+    "NUM_FLAG",
+    "PRI_KEY_FLAG",
+    "SET_FLAG",
+    "STRING_TYPES",
+    "TEMPORAL_TYPES",
+    "TEXT_LIKE_TYPES",
+    "TIMESTAMP_FLAG",
+    "UNIQUE_KEY_FLAG",
+    "UNSIGNED_FLAG",
+    "ZEROFILL_FLAG",
+]
+
+MYSQL_TYPE_DECIMAL = 0
+MYSQL_TYPE_TINY = 1
+MYSQL_TYPE_SHORT = 2
+MYSQL_TYPE_LONG = 3
+MYSQL_TYPE_FLOAT = 4
+MYSQL_TYPE_DOUBLE = 5
+MYSQL_TYPE_NULL = 6
+MYSQL_TYPE_TIMESTAMP = 7
+MYSQL_TYPE_LONGLONG = 8
+MYSQL_TYPE_INT24 = 9
+MYSQL_TYPE_DATE = 10
+MYSQL_TYPE_TIME = 11
+MYSQL_TYPE_DATETIME = 12
+MYSQL_TYPE_YEAR = 13
+MYSQL_TYPE_NEWDATE = 14
+MYSQL_TYPE_VARCHAR = 15
+MYSQL_TYPE_BIT = 16
+MYSQL_TYPE_TIMESTAMP2 = 17
+MYSQL_TYPE_DATETIME2 = 18
+MYSQL_TYPE_TIME2 = 19
+MYSQL_TYPE_JSON = 245
+MYSQL_TYPE_NEWDECIMAL = 246
+MYSQL_TYPE_ENUM = 247
+MYSQL_TYPE_SET = 248
+MYSQL_TYPE_TINY_BLOB = 249
+MYSQL_TYPE_MEDIUM_BLOB = 250
+MYSQL_TYPE_LONG_BLOB = 251
+MYSQL_TYPE_BLOB = 252
+MYSQL_TYPE_VAR_STRING = 253
+MYSQL_TYPE_STRING = 254
+MYSQL_TYPE_GEOMETRY = 255
+
+#: Binary-row value size of fixed-width types (NULL-typed values take no bytes).
+FIXED_SIZE_TYPES: dict[int, int] = {
+    MYSQL_TYPE_TINY: 1,
+    MYSQL_TYPE_SHORT: 2,
+    MYSQL_TYPE_YEAR: 2,
+    MYSQL_TYPE_LONG: 4,
+    MYSQL_TYPE_INT24: 4,
+    MYSQL_TYPE_FLOAT: 4,
+    MYSQL_TYPE_LONGLONG: 8,
+    MYSQL_TYPE_DOUBLE: 8,
+    MYSQL_TYPE_NULL: 0,
+}
+
+#: Binary-row temporal types: a 1-byte length, then that many bytes.
+#: (The ``*2``/NEWDATE types are server-internal; listed so a stray one still parses.)
+TEMPORAL_TYPES: frozenset[int] = frozenset(
+    {
+        MYSQL_TYPE_DATE,
+        MYSQL_TYPE_DATETIME,
+        MYSQL_TYPE_TIMESTAMP,
+        MYSQL_TYPE_TIME,
+        MYSQL_TYPE_NEWDATE,
+        MYSQL_TYPE_TIMESTAMP2,
+        MYSQL_TYPE_DATETIME2,
+        MYSQL_TYPE_TIME2,
+    }
+)
+
+#: Types whose binary-row encoding is a lenenc string (so masking may change length).
+STRING_TYPES: frozenset[int] = frozenset(
+    {
+        MYSQL_TYPE_DECIMAL,
+        MYSQL_TYPE_NEWDECIMAL,
+        MYSQL_TYPE_VARCHAR,
+        MYSQL_TYPE_BIT,
+        MYSQL_TYPE_JSON,
+        MYSQL_TYPE_ENUM,
+        MYSQL_TYPE_SET,
+        MYSQL_TYPE_TINY_BLOB,
+        MYSQL_TYPE_MEDIUM_BLOB,
+        MYSQL_TYPE_LONG_BLOB,
+        MYSQL_TYPE_BLOB,
+        MYSQL_TYPE_VAR_STRING,
+        MYSQL_TYPE_STRING,
+        MYSQL_TYPE_GEOMETRY,
+    }
+)
+
+#: Character-ish types that masking may rewrite with a string (never numbers,
+#: decimals, temporals, BIT or GEOMETRY: clients convert those by type).
+TEXT_LIKE_TYPES: frozenset[int] = frozenset(
+    {
+        MYSQL_TYPE_VARCHAR,
+        MYSQL_TYPE_VAR_STRING,
+        MYSQL_TYPE_STRING,
+        MYSQL_TYPE_TINY_BLOB,
+        MYSQL_TYPE_MEDIUM_BLOB,
+        MYSQL_TYPE_LONG_BLOB,
+        MYSQL_TYPE_BLOB,
+        MYSQL_TYPE_JSON,
+        MYSQL_TYPE_ENUM,
+        MYSQL_TYPE_SET,
+    }
+)
+
+# --- column definition flags --------------------------------------------------
+NOT_NULL_FLAG = 0x0001
+PRI_KEY_FLAG = 0x0002
+UNIQUE_KEY_FLAG = 0x0004
+MULTIPLE_KEY_FLAG = 0x0008
+BLOB_FLAG = 0x0010
+UNSIGNED_FLAG = 0x0020
+ZEROFILL_FLAG = 0x0040
+BINARY_FLAG = 0x0080
+ENUM_FLAG = 0x0100
+AUTO_INCREMENT_FLAG = 0x0200
+TIMESTAMP_FLAG = 0x0400
+SET_FLAG = 0x0800
+NUM_FLAG = 0x8000
+
+#: Collation id 63: the "binary" character set.
+BINARY_COLLATION = 63
