@@ -337,7 +337,7 @@ def test_unreachable_metadata_url_gives_503_then_recovers(make_web: Any, monkeyp
                                                           test_idp: TestIdP, caplog: pytest.LogCaptureFixture) -> None:
     from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
-    from bastion.web import saml_sp
+    from bastion.web import saml_settings, saml_sp
 
     calls: list[str] = []
 
@@ -353,7 +353,7 @@ def test_unreachable_metadata_url_gives_503_then_recovers(make_web: Any, monkeyp
     resp = web.client.get("/saml/login")
     assert resp.status_code == 503 and b"cannot be reached" in resp.data
     assert calls == ["fetch"], "retries are spaced (RETRY_SECONDS)"
-    monkeypatch.setattr(saml_sp, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(saml_settings, "RETRY_SECONDS", 0.0)
     web.app.extensions["bastion.saml"]._next_try = 0.0
     monkeypatch.setattr(saml_sp.SAMLService, "_fetch",
                         lambda self: OneLogin_Saml2_IdPMetadataParser.parse(test_idp.metadata()))
