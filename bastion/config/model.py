@@ -268,6 +268,39 @@ class AuditConfig:
 
 
 @dataclass(frozen=True)
+class ReadinessConfig:
+    """When this node takes new connections (``/healthz``; :mod:`bastion.runtime.readiness`)."""
+
+    interval: float = 2.0
+    """Seconds between checks (the listeners read the last result; no check per connection)."""
+    timeout: float = 5.0
+    """Seconds a check may take (a state store that hangs counts as unreachable)."""
+    max_index_lag: int = 100_000
+    """Journal records not yet in the audit index above which the node is not ready (0: not checked)."""
+    max_status_age: float = 60.0
+    """Seconds after which the indexer's last report counts as lost (its process is down)."""
+
+    def __post_init__(self) -> None:
+        if self.interval <= 0 or self.timeout <= 0 or self.max_index_lag < 0 or self.max_status_age <= 0:
+            raise ValueError("interval, timeout and max_status_age must be positive, max_index_lag not negative")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """This bastion process among the nodes that share one state store."""
+
+    node_id: str = ""
+    """This node's name in the state store (open sessions, MySQL connection ids); default:
+    the host name. Nodes sharing a state store must have different ids: a node that starts
+    forgets what its id's previous run left registered."""
+    readiness: ReadinessConfig = field(default_factory=ReadinessConfig)
+
+    def __post_init__(self) -> None:
+        if len(self.node_id) > 100 or any(c.isspace() or c == "/" for c in self.node_id):
+            raise ValueError("node_id: at most 100 characters, without spaces or '/'")
+
+
+@dataclass(frozen=True)
 class BastionConfig:
     """The whole configuration file."""
 
@@ -283,6 +316,7 @@ class BastionConfig:
     login_throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
     approvals: ApprovalsConfig = field(default_factory=ApprovalsConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     secret_key_file: str = "{state_dir}/web-secret.key"
     """Secret that signs the portal's session cookies; created (mode 0600) if missing."""

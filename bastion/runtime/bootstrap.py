@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +75,17 @@ def open_store(settings: Settings) -> tuple[StateStore, TokenStore, Vault]:
     return store, tokens, vault
 
 
+def node_name(settings: Settings) -> str:
+    """``server.node_id``, else the host name."""
+    return settings.config.server.node_id or socket.gethostname()[:100]
+
+
 def build_context(settings: Settings) -> PluginContext:
     """Everything plugins need, with policy stages and sinks built and validated."""
     store, tokens, vault = open_store(settings)
     ctx = PluginContext(settings=settings, store=store, tokens=tokens, vault=vault,
-                        throttle=LoginThrottle(store, settings.config.login_throttle))
+                        throttle=LoginThrottle(store, settings.config.login_throttle),
+                        node=node_name(settings))
     stages_eps = registry.load("bastion.policies")
     stages = [registry.build("bastion.policies", stages_eps[n].value, n, ctx)
               for n in settings.config.policies.stages]
