@@ -220,6 +220,12 @@ class ConnectionRegistry:
                     won.append((int(request_id), int(conn_id), bool(query_only), str(by)))
         return won
 
+    def purge(self, older_than: float = 3600.0, now: float | None = None) -> int:
+        """Forget KILLs nobody reads any more (their requester died while waiting)."""
+        cutoff = (time.time() if now is None else now) - older_than
+        with self.store.engine.begin() as conn:
+            return int(conn.execute(kill_requests.delete().where(kill_requests.c.created_at < cutoff)).rowcount)
+
     def answer(self, request_id: int, outcome: Outcome) -> None:
         with self.store.engine.begin() as conn:
             conn.execute(kill_requests.update().where(kill_requests.c.id == request_id)

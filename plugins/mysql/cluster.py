@@ -26,6 +26,7 @@ log = logging.getLogger("bastion.mysql")
 POLL_SECONDS = 0.2
 PUBLISH_SECONDS = 1.0
 PUBLISH_AFTER = 1.0
+PURGE_SECONDS = 600.0
 
 Shown = tuple[str, str | None, str | None]
 """(Command, Info, db) as last published."""
@@ -36,6 +37,7 @@ class Participant:
         self.shared = shared
         self.published: dict[int, Shown] = {}
         self._last_publish = 0.0
+        self._last_purge = time.monotonic()
 
     def step(self) -> None:
         """One round: KILLs addressed here, then (when due) this process's activity."""
@@ -44,6 +46,9 @@ class Participant:
         if time.monotonic() - self._last_publish >= PUBLISH_SECONDS:
             self._last_publish = time.monotonic()
             self.publish()
+        if time.monotonic() - self._last_purge >= PURGE_SECONDS:
+            self._last_purge = time.monotonic()
+            self.shared.purge()
 
     def _serve(self, request_id: int, conn_id: int, query_only: bool, by: str) -> None:
         try:

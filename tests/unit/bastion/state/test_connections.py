@@ -119,3 +119,12 @@ def test_no_answer_means_nothing_was_killed_and_a_late_owner_does_nothing(store:
 def test_an_unreadable_answer_is_an_error() -> None:
     assert Outcome.load("{not json").kind == "error"
     assert Outcome.load(Outcome("cancelled").dump()) == Outcome("cancelled")
+
+
+def test_old_requests_are_purged(store: StateStore) -> None:
+    reg = ConnectionRegistry(store, "n", "i")
+    with store.engine.begin() as conn:
+        for age in (7200, 10):
+            conn.execute(kill_requests.insert().values(connection_id=1, instance="x", requested_by="a",
+                                                       query_only=True, status="taken", created_at=time.time() - age))
+    assert reg.purge(3600) == 1
