@@ -5,7 +5,10 @@ node acts on it; ids are unique across both; readiness follows the state store."
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -59,6 +62,7 @@ def _node(root: Path, name: str, mariadb: MariaDB, url: str, sp_base: str, idp_m
     config = demo_config(workdir, db=mariadb, sshd=None, idp_metadata_url=idp_metadata,
                          ports={"web": free_port(), "mysql": free_port()}, protocols={"mysql"}, sp_base_url=sp_base)
     config["state"] = {"url": url}
+    config["listeners"]["ssh"] = {"port": free_port()}  # for the refusal while not ready
     config["server"] = {"node_id": name, "readiness": {"interval": 0.5, "timeout": 3}}
     if first is not None:  # one vault key and one cookie secret for every node
         config["vault"] = {"key_file": str(first / "var" / "vault.key")}
@@ -144,6 +148,76 @@ def test_kill_query_through_b_stops_a_query_running_through_a(nodes: Nodes, mari
         assert unknown.value.args[0] == 1094
 
 
+class RoundRobin:
+    """A TCP balancer for one test: the n-th client connection goes to ``backends[n % len]``."""
+
+    def __init__(self, backends: list[int]) -> None:
+        self.backends = backends
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.count = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.backends[self.count % len(self.backends)]))
+            self.count += 1
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_the_clis_ctrl_c_lands_on_the_other_node(nodes: Nodes, mariadb: MariaDB) -> None:
+    """The real mariadb CLI behind a balancer that sends its first connection to A and its
+    Ctrl-C connection (KILL QUERY <id>) to B."""
+    from tests.integration.mysql.test_cli import read_until
+
+    token = nodes.a.token("alice", "dba")
+    balancer = RoundRobin([nodes.a.ports["mysql"], nodes.b.ports["mysql"]])
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp("mariadb", ["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", str(balancer.port), "--ssl",
+                              "-u", "shop-db", f"-p{token}", "shop"])
+    try:
+        assert b"MariaDB [shop]>" in read_until(fd, b"MariaDB [shop]>", 30)
+        os.write(fd, b"SELECT SLEEP(30);\r")
+        assert wait_for(lambda: upstream_running(mariadb, "SELECT SLEEP(30)") == 1)
+        started = time.monotonic()
+        os.write(fd, b"\x03")
+        out = read_until(fd, b"query killed", 20)
+        out = read_until(fd, b"MariaDB [shop]> ", 20, out[out.find(b"query killed"):])
+        assert time.monotonic() - started < 15, out
+        assert b"Query execution was interrupted" in out or b"1 row in set" in out, out
+        assert upstream_running(mariadb, "SELECT SLEEP(30)") == 0
+        assert balancer.count == 2  # the Ctrl-C connection went to B
+        os.write(fd, b"quit\r")
+    finally:
+        os.close(fd)
+        os.waitpid(pid, 0)
+        balancer.close()
+    assert "KILL for another process: killed" in nodes.a.log_text()
+
+
 def test_kill_through_b_cancels_a_statement_held_in_a(nodes: Nodes, mariadb: MariaDB) -> None:
     mariadb.sql("INSERT INTO shop.orders (customer_id, total, status) VALUES (4, 1.00, 'tn-cancel')")
     token = nodes.a.token("alice", "dba,admins")
@@ -221,6 +295,13 @@ def health(node: BastionProc) -> tuple[int, dict[str, Any]]:
         return exc.code, json.loads(exc.read())
 
 
+def ssh_attempt(node: BastionProc) -> subprocess.CompletedProcess[str]:
+    """OpenSSH's own client, without a key the bastion knows: how far does it get?"""
+    return subprocess.run(["ssh", "-F", "/dev/null", "-p", str(node.ports["ssh"]), "-o", "BatchMode=yes",
+                           "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                           "alice@127.0.0.1", "true"], capture_output=True, text=True, timeout=30)
+
+
 def test_readiness_follows_the_state_store(nodes: Nodes, mariadb: MariaDB) -> None:
     """Last in this module: the shared store's tables go away (to another database, as if
     this one were dropped) and come back."""
@@ -240,11 +321,16 @@ def test_readiness_follows_the_state_store(nodes: Nodes, mariadb: MariaDB) -> No
             with pytest.raises(pymysql.err.OperationalError) as refused:
                 pymysql_conn(node, token)
             assert refused.value.args[0] == 1053 and "state store unreachable" in refused.value.args[1]
+            ssh = ssh_attempt(node)
+            assert ssh.returncode == 255 and "Received disconnect" in ssh.stderr, ssh.stderr
+            assert "does not take new connections now (state store unreachable)" in ssh.stderr
             assert "not ready, refusing new connections: state_store" in node.log_text()
     finally:
         mariadb.sql(f"RENAME TABLE {back}")
     for node in (nodes.a, nodes.b):
         assert wait_for(lambda n=node: health(n)[0] == 200, timeout=10)  # type: ignore[misc]
+        ssh = ssh_attempt(node)
+        assert "Received disconnect" not in ssh.stderr and "Permission denied" in ssh.stderr, ssh.stderr
         with pymysql_conn(node, token) as conn, conn.cursor() as cur:
             cur.execute("SELECT 'back'")
             assert cur.fetchone() == ("back",)
