@@ -58,6 +58,8 @@ class Readiness:
         self.checks: dict[str, Check] = {}
         self.checked_at = 0.0
         self.started = time.time()
+        self.forced: dict[str, Check] = {}
+        """Checks the runtime sets by itself (e.g. ``draining`` after SIGTERM): see :meth:`force`."""
         self._greenlet: gevent.Greenlet | None = None
 
     @property
@@ -75,7 +77,8 @@ class Readiness:
     def check_now(self) -> bool:
         """Run every check; log a change of state (with the cause); returns ready."""
         was_ready, was_failed = self.ready, self.failed
-        self.checks = {"state_store": self._state_store(), "journal": self._journal(), "index": self._index()}
+        self.checks = {"state_store": self._state_store(), "journal": self._journal(), "index": self._index(),
+                       **self.forced}
         self.checked_at = time.time()
         failed = self.failed
         if failed and failed != was_failed:
@@ -84,6 +87,17 @@ class Readiness:
         elif not failed and not was_ready:
             log.warning("ready again: taking new connections")
         return not failed
+
+    def force(self, name: str, why: str | None) -> None:
+        """Make this node not ready for ``why`` (e.g. ``force("draining", "shutting down")``
+        when a drain starts: the balancer stops sending new connections at once), or ready
+        again as far as ``name`` goes (``why=None``). Takes effect now, not at the next round."""
+        if why is None:
+            self.forced.pop(name, None)
+            self.checks.pop(name, None)
+        else:
+            self.forced[name] = self.checks[name] = Check(False, why, why)
+            log.warning("not ready, refusing new connections: %s: %s", name, why)
 
     def start(self) -> None:
         self.check_now()

@@ -110,3 +110,13 @@ def test_index_checks_can_be_off(ctx: PluginContext) -> None:
     ctx.settings = dataclasses.replace(ctx.settings, config=off)
     status(ctx, 10_000)
     assert Readiness(ctx).check_now()
+
+
+def test_the_runtime_can_force_not_ready_at_once(ctx: PluginContext) -> None:
+    r = Readiness(ctx)
+    r.check_now()
+    r.force("draining", "shutting down")
+    assert not r.ready and r.failed == ["draining"] and r.reason() == "shutting down"
+    assert not r.check_now()  # the periodic round keeps it
+    r.force("draining", None)
+    assert r.ready and r.check_now()
