@@ -15,6 +15,7 @@ which alone acts on its connection (:func:`execute`); no answer means nothing wa
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import gevent
@@ -22,7 +23,7 @@ import gevent
 from bastion.core import records
 from bastion.core.types import Kill
 from bastion.guard import Admission
-from bastion.state.connections import Outcome
+from bastion.state.connections import Outcome, Owner
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, COM_QUERY, ErrPacket, OkPacket
 from plugins.mysql.connections import REGISTRY, Registered
 from plugins.mysql.policy import refuse, send_error
@@ -30,6 +31,8 @@ from plugins.mysql.upstream import UpstreamError, dial
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
+
+log = logging.getLogger("bastion.mysql")
 
 CLAIM_SECONDS = 5.0
 """How long another process may take to pick up a KILL before it is withdrawn."""
@@ -44,17 +47,7 @@ def kill_other(s: MySQLSession, seq: int, sql: str, query_only: bool, conn_id: i
     if not isinstance(ruling, Admission):
         refuse(s, seq, ruling)
         return
-    user = s.session.identity.subject
-    try:
-        owner = REGISTRY.resolve(conn_id, user)
-    except Exception:  # noqa: BLE001 - state store down: nothing is known, nothing is killed
-        owner, outcome = None, Outcome("error", 2013, "HY000", "the connection registry is unavailable")
-    else:
-        outcome = Outcome("error", 1094, "HY000", f"unknown thread id: {conn_id}")
-    if owner is not None:
-        outcome = execute(conn_id, query_only, user) if owner.instance == REGISTRY.instance_id else \
-            REGISTRY.shared_or_fail().request_kill(owner, query_only, user, claim_timeout=CLAIM_SECONDS,
-                                                   timeout=ANSWER_SECONDS, sleep=gevent.sleep)
+    owner, outcome = _route(conn_id, query_only, s.session.identity.subject)
     record: dict[str, Any] = {} if owner is None or owner.instance == REGISTRY.instance_id else \
         {"owner_node": owner.node}
     if outcome.thread_id is not None:
@@ -67,6 +60,23 @@ def kill_other(s: MySQLSession, seq: int, sql: str, query_only: bool, conn_id: i
     if outcome.kind == "cancelled":
         record["result"] = "approval hold cancelled"  # the statement never reached the target
     s.guard.finish(ruling, record)
+
+
+def _route(conn_id: int, query_only: bool, user: str) -> tuple[Owner | None, Outcome]:
+    """Resolve ``conn_id`` for ``user`` and have its owner act: here, or through the store."""
+    owner = None
+    try:
+        owner = REGISTRY.resolve(conn_id, user)
+        if owner is None:
+            return None, Outcome("error", 1094, "HY000", f"unknown thread id: {conn_id}")
+        if owner.instance == REGISTRY.instance_id:
+            return owner, execute(conn_id, query_only, user)
+        return owner, REGISTRY.shared_or_fail().request_kill(owner, query_only, user, claim_timeout=CLAIM_SECONDS,
+                                                             timeout=ANSWER_SECONDS, sleep=gevent.sleep)
+    except Exception:  # noqa: BLE001 - the state store failed: never report a kill that may not have happened
+        log.warning("KILL failed", exc_info=True, extra={"connection_id": conn_id})
+        return owner, Outcome("error", 2013, "HY000", "the KILL failed (connection registry unavailable?); "
+                                                      "its outcome is unknown")
 
 
 def execute(conn_id: int, query_only: bool, requested_by: str) -> Outcome:

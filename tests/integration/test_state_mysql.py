@@ -141,3 +141,19 @@ def test_approvers_deciding_at_once_on_two_nodes_lose_no_decision(store):
         assert sorted(d["by"] for d in final.decisions) == ["carol", "dave"]
     for n in nodes:
         n.ctx.store.dispose()
+
+
+def test_a_login_link_opened_on_one_node_is_approved_on_another_and_used_once(store):
+    import threading
+
+    node_a, node_b = LoginLinks(store), LoginLinks(StateStore(store.url))
+    code = node_a.open("ssh", "web01", "192.0.2.4:50000")
+    out: dict[str, object] = {}
+    waiter = threading.Thread(target=lambda: out.setdefault("who", node_a.wait(code, 10, interval=0.05)))
+    waiter.start()
+    assert node_b.approve(code, make_identity("bob", ("developers",)))
+    assert not node_b.approve(code, make_identity("mallory", ("developers",)))  # decided once
+    waiter.join(15)
+    assert getattr(out["who"], "subject", None) == "bob"
+    assert node_b.consume(code) is None  # the waiting node used it
+    node_b.store.dispose()
