@@ -144,13 +144,8 @@ class Readiness:
             return Check(True)  # no journal here (a test's sinks): nothing to probe
         probe = Path(self.ctx.settings.config.audit.journal_dir) / f".ready-{os.getpid()}"
         try:  # a full or read-only disk, a directory gone: what the next record would meet
-            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                os.write(fd, b"ready\n")
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            probe.unlink()
+            # in the hub's thread pool: an fsync on a busy disk must not stop every session
+            gevent.get_hub().threadpool.apply(_probe, (probe,))
         except OSError as exc:
             return Check(False, f"probe {probe}: {exc.strerror or exc}", "audit journal not writable")
         return Check(True)
@@ -178,6 +173,16 @@ class Readiness:
             return Check(False, f"{lag} journal records not indexed (bound {self.cfg.max_index_lag})",
                          "audit index too far behind")
         return Check(True)
+
+
+def _probe(path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, b"ready\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    path.unlink()
 
 
 def _first_line(exc: BaseException) -> str:
