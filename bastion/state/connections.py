@@ -154,11 +154,13 @@ class ConnectionRegistry:
 
     # ------------------------------------------------------------------ activity (process list)
 
-    def publish(self, conn_id: int, *, command: str, info: str | None, since: float, db: str | None) -> None:
-        """What ``conn_id`` does now, for other processes' SHOW PROCESSLIST (``info`` masked)."""
+    def publish_many(self, rows: list[tuple[int, str, str | None, str | None, float]]) -> None:
+        """What connections do now, ``(id, command, info, db, since)`` each (``info``
+        masked), for other processes' SHOW PROCESSLIST; one transaction."""
         with self.store.engine.begin() as conn:
-            conn.execute(client_connections.update().where(client_connections.c.id == conn_id).values(
-                command=command, info=None if info is None else info[:INFO_MAX], since=since, db=db))
+            for conn_id, command, info, db, since in rows:
+                conn.execute(client_connections.update().where(client_connections.c.id == conn_id).values(
+                    command=command, info=None if info is None else info[:INFO_MAX], since=since, db=db))
 
     def activity(self, user: str) -> list[Activity]:
         """``user``'s connections served by *other* processes."""

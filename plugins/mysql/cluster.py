@@ -60,17 +60,23 @@ class Participant:
         self.shared.answer(request_id, outcome)
 
     def publish(self, now: float | None = None) -> None:
+        """Write what changed since the last round, in one transaction. A connection starts
+        out published as ``Sleep`` (its claim wrote that): idle connections cost nothing."""
         now = time.time() if now is None else now
         live = dict(REGISTRY.sessions())
         for conn_id in [c for c in self.published if c not in live]:
             del self.published[conn_id]
+        changes: list[tuple[int, Shown, float]] = []
         for conn_id, sess in live.items():
             command, info, since = processlist.activity(sess)
             if command != "Sleep" and now - since < PUBLISH_AFTER:
                 continue  # a short statement: not worth a write
             shown = (command, info, sess.schema or None)
-            if self.published.get(conn_id) != shown:
-                self.shared.publish(conn_id, command=command, info=info, since=since, db=shown[2])
+            if self.published.get(conn_id, ("Sleep", None, shown[2])) != shown:
+                changes.append((conn_id, shown, since))
+        if changes:
+            self.shared.publish_many([(conn_id, *shown, since) for conn_id, shown, since in changes])
+            for conn_id, shown, _ in changes:
                 self.published[conn_id] = shown
 
 

@@ -73,7 +73,7 @@ def test_activity_lists_the_users_connections_of_other_processes(store: StateSto
     here.claim(mine, user="alice", target="db", db=None)
     there.claim(theirs, user="alice", target="db", db="shop")
     there.claim(bobs, user="bob", target="db", db=None)
-    there.publish(theirs, command="Query", info="SELECT SLEEP(?)", since=100.0, db="shop")
+    there.publish_many([(theirs, "Query", "SELECT SLEEP(?)", "shop", 100.0)])
     rows = here.activity("alice")
     assert [(r.id, r.command, r.info, r.db, r.client_addr) for r in rows] == [
         (theirs, "Query", "SELECT SLEEP(?)", "shop", "10.0.0.9:5")]
