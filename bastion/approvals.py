@@ -203,7 +203,9 @@ class ApprovalBroker:
     def decide(self, approval_id: str, approver: Identity, approve: bool, comment: str = "") -> Approval:
         """Record one approver's decision; the request is approved once enough approve."""
         with self.ctx.store.engine.begin() as conn:
-            row = conn.execute(sa.select(approvals).where(approvals.c.id == approval_id)).mappings().first()
+            # locked: approvers deciding at once on different nodes must not lose a decision
+            row = conn.execute(sa.select(approvals).where(approvals.c.id == approval_id)
+                               .with_for_update()).mappings().first()
             if row is None:
                 raise ApprovalError(f"no request {approval_id}")
             approval = _row_to_approval(row)

@@ -75,7 +75,7 @@ def _serve(args: argparse.Namespace, settings: Settings, protocols: dict[str, Lo
     listeners: dict[str, socket.socket] = {}
     if args.worker is not None:
         settings, listeners = worker.become_worker(settings, args.worker, args.listen_fds, args.parent)
-    ctx = build_context(settings)
+    ctx = build_context(settings, args.worker)
     bastion = Bastion(ctx, protocols, create_app(ctx), listeners=listeners, audit=args.worker is None)
     ports = bastion.start()
     if args.worker is None:

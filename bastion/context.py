@@ -20,6 +20,7 @@ from bastion.state.vault import Vault
 if TYPE_CHECKING:
     from bastion.approvals import ApprovalBroker
     from bastion.runtime.liveness import Liveness
+    from bastion.runtime.readiness import Readiness
     from bastion.state.throttle import LoginThrottle
 
 log = logging.getLogger("bastion.audit")
@@ -48,6 +49,11 @@ class PluginContext:
     """Failed-login limits (per address and user, shared through the state store)."""
     audit_failure: str | None = None
     """Why the last event could not be written by a required sink (None: all is well)."""
+    node: str = ""
+    """This node's id in the state store (``server.node_id``, default the host name; set by
+    the bootstrap): live sessions and connection ids are registered under it."""
+    readiness: Readiness | None = None
+    """Whether this node takes new connections (set by ``bastion serve``)."""
 
     @property
     def users(self) -> UserDirectory:

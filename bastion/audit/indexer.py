@@ -29,10 +29,10 @@ from typing import Any, TypeVar
 
 from bastion.audit import segments
 from bastion.audit.backends import BackendUnavailable, IndexBackend
-from bastion.audit.journal import STARTS
 from bastion.audit.recordings import output_documents
 from bastion.audit.schema import SessionInfo, document
 from bastion.audit.state import IndexState, node_id
+from bastion.core.records import STARTS
 from bastion.runtime.metrics import AUDIT_INDEX_FAILURES, AUDIT_INDEX_LAG
 
 log = logging.getLogger("bastion.audit.index")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +82,20 @@ def minimal_context(settings: Settings) -> PluginContext:
     return PluginContext(settings=settings, store=store, tokens=tokens, vault=vault)
 
 
-def build_context(settings: Settings) -> PluginContext:
-    """Everything plugins need, with policy stages and sinks built and validated."""
+def node_name(settings: Settings, worker: int | None = None) -> str:
+    """``server.node_id``, else the host name; worker ``I`` of several is ``<node>/worker-I``
+    (a restarted worker forgets what its predecessor registered, never its siblings' rows)."""
+    node = settings.config.server.node_id or socket.gethostname()[:100]
+    return node if worker is None else f"{node}/worker-{worker}"
+
+
+def build_context(settings: Settings, worker: int | None = None) -> PluginContext:
+    """Everything plugins need, with policy stages and sinks built and validated (``worker``:
+    this process is that worker of the node, see :func:`node_name`)."""
     store, tokens, vault = open_store(settings)
     ctx = PluginContext(settings=settings, store=store, tokens=tokens, vault=vault,
-                        throttle=LoginThrottle(store, settings.config.login_throttle))
+                        throttle=LoginThrottle(store, settings.config.login_throttle),
+                        node=node_name(settings, worker))
     stages_eps = registry.load("bastion.policies")
     stages = [registry.build("bastion.policies", stages_eps[n].value, n, ctx)
               for n in settings.config.policies.stages]

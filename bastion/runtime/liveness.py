@@ -28,7 +28,7 @@ class Liveness:
         self.ctx = ctx
         self.poll = poll
         self.registry = LiveSessions(ctx.store)
-        self.node = node_id(Path(ctx.settings.config.audit.journal_dir))
+        self.node = ctx.node or node_id(Path(ctx.settings.config.audit.journal_dir))
         self.open: dict[str, BaseSession] = {}
         self._greenlet: gevent.Greenlet | None = None
 

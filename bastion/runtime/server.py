@@ -27,6 +27,7 @@ from bastion import registry
 from bastion.context import PluginContext
 from bastion.runtime import metrics
 from bastion.runtime.liveness import Liveness
+from bastion.runtime.readiness import Readiness, refuse_unready
 
 log = logging.getLogger("bastion.server")
 
@@ -86,6 +87,8 @@ class Bastion:
             sink.close_orphans()
         self.ctx.liveness = Liveness(self.ctx)
         self.ctx.liveness.start()
+        self.ctx.readiness = Readiness(self.ctx)  # new connections are refused while not ready
+        self.ctx.readiness.start()
         for name, lc in self.ctx.settings.config.listeners.items():
             if not lc.enabled:
                 continue
@@ -125,6 +128,9 @@ class Bastion:
 
     def _handler(self, name: str, plugin: Any) -> Any:
         def handle(sock: Any, address: tuple[str, int]) -> None:
+            if self.ctx.readiness is not None and not self.ctx.readiness.ready:
+                refuse_unready(plugin, sock, address, self.ctx.readiness.reason())
+                return
             metrics.CONNECTIONS.labels(protocol=name).inc()
             metrics.ACTIVE.labels(protocol=name).inc()
             started = time.monotonic()
@@ -148,6 +154,8 @@ class Bastion:
             self._stopped.wait()
             return
         self._stopping = True
+        if self.ctx.readiness is not None:  # /healthz answers 503 now: the balancer stops sending
+            self.ctx.readiness.force("draining", "the bastion is stopping (drain)")
         for name, server in self.servers.items():
             if name in self.pools:
                 server.close()  # stop accepting; live connections keep running
@@ -162,6 +170,8 @@ class Bastion:
             web.stop(timeout=2)
         if self.ctx.liveness is not None:
             self.ctx.liveness.stop()
+        if self.ctx.readiness is not None:
+            self.ctx.readiness.stop()
         for sink in self.ctx.sinks:
             try:
                 sink.close()

@@ -183,6 +183,40 @@ credential_rotations = sa.Table(
     sa.Column("finished_at", Time, nullable=True),
 )
 
+client_connections = sa.Table(
+    # Client connections with an id of their own (MySQL: the id in the greeting, which KILL
+    # names), every process and node of them: see bastion.state.connections. ``seq`` only
+    # hands out ids (AUTO_INCREMENT, never reused); ``id`` is the 32-bit id derived from it.
+    "client_connections", metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("id", sa.BigInteger, nullable=True, unique=True),
+    sa.Column("node", sa.String(128), nullable=False, index=True),
+    sa.Column("instance", sa.String(32), nullable=False, index=True),
+    sa.Column("user", sa.String(255), nullable=True, index=True),
+    sa.Column("client_addr", sa.String(64), nullable=False, default=""),
+    sa.Column("target", sa.String(128), nullable=True),
+    sa.Column("db", sa.String(255), nullable=True),
+    sa.Column("command", sa.String(16), nullable=False, default="Connect"),
+    sa.Column("info", sa.Text, nullable=True),
+    sa.Column("since", Time, nullable=False),
+    sa.Column("started_at", Time, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+kill_requests = sa.Table(
+    # A KILL received by one process for a connection another process serves: the owner
+    # (``instance``) carries it out and writes the outcome (bastion.state.connections).
+    "kill_requests", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("connection_id", sa.BigInteger, nullable=False),
+    sa.Column("instance", sa.String(32), nullable=False, index=True),
+    sa.Column("requested_by", sa.String(255), nullable=False),
+    sa.Column("query_only", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, taken, done, expired
+    sa.Column("outcome", sa.String(512), nullable=False, default=""),
+    sa.Column("created_at", Time, nullable=False),
+)
+
 
 class StateStore:
     """Owns the SQLAlchemy engine; the stores for tokens, vault, approvals use it."""

@@ -39,25 +39,41 @@ class LoginThrottle:
         return max(0.0, float(until) - now) if until is not None else 0.0
 
     def failed(self, keys: Sequence[str], now: float | None = None) -> float:
-        """Count a failure for each key; returns the longest block it caused (seconds)."""
+        """Count a failure for each key; returns the longest block it caused (seconds).
+        Each count is a locked read-modify-write (``SELECT … FOR UPDATE``), so failures
+        on several nodes at once are all counted; two first failures racing to insert the
+        same key retry once as an update."""
         if not self.cfg.enabled:
             return 0.0
         now = time.time() if now is None else now
         longest = 0.0
-        with self.store.engine.begin() as conn:
-            for key in keys:
-                row = conn.execute(sa.select(login_failures).where(login_failures.c.key == key)).mappings().first()
-                fresh = row is None or now - row["first_at"] > self.cfg.window
-                failures = 1 if fresh else int(row["failures"]) + 1  # type: ignore[index]
-                first = now if fresh else float(row["first_at"])  # type: ignore[index]
-                delay = self._delay(failures)
-                longest = max(longest, delay)
-                values = {"failures": failures, "first_at": first, "blocked_until": now + delay}
-                if row is None:
-                    conn.execute(login_failures.insert().values(key=key, **values))
-                else:
-                    conn.execute(login_failures.update().where(login_failures.c.key == key).values(**values))
+        for key in keys:
+            for attempt in (1, 2):
+                try:
+                    with self.store.engine.begin() as conn:
+                        longest = max(longest, self._count(conn, key, now))
+                    break
+                except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+                    # two first failures inserting one key: a duplicate, or (MariaDB's gap
+                    # locks) a deadlock that rolled one back; either way once more finds the row
+                    deadlock = isinstance(exc, sa.exc.OperationalError) and getattr(exc.orig, "args", [0])[0] == 1213
+                    if attempt == 2 or not (deadlock or isinstance(exc, sa.exc.IntegrityError)):
+                        raise
         return longest
+
+    def _count(self, conn: sa.Connection, key: str, now: float) -> float:
+        row = conn.execute(sa.select(login_failures).where(login_failures.c.key == key)
+                           .with_for_update()).mappings().first()
+        fresh = row is None or now - row["first_at"] > self.cfg.window
+        failures = 1 if fresh else int(row["failures"]) + 1  # type: ignore[index]
+        first = now if fresh else float(row["first_at"])  # type: ignore[index]
+        delay = self._delay(failures)
+        values = {"failures": failures, "first_at": first, "blocked_until": now + delay}
+        if row is None:
+            conn.execute(login_failures.insert().values(key=key, **values))
+        else:
+            conn.execute(login_failures.update().where(login_failures.c.key == key).values(**values))
+        return delay
 
     def _delay(self, failures: int) -> float:
         over = failures - self.cfg.free_attempts

@@ -27,7 +27,7 @@ from bastion.runtime import busypoll
 from bastion.runtime.tls import listener_context
 from bastion.session import audit_refused, authorize
 from bastion.state.throttle import keys as throttle_keys
-from plugins.mysql import change_user, commands, ephemeral, executions
+from plugins.mysql import change_user, cluster, commands, ephemeral, executions
 from plugins.mysql.change_user import ChangeUser
 from plugins.mysql.codec import (
     CLIENT_PROTOCOL_41,
@@ -59,6 +59,8 @@ class MySQLPlugin:
         """The client leg's TLS context (made by :meth:`prepare`)."""
         self.sweeper: gevent.Greenlet | None = None
         """Drops orphaned per-session users (``account_mode: ephemeral``) periodically."""
+        self.participant: gevent.Greenlet | None = None
+        """Carries out KILLs other processes received for this one's connections (plugins.mysql.cluster)."""
 
     def validate_target(self, options: Mapping[str, Any]) -> list[str]:
         return target_problems(options)
@@ -75,6 +77,19 @@ class MySQLPlugin:
             self.sweeper = ephemeral.start_sweeper(
                 ctx, MySQLOptions.from_listener(ctx.listener("mysql")).ephemeral_sweep_seconds)
         rotation.start_worker(ctx)  # `bastion credentials rotate` requests and rotate_every schedules
+        if self.participant is None:  # connection ids and KILLs shared with other processes and nodes
+            self.participant = cluster.start(ctx)
+
+    def refuse(self, sock: Any, address: tuple[str, int], reason: str) -> None:
+        """Turn a new connection away before the greeting (this node is not ready): an ERR
+        packet in place of the greeting, as a server that is shutting down answers."""
+        del address
+        client = PacketConn(sock, name="refused")
+        try:
+            client.send(err(1053, "08S01", f"bastion: this node does not take new connections now ({reason}); "
+                                           "try again or another node").build(0), 0)  # no #SQLSTATE before a greeting
+        except (ConnectionClosed, OSError):
+            pass
 
     def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None:
         listener = ctx.listener("mysql")
@@ -86,11 +101,28 @@ class MySQLPlugin:
         opts = MySQLOptions.from_listener(listener)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = PacketConn(sock, name=f"client {address[0]}:{address[1]}")
+        try:
+            conn_id = REGISTRY.allocate(f"{address[0]}:{address[1]}")
+        except Exception:  # noqa: BLE001 - no id without the state store: refuse (fail closed)
+            log.warning("no connection id (state store unavailable)", exc_info=True, extra={"client": address[0]})
+            self.refuse(sock, address, "the state store is unavailable")
+            return
+        try:
+            self._serve(client, conn_id, address, ctx, opts)
+        finally:
+            try:
+                REGISTRY.release(conn_id)
+            except Exception:  # noqa: BLE001 - the next start of this node forgets it
+                log.warning("connection id %d not released", conn_id, exc_info=True)
+
+    def _serve(self, client: PacketConn, conn_id: int, address: tuple[str, int], ctx: PluginContext,
+               opts: MySQLOptions) -> None:
+        assert self.tls is not None
         mysql_session: MySQLSession | None = None
         try:
             with gevent.Timeout(opts.handshake_timeout, LoginRefused(
                     err(1159, "08S01", "bastion: handshake timed out"), 2, "handshake timeout")):
-                mysql_session = _login(client, address, ctx, opts, self.tls)
+                mysql_session = _login(client, conn_id, address, ctx, opts, self.tls)
         except LoginRefused as refused:
             _refuse(client, refused, address, ctx)
             return
@@ -106,9 +138,9 @@ class MySQLPlugin:
                 mysql_session = current or mysql_session
 
 
-def _login(client: PacketConn, address: tuple[str, int], ctx: PluginContext, opts: MySQLOptions,
+def _login(client: PacketConn, conn_id: int, address: tuple[str, int], ctx: PluginContext, opts: MySQLOptions,
            tls: ssl.SSLContext) -> MySQLSession:
-    hello = greet(client, tls, opts.server_version, opts.handshake_timeout, opts.auth_plugins)
+    hello = greet(client, tls, opts.server_version, opts.handshake_timeout, conn_id, opts.auth_plugins)
     session = _authorize(hello, address, ctx)
     try:
         lease = ephemeral.acquire(ctx, session)
@@ -223,8 +255,17 @@ def _run(s: MySQLSession, address: tuple[str, int]) -> MySQLSession | None:
     session = s.session
     # KILL from another connection logs in as the victim's account: its per-session user if it has one
     account = str(session.protocol_info.get("upstream_user") or session.account)
-    REGISTRY.add(s.connection_id, Registered(session.identity.subject, session.target.name, account,
-                                             s.upstream.thread_id), s)
+    try:
+        REGISTRY.add(s.connection_id, Registered(session.identity.subject, session.target.name, account,
+                                                 s.upstream.thread_id), s)
+    except Exception:  # noqa: BLE001 - a connection KILL could not find must not run: fail closed
+        log.warning("connection not registered (state store unavailable)", exc_info=True,
+                    extra={"session_id": session.id})
+        _try_send(s.client, ErrPacket(1053, "08S01", "bastion: the state store is unavailable; "
+                                                    "try again").build(s.caps))
+        s.upstream.conn.close()
+        s.client.close()
+        return None
     s.begin()
     ended = "error"
     successor: MySQLSession | None = None

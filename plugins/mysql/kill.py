@@ -6,15 +6,24 @@ A kill is a request like any other: a ``Kill`` event admitted by the session's g
 (pipeline, audit gate, start record) before anything reaches the target. Ids of other
 users' connections look unknown; a kill of a connection whose statement is held for an
 approval cancels the hold instead (nothing of it reached the target).
+
+The victim may be served by another process or node (the CLI's Ctrl-C connection lands
+wherever the load balancer sends it): then the admitted kill is handed to that process
+through the state store (:meth:`bastion.state.connections.ConnectionRegistry.request_kill`),
+which alone acts on its connection (:func:`execute`); no answer means nothing was killed.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from typing import TYPE_CHECKING, Any
+
+import gevent
 
 from bastion.core import records
 from bastion.core.types import Kill
 from bastion.guard import Admission
+from bastion.state.connections import Outcome, Owner
 from plugins.mysql.codec import CLIENT_PROTOCOL_41, COM_QUERY, ErrPacket, OkPacket
 from plugins.mysql.connections import REGISTRY, Registered
 from plugins.mysql.policy import refuse, send_error
@@ -22,6 +31,13 @@ from plugins.mysql.upstream import UpstreamError, dial
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
+
+log = logging.getLogger("bastion.mysql")
+
+CLAIM_SECONDS = 5.0
+"""How long another process may take to pick up a KILL before it is withdrawn."""
+ANSWER_SECONDS = 45.0
+"""How long a picked-up KILL may take (the upstream login and the KILL itself)."""
 
 
 def kill_other(s: MySQLSession, seq: int, sql: str, query_only: bool, conn_id: int) -> None:
@@ -31,34 +47,61 @@ def kill_other(s: MySQLSession, seq: int, sql: str, query_only: bool, conn_id: i
     if not isinstance(ruling, Admission):
         refuse(s, seq, ruling)
         return
-    entry = REGISTRY.resolve(conn_id, s.session.identity.subject)
-    if entry is None:
-        send_error(s, seq, 1094, "HY000", f"unknown thread id: {conn_id}")
-        s.guard.finish(ruling, {"error": "1094 not one of the user's connections"})
+    owner, outcome = _route(conn_id, query_only, s.session.identity.subject)
+    record: dict[str, Any] = {} if owner is None or owner.instance == REGISTRY.instance_id else \
+        {"owner_node": owner.node}
+    if outcome.thread_id is not None:
+        record["upstream_thread"] = outcome.thread_id
+    if outcome.kind == "error":
+        send_error(s, seq, outcome.code, outcome.sqlstate, outcome.message)
+        s.guard.finish(ruling, {**record, "error": f"{outcome.code} {outcome.message}"})
         return
+    s.client.send(OkPacket(0, 0, s.upstream.status, 0).build(s.caps), seq + 1)
+    if outcome.kind == "cancelled":
+        record["result"] = "approval hold cancelled"  # the statement never reached the target
+    s.guard.finish(ruling, record)
+
+
+def _route(conn_id: int, query_only: bool, user: str) -> tuple[Owner | None, Outcome]:
+    """Resolve ``conn_id`` for ``user`` and have its owner act: here, or through the store."""
+    owner = None
+    try:
+        owner = REGISTRY.resolve(conn_id, user)
+        if owner is None:
+            return None, Outcome("error", 1094, "HY000", f"unknown thread id: {conn_id}")
+        if owner.instance == REGISTRY.instance_id:
+            return owner, execute(conn_id, query_only, user)
+        return owner, REGISTRY.shared_or_fail().request_kill(owner, query_only, user, claim_timeout=CLAIM_SECONDS,
+                                                             timeout=ANSWER_SECONDS, sleep=gevent.sleep)
+    except Exception:  # noqa: BLE001 - the state store failed: never report a kill that may not have happened
+        log.warning("KILL failed", exc_info=True, extra={"connection_id": conn_id})
+        return owner, Outcome("error", 2013, "HY000", "the KILL failed (connection registry unavailable?); "
+                                                      "its outcome is unknown")
+
+
+def execute(conn_id: int, query_only: bool, requested_by: str) -> Outcome:
+    """The owner's side of an admitted KILL of ``conn_id`` (this process serves it): cancel
+    its approval hold, else kill its upstream thread as its own account."""
+    local = REGISTRY.local(conn_id)
+    if local is None or local[0].user != requested_by or local[1] is None:
+        return Outcome("error", 1094, "HY000", f"unknown thread id: {conn_id}")  # it ended meanwhile
+    entry, victim = local
     if REGISTRY.cancel_hold(conn_id):
-        # The statement is waiting for an approval and never reached the target: cancel the hold.
-        s.client.send(OkPacket(0, 0, s.upstream.status, 0).build(s.caps), seq + 1)
-        s.guard.finish(ruling, {"result": "approval hold cancelled"})
-        return
-    error = _kill_upstream(s, ruling, entry, query_only)
+        return Outcome("cancelled")
+    error = _kill_upstream(victim, entry, query_only)
     if error is None:
-        s.client.send(OkPacket(0, 0, s.upstream.status, 0).build(s.caps), seq + 1)
-        s.guard.finish(ruling, {"upstream_thread": entry.thread_id})
-    else:
-        send_error(s, seq, error.code, error.sqlstate, error.message)
-        s.guard.finish(ruling, {"upstream_thread": entry.thread_id, "error": f"{error.code} {error.message}"})
+        return Outcome("killed", thread_id=entry.thread_id)
+    return Outcome("error", error.code, error.sqlstate, error.message, thread_id=entry.thread_id)
 
 
-def _kill_upstream(s: MySQLSession, admission: Admission, entry: Registered, query_only: bool) -> ErrPacket | None:
+def _kill_upstream(victim: MySQLSession, entry: Registered, query_only: bool) -> ErrPacket | None:
     """Run the KILL on a fresh upstream connection as the victim's account; its ERR, if any."""
-    del admission  # the proof this kill was admitted: nothing reaches the target without one
-    target = s.ctx.target(entry.target)
+    target = victim.ctx.target(entry.target)
     statement = f"KILL {'QUERY ' if query_only else ''}{entry.thread_id}"
     try:
         if target is None:
             raise UpstreamError(f"target {entry.target} is gone")
-        up = dial(s.ctx, target, entry.account, client_caps=s.upstream.caps, database=None, collation=45,
+        up = dial(victim.ctx, target, entry.account, client_caps=victim.upstream.caps, database=None, collation=45,
                   attrs={"program_name": "bastion-kill"})
     except (UpstreamError, OSError) as exc:
         return ErrPacket(2013, "HY000", f"could not reach the target to kill the query ({exc})")

@@ -16,8 +16,6 @@ such a client is switched to ``caching_sha2_password`` as before.
 
 from __future__ import annotations
 
-import itertools
-import os
 import secrets
 import ssl
 from collections.abc import Mapping
@@ -56,10 +54,6 @@ MySQL Connector/J parses the ``5.5.5-`` version as 5.5.5, and below 5.5.16 it re
 the AuthMoreData marker byte as auth data, so its caching_sha2 plugin rejects ``0x01
 0x04`` ("Unknown server response after fast auth"). TLS is already up at this point,
 and Connector/J refuses clear-text plugins without it."""
-
-# A random base keeps ids of different bastion processes apart in practice.
-_ids = itertools.count(int.from_bytes(os.urandom(2), "big") * 1000 + 1)
-
 
 class LoginRefused(Exception):
     """Send ``err`` to the client and close; nothing was sent upstream."""
@@ -126,19 +120,16 @@ def verify_token(hello: ClientHello, tokens: TokenVerifier, claimed_user: str = 
     return info
 
 
-def next_connection_id() -> int:
-    return next(_ids) & 0xFFFFFFFF
-
-
 def err(code: int, state: str, message: str) -> ErrPacket:
     return ErrPacket(code, state, message)
 
 
-def greet(conn: PacketConn, tls_context: ssl.SSLContext, server_version: str, timeout: float,
+def greet(conn: PacketConn, tls_context: ssl.SSLContext, server_version: str, timeout: float, conn_id: int,
           plugins: frozenset[str] = frozenset({PLUGIN})) -> ClientHello:
     """Run the connection phase up to (not including) the final OK; raise LoginRefused.
-    ``plugins``: the listener's ``auth_plugins`` (see the module docstring)."""
-    conn_id = next_connection_id()
+    ``conn_id``: the id the greeting gives out (unique across processes and nodes:
+    bastion.state.connections); ``plugins``: the listener's ``auth_plugins`` (see the
+    module docstring)."""
     salt = _salt()
     greeting = HandshakeV10(server_version=server_version, connection_id=conn_id, auth_data=salt,
                             capabilities=ADVERTISED_CAPS, collation=45, status=SERVER_STATUS_AUTOCOMMIT,

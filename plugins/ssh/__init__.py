@@ -23,7 +23,7 @@ from bastion.context import PluginContext
 from bastion.core.types import Session
 from bastion.credentials import rotate as rotation
 from bastion.session import audit_refused
-from plugins.ssh import channels
+from plugins.ssh import channels, refusal
 from plugins.ssh.hostkeys import ensure_host_keys
 from plugins.ssh.options import SSHOptions, listener_problems, target_problems
 from plugins.ssh.server import BastionServer
@@ -51,6 +51,12 @@ class SSHPlugin:
         """Called once by the runtime before the listener accepts: host keys and their fingerprints."""
         self.host_keys = list(ensure_host_keys(ctx.settings.state_dir))
         rotation.start_worker(ctx)  # `bastion credentials rotate` requests and rotate_every schedules
+
+    def refuse(self, sock: Any, address: tuple[str, int], reason: str) -> None:
+        """Turn a new connection away before the key exchange (this node is not ready)."""
+        del address
+        refusal.refuse(sock, f"bastion: this node does not take new connections now ({reason}); "
+                             "try again or another node")
 
     def serve(self, sock: Any, address: tuple[str, int], ctx: PluginContext) -> None:
         opts = SSHOptions.from_listener(ctx.listener("ssh"))

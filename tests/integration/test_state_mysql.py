@@ -7,6 +7,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
 from bastion.approvals import ApprovalBroker
 from bastion.core.types import Decision, Identity, Query
@@ -77,3 +78,82 @@ def test_approvals_across_processes_share_mariadb(store):
     other_node.decide(other_node.list("pending")[0].id, Identity("carol", groups=frozenset({"approvers"})), True)
     t.join(10)
     assert out["d"].rule == "r" and out["d"].verdict.name == "ALLOW"
+
+
+def test_failed_logins_on_several_nodes_at_once_are_all_counted(store):
+    """Each node counts with a locked read-modify-write: racing failures (the first ones
+    racing to insert the key too) lose no count."""
+    import threading
+
+    from bastion.config.model import ThrottleConfig
+    from bastion.state.store import login_failures
+    from bastion.state.throttle import LoginThrottle
+
+    cfg = ThrottleConfig(free_attempts=1000, window=600)
+    nodes = [LoginThrottle(StateStore(store.url), cfg) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def fail(node: LoginThrottle) -> None:
+        try:
+            for _ in range(15):
+                node.failed(["addr:198.51.100.7", "user:racer"])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fail, args=(n,)) for n in nodes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with store.engine.begin() as conn:
+        counts = dict(conn.execute(sa.select(login_failures.c.key, login_failures.c.failures)
+                                   .where(login_failures.c.key.in_(["addr:198.51.100.7", "user:racer"]))).all())
+    assert counts == {"addr:198.51.100.7": 60, "user:racer": 60}
+    for n in nodes:
+        n.store.dispose()
+
+
+def test_approvers_deciding_at_once_on_two_nodes_lose_no_decision(store):
+    import threading
+
+    event = Query(session=make_session(make_identity("alice", ("dba",))), sql="DELETE FROM t WHERE id = 2")
+    creator = ApprovalBroker(SimpleNamespace(store=store, maskers=[]))
+    nodes = [ApprovalBroker(SimpleNamespace(store=StateStore(store.url), maskers=[])) for _ in range(2)]
+    for round_ in range(5):
+        approval = creator._create(event, Decision.review(rule="r", approvers=frozenset({"approvers"}),
+                                                          approvals_needed=2, hold_seconds=60),
+                                   "query", event.sql, f"fp-{round_}", None)
+        barrier = threading.Barrier(2)
+
+        def decide(node: ApprovalBroker, who: str, approval_id: str = approval.id,
+                   barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            node.decide(approval_id, Identity(who, groups=frozenset({"approvers"})), True)
+
+        threads = [threading.Thread(target=decide, args=(n, w)) for n, w in zip(nodes, ("carol", "dave"), strict=True)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        final = creator.get(approval.id)
+        assert final is not None and final.status == "approved"
+        assert sorted(d["by"] for d in final.decisions) == ["carol", "dave"]
+    for n in nodes:
+        n.ctx.store.dispose()
+
+
+def test_a_login_link_opened_on_one_node_is_approved_on_another_and_used_once(store):
+    import threading
+
+    node_a, node_b = LoginLinks(store), LoginLinks(StateStore(store.url))
+    code = node_a.open("ssh", "web01", "192.0.2.4:50000")
+    out: dict[str, object] = {}
+    waiter = threading.Thread(target=lambda: out.setdefault("who", node_a.wait(code, 10, interval=0.05)))
+    waiter.start()
+    assert node_b.approve(code, make_identity("bob", ("developers",)))
+    assert not node_b.approve(code, make_identity("mallory", ("developers",)))  # decided once
+    waiter.join(15)
+    assert getattr(out["who"], "subject", None) == "bob"
+    assert node_b.consume(code) is None  # the waiting node used it
+    node_b.store.dispose()

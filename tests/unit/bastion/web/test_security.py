@@ -29,7 +29,10 @@ def test_security_headers_everywhere(web: Web, path: str) -> None:
 
 
 def test_health_and_metrics_need_no_login(web: Web) -> None:
-    assert web.client.get("/healthz").get_json() == {"status": "ok", "state_store": "ok"}
+    body = web.client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["failed"] == []
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {
+        "state_store": True, "journal": True, "index": True}
     assert web.client.get("/metrics").status_code == 200
 
 
