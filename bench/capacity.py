@@ -122,23 +122,29 @@ def ssh_capacity(work: Path, n: int, workers: int) -> tuple[SSHD, subprocess.Pop
     sshd = SSHD(work / "sshd", "bastioncap", "cap-pw-not-used")
     sshd.start()
     proc, port, key = start_ssh_bastion(work, sshd, server={"workers": workers} if workers > 1 else None)
-    argv = ssh_argv(port, key, "bench-host")
+    try:
+        argv = ssh_argv(port, key, "bench-host")
 
-    def shell() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([*argv[:-1], "-tt", argv[-1]], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        def shell() -> subprocess.Popen[bytes]:
+            return subprocess.Popen([*argv[:-1], "-tt", argv[-1]], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
 
-    warm = _open_shells(shell, 5)
-    _settle()
-    before = sum(serving(proc.pid).values())
-    shells = _open_shells(shell, n)
-    _settle()
-    after = sum(serving(proc.pid).values())
-    alive = sum(s.poll() is None for s in shells)
-    for s in [*warm, *shells]:
-        s.terminate()
-    if alive < n:
-        raise RuntimeError(f"only {alive} of {n} shells stayed open; see {work / 'bastion.log'}")
+        warm = _open_shells(shell, 5)
+        _settle()
+        before = sum(serving(proc.pid).values())
+        shells = _open_shells(shell, n)
+        _settle()
+        after = sum(serving(proc.pid).values())
+        alive = sum(s.poll() is None for s in shells)
+        for s in [*warm, *shells]:
+            s.terminate()
+        if alive < n:
+            raise RuntimeError(f"only {alive} of {n} shells stayed open; see {work / 'bastion.log'}")
+    except BaseException:  # nothing of the bench outlives it
+        proc.terminate()
+        proc.wait(timeout=30)
+        sshd.stop()
+        raise
     return sshd, proc, argv, (after - before) / n
 
 

@@ -157,7 +157,7 @@ def node_config(node: Node, *, mariadb: MariaDB, sshd: SSHD, idp_metadata_url: s
             target["accounts"] = ["sshdemo"]
             target["options"]["users"] = {"sshdemo": sshd.user}
     config.update({
-        "server": {"workers": WORKERS, "drain_seconds": 5},
+        "server": {"workers": WORKERS, "node_id": node.name, "drain_seconds": 5},
         "state": {"url": f"mysql+pymysql://bastion_admin:admin-secret-pw@127.0.0.1:{mariadb.port}/{STATE_DB}"},
         "vault": {"key_file": str(files["vault"])},
         "secret_key_file": str(files["secret"]),
