@@ -28,7 +28,8 @@ from plugins.ssh.server import ChannelRequest
 from plugins.ssh.session import DEFAULT_RULE, SSHSession, denial_text
 from plugins.ssh.sftp import SftpBridge
 from plugins.ssh.shell_lines import CommandDetector
-from plugins.ssh.upstream import UpstreamError, request_pty
+from plugins.ssh.upstream import request_pty
+from plugins.ssh.upstream_transport import UpstreamError
 
 log = logging.getLogger("bastion.ssh")
 

@@ -22,7 +22,7 @@ import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 
 from bastion.core.carry import HOLD_SECONDS, LiveStream
-from plugins.ssh.upstream import exit_signal
+from plugins.ssh.upstream_transport import exit_signal
 
 log = logging.getLogger("bastion.ssh")
 

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from bastion.core.types import Target
 from bastion.credentials.rotate import RotationError
-from plugins.ssh import upstream
+from plugins.ssh import upstream, upstream_transport
 
 _PATH = re.compile(r"^[A-Za-z0-9_./%~-]+$")
 
@@ -38,10 +38,10 @@ def _username(target: Target, account: str) -> str:
 
 
 def _login(target: Target, account: str, kind: str, value: bytes) -> paramiko.Transport:
-    known = upstream._known_hosts(target)
+    known = upstream_transport.known_hosts(target)
     timeout = float(target.options.get("connect_timeout", 10))
     sock = socket.create_connection((target.host, target.port), timeout=timeout)
-    transport = upstream.handshake(target, sock, timeout, known)
+    transport = upstream_transport.handshake(target, sock, timeout, known)
     try:
         upstream._authenticate(transport, target, account, kind, value)
     except BaseException:
@@ -53,7 +53,7 @@ def _login(target: Target, account: str, kind: str, value: bytes) -> paramiko.Tr
 def _run(target: Target, account: str, kind: str, login: bytes, command: str) -> None:
     try:
         transport = _login(target, account, kind, login)
-    except (upstream.UpstreamError, paramiko.SSHException, OSError) as exc:
+    except (upstream_transport.UpstreamError, paramiko.SSHException, OSError) as exc:
         raise RotationError(f"cannot log in to {target.name} as {account}: {getattr(exc, 'message', exc)}") from exc
     try:
         chan = transport.open_session(timeout=30)
@@ -80,7 +80,7 @@ class SSHRotator:
         try:
             _login(target, account, kind, value).close()
             return True
-        except (upstream.UpstreamError, paramiko.SSHException, OSError, ValueError):
+        except (upstream_transport.UpstreamError, paramiko.SSHException, OSError, ValueError):
             return False
 
     def apply(self, target: Target, account: str, kind: str, current: bytes, new: bytes) -> None:

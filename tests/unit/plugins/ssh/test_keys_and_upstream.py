@@ -13,7 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from bastion.core.types import Target
 from plugins.ssh.hostkeys import ensure_host_keys
-from plugins.ssh.upstream import HostKeyRejected, _key_types, _known_hosts, load_private_key
+from plugins.ssh.upstream import load_private_key
+from plugins.ssh.upstream_transport import HostKeyRejected, _key_types
+from plugins.ssh.upstream_transport import known_hosts as _known_hosts
 
 
 def test_host_keys_are_created_once_and_published(tmp_path):
