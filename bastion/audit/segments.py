@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -83,29 +83,37 @@ def first_record(path: Path) -> dict[str, Any] | None:
 
 
 def last_record(path: Path) -> dict[str, Any] | None:
-    """The last complete record of a file, read backwards (cheap on large segments)."""
+    """The last complete record of a file, read backwards (cheap on large segments: each
+    byte is read at most twice, however long the lines; a statement of 20 MB makes a
+    record of 40 MB)."""
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError:
         return None
     with fh:
-        end = fh.seek(0, os.SEEK_END)
-        buf = b""
-        pos = end
-        while pos > 0:
-            step = min(TAIL_CHUNK, pos)
-            pos -= step
-            fh.seek(pos)
-            buf = fh.read(step) + buf
-            lines = buf.split(b"\n")
-            # lines[-1] is the unterminated remainder; lines[0] may be cut unless pos == 0
-            complete = lines[:-1] if pos == 0 else lines[1:-1]
-            for raw in reversed(complete):
-                record = parse_line(raw)
+        after: int | None = None  # the newline ending the line under consideration
+        for newline in _newlines_backwards(fh, fh.seek(0, os.SEEK_END)):
+            if after is not None:  # a complete line: (newline, after); the tail after the last newline is torn
+                fh.seek(newline + 1)
+                record = parse_line(fh.read(after - newline - 1))
                 if record is not None:
                     return record
-            buf = lines[0] if pos > 0 else b""
+            after = newline
     return None
+
+
+def _newlines_backwards(fh: BinaryIO, end: int) -> Iterator[int]:
+    """Offsets of the newlines before ``end``, last first, then -1 (the file's start)."""
+    pos = end
+    while pos > 0:
+        step = min(TAIL_CHUNK, pos)
+        pos -= step
+        fh.seek(pos)
+        chunk = fh.read(step)
+        i = len(chunk)
+        while (i := chunk.rfind(b"\n", 0, i)) >= 0:
+            yield pos + i
+    yield -1
 
 
 SIDE_PREFIX = "web-"
