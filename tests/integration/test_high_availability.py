@@ -26,7 +26,7 @@ from bastion.demo.idp import SimpleSAMLphp
 from bastion.demo.services import ServiceError
 from tests.integration.cluster import Cluster, Node, build, plan
 from tests.integration.conftest import journal_events, service_failed, wait_for
-from tests.integration.web.portal import Portal
+from tests.integration.web.portal import Portal, pending_id
 
 NO_VERIFY = {"check_hostname": False, "verify_mode": 0}
 
@@ -188,23 +188,12 @@ def test_statement_held_on_one_node_is_approved_on_the_other(cluster: Cluster) -
     thread = threading.Thread(target=held)
     thread.start()
     carol = on_node(portal_for(cluster, "carol"), b)
-    request_id = _pending(carol, "ha-held")
+    request_id = pending_id(carol, "ha-held", timeout=15)
     resp = carol.post(f"/approvals/{request_id}", data={"action": "approve", "csrf_token": carol.csrf()})
     assert resp.status_code in (200, 303), resp.text[:500]
     thread.join(timeout=30)
     assert out == {"rows": 1}
     assert cluster.mariadb.sql("SELECT COUNT(*) FROM shop.orders WHERE status = 'ha-held'").strip() == "0"
-
-
-def _pending(portal: Portal, needle: str, timeout: float = 15) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        page = portal.get("/approvals").text
-        for match in re.finditer(r'data-approval-id="(REQ-[0-9A-F]+)".*?<code class="statement">([^<]*)', page, re.S):
-            if needle in match.group(2):
-                return match.group(1)
-        time.sleep(0.2)
-    raise AssertionError(f"no pending request with {needle!r}")
 
 
 def test_login_link_printed_by_one_node_is_approved_on_the_other(cluster: Cluster) -> None:

@@ -47,7 +47,13 @@ def provisioned(mariadb: MariaDB) -> MariaDB:
 @pytest.fixture(scope="module")
 def eph(tmp_path_factory: pytest.TempPathFactory, provisioned: MariaDB) -> Any:
     workdir = tmp_path_factory.mktemp("ephemeral")
-    b = start_bastion(workdir, eph_config(workdir, provisioned))
+    config = eph_config(workdir, provisioned)
+    # Tests also start bastions of their own, each with its own state store, on the same
+    # target: a periodic sweep of this one would take their live users for orphans and drop
+    # them. It sweeps at start only; the periodic sweep has a test (and a bastion) of its own.
+    config["listeners"]["mysql"]["options"] = {**config["listeners"]["mysql"].get("options", {}),
+                                               "ephemeral_sweep_seconds": 86400}
+    b = start_bastion(workdir, config)
     yield b
     assert stop_bastion(b) == 0, b.log_text()[-3000:]
 

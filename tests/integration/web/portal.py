@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from typing import Any
 
 import requests
@@ -79,3 +80,15 @@ def rejection_logged(bastion: BastionProc, page: str) -> dict[str, Any]:
     record = wait_for(find, timeout=5)
     assert record is not None, f"no log record for ref {ref.group(1)}"
     return record
+
+
+def pending_id(portal: Portal, needle: str, timeout: float = 10) -> str:
+    """The id of the pending approval request whose statement contains ``needle``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page = portal.get("/approvals").text
+        for match in re.finditer(r'data-approval-id="(REQ-[0-9A-F]+)".*?<code class="statement">([^<]*)', page, re.S):
+            if needle in match.group(2):
+                return match.group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no pending request with {needle!r}")

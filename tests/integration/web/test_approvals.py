@@ -4,14 +4,13 @@ in the portal (real Chromium); the requester cannot approve; deny over the porta
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pymysql
 
 from tests.integration.conftest import BastionProc
 from tests.integration.mysql.clients import pymysql_conn
-from tests.integration.web.portal import PASSWORDS, Portal
+from tests.integration.web.portal import PASSWORDS, Portal, pending_id
 from tests.integration.web.test_browser import browser  # noqa: F401 - fixture
 
 
@@ -30,19 +29,6 @@ def hold_in_background(bastion: BastionProc, user: str, groups: str, sql: str) -
     thread = threading.Thread(target=run)
     thread.start()
     return thread, out
-
-
-def pending_id(portal: Portal, needle: str, timeout: float = 10) -> str:
-    import re
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        page = portal.get("/approvals").text
-        for match in re.finditer(r'data-approval-id="(REQ-[0-9A-F]+)".*?<code class="statement">([^<]*)', page, re.S):
-            if needle in match.group(2):
-                return match.group(1)
-        time.sleep(0.1)
-    raise AssertionError(f"no pending request with {needle!r}")
 
 
 def test_carol_approves_in_chromium(bastion: BastionProc, mariadb, browser, tmp_path: Path) -> None:  # noqa: F811
