@@ -199,9 +199,12 @@ def _change_user(s: MySQLSession, change: ChangeUser, address: tuple[str, int]) 
                 return _reset(s, session, hello)
             lease = ephemeral.acquire(ctx, session)
             return login.connect(s.client, ctx, opts, hello, session, lease)
-    except (LoginRefused, ephemeral.EphemeralError) as refused:
+    except (LoginRefused, ephemeral.EphemeralError, RemoteProtocolError) as refused:
         if isinstance(refused, ephemeral.EphemeralError):
             refused = LoginRefused(err(2003, "HY000", f"bastion: {refused}"), change.seq + 1, str(refused))
+        elif isinstance(refused, RemoteProtocolError):  # a malformed change packet: refused, connection ends
+            refused = LoginRefused(err(1835, "08S01", "bastion: malformed COM_CHANGE_USER packet"), change.seq + 1,
+                                   f"malformed COM_CHANGE_USER: {refused}")
         login.refuse(s.client, refused, address, ctx)
         return None
 

@@ -264,3 +264,21 @@ def test_sequence_id_255_wraps_in_answers(bastion, token):
         assert raw.packet()[1][0] == 0x00
     finally:
         raw.close()
+
+
+@pytest.mark.parametrize("payload", [b"\x11", b"\x11alice", b"\x11alice\x00\xff", b"\x11alice\x00\x05ab"],
+                         ids=["empty", "unterminated-user", "short-auth", "cut-auth"])
+def test_malformed_change_user_is_refused_with_an_error(bastion, token, payload):
+    """A COM_CHANGE_USER the bastion cannot parse (found by the fuzzer: the handler crashed)
+    gets ERR 1835 and ends the connection; the module's check finds no traceback."""
+    raw = Raw(bastion)
+    try:
+        raw.login(token)
+        raw.send(payload, 0)
+        seq, err = raw.packet()
+        assert (err[0], int.from_bytes(err[1:3], "little")) == (0xFF, 1835), err
+        with pytest.raises((ConnectionError, ssl.SSLError, OSError)):
+            raw.packet(timeout=CLOSE_WITHIN)
+    finally:
+        raw.close()
+    still_serving(bastion, token)
