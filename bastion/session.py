@@ -140,9 +140,9 @@ class BaseSession:
         Plugins that know their request language mask only its values (:meth:`_fields`)."""
         return self._fields(text, lambda text, mask: mask(text))
 
-    def _fields(self, text: str, apply: Callable[[str, Callable[[str], str]], str]) -> dict[str, Any]:
-        """``apply(text, mask)`` runs the storage masking on the pieces of ``text`` it
-        chooses (literal values, shell segments); the record fields, with the counts."""
+    def counting_mask(self) -> tuple[Callable[[str], str], dict[str, int]]:
+        """The storage masking as a function of one piece of text, and the counts (by
+        recognizer) of what it has masked so far, filled in as it runs."""
         found: dict[str, int] = {}
 
         def mask(piece: str) -> str:
@@ -151,6 +151,12 @@ class BaseSession:
                 found[key] = found.get(key, 0) + n
             return masked
 
+        return mask, found
+
+    def _fields(self, text: str, apply: Callable[[str, Callable[[str], str]], str]) -> dict[str, Any]:
+        """``apply(text, mask)`` runs the storage masking on the pieces of ``text`` it
+        chooses (literal values, shell segments); the record fields, with the counts."""
+        mask, found = self.counting_mask()
         fields: dict[str, Any] = {self.text_field: apply(text, mask)}
         if found:
             fields[f"{self.text_field}_masked"] = found

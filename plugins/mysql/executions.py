@@ -47,14 +47,7 @@ def admit(s: MySQLSession, stmt_id: int, prepared: Prepared, payload: bytes) -> 
     longs = {i: bytes(data) for i, data in prepared.long_data.items()}
     decoded = parse_execute_params(payload, prepared.params, prepared.param_types, longs)
     sizes = prepared.long_sizes
-    masked: dict[str, int] = {}
-
-    def mask(text: str) -> str:
-        out, counts = s.masks.redact(text)
-        for key, n in counts.items():
-            masked[key] = masked.get(key, 0) + n
-        return out
-
+    mask, masked = s.counting_mask()
     prepared.executions += 1
     data: dict[str, Any] = {"command": "execute", "prepared": prepared.event_id, "stmt_id": stmt_id, "schema": s.schema,
                             "params": [_literal(p, i, mask, sizes) for i, p in enumerate(decoded.params)]}
