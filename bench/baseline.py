@@ -33,6 +33,14 @@ def export(rev: str, dest: Path) -> Path:
     return dest
 
 
+def _own_policies(src: Path, home: Path) -> None:
+    """Rewrite ``home/policies`` with ``src``'s own demo policies: the rules' schema moves
+    between revisions, and an older bastion refuses keys it does not know yet."""
+    code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+            "from bastion.demo.setup import write_demo_policies; write_demo_policies(Path(sys.argv[2]), {'mysql'})")
+    subprocess.run([sys.executable, "-c", code, str(src), str(home)], check=True)
+
+
 def start_baseline(stack: Stack, work: Path, rev: str, *, allow_all: bool, audit: dict[str, Any],
                    mysql_options: dict[str, Any]) -> BastionProcess:
     """``bastion serve`` from ``rev`` in front of ``stack``'s MariaDB, configured as the
@@ -41,6 +49,7 @@ def start_baseline(stack: Stack, work: Path, rev: str, *, allow_all: bool, audit
     home = work / "baseline"
     home.mkdir(parents=True, exist_ok=True)
     config = mysql_config(home, stack.db, allow_all=allow_all)
+    _own_policies(src, home)
     config["audit"] = {**config["audit"], **audit}
     config["listeners"]["mysql"]["options"] = {**config["listeners"]["mysql"].get("options", {}), **mysql_options}
     store_credentials(write_config(home / "bastion.yaml", config))

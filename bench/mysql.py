@@ -156,7 +156,7 @@ def profile(stack: Stack, tls_dir: Path, ep: Endpoint, threads: int, seconds: in
     out_dir.mkdir(parents=True, exist_ok=True)
     raw = out_dir / "bastion.txt"
     recorder = subprocess.Popen([spy, "record", "-p", str(stack.bastion.proc.pid), "-d", str(seconds), "-r", "200",
-                                 "-f", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 "--subprocesses", "-f", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sysbench(tls_dir, ep, threads, seconds, protocol=protocol)
     recorder.wait(timeout=seconds + 60)
     own: Counter[str] = Counter()
@@ -303,8 +303,9 @@ def main() -> int:
                                   mysql_options={"busy_poll_us": args.busy_poll_us})
             before = Endpoint("baseline", base.ports["mysql"], "shop-db", base.token("alice", "dba"))
             pymysql_stream(before, "SELECT 1, 'x'")
-            (tls_dir / "cacert.pem").write_text((tls_dir / "cacert.pem").read_text() + (
-                base.config.parent / "var" / "tls" / "ca.crt").read_text())
+            tls = base.config.parent / "var" / "tls"  # older revisions had no CA, only a self-signed bastion.crt
+            trusted = tls / "ca.crt" if (tls / "ca.crt").exists() else tls / "bastion.crt"
+            (tls_dir / "cacert.pem").write_text((tls_dir / "cacert.pem").read_text() + trusted.read_text())
             eps.insert(1, before)
             proxies["baseline"] = base.proc.pid
         for workers in args.workers[1:]:  # more bastions, each with its own worker count
