@@ -156,7 +156,8 @@ def profile(stack: Stack, tls_dir: Path, ep: Endpoint, threads: int, seconds: in
     out_dir.mkdir(parents=True, exist_ok=True)
     raw = out_dir / "bastion.txt"
     recorder = subprocess.Popen([spy, "record", "-p", str(stack.bastion.proc.pid), "-d", str(seconds), "-r", "200",
-                                 "--subprocesses", "-f", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 "--subprocesses", "-f", "raw", "-o", str(raw)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sysbench(tls_dir, ep, threads, seconds, protocol=protocol)
     recorder.wait(timeout=seconds + 60)
     own: Counter[str] = Counter()

@@ -109,8 +109,8 @@ def run(ctx: Any, protocol: str, n: int, prof: cProfile.Profile | None) -> float
     if protocol == "binary":
         stmt = prepare(s, up)
         answer(up, result_set(True))
-        payloads = [build_stmt_execute(stmt, [Param(MYSQL_TYPE_LONG, False, struct.pack("<i", rng.randrange(1, 40000)))])
-                    for _ in range(n)]
+        ids = [struct.pack("<i", rng.randrange(1, 40000)) for _ in range(n)]
+        payloads = [build_stmt_execute(stmt, [Param(MYSQL_TYPE_LONG, False, v)]) for v in ids]
         handler = commands.HANDLERS[COM_STMT_EXECUTE]
     else:
         payloads = [bytes([COM_QUERY]) + f"SELECT c FROM sbtest1 WHERE id={rng.randrange(1, 40000)}".encode()

@@ -70,7 +70,11 @@ class GuardrailPolicy:
         return _strictest(decisions)
 
     def _decide_sql(self, event: Query) -> Decision | None:
-        modes = (event.ansi_quotes,) if event.ansi_quotes else (False, True)
+        # A session the bastion believes is not in ANSI_QUOTES is judged both ways (its
+        # sql_mode may have changed in a way the bastion did not follow). ANSI_QUOTES only
+        # changes how `"` reads, and no literal of a text without one unescapes to one (the
+        # only escape producing it is `\"`), so such a text reads alike in both modes.
+        modes = (event.ansi_quotes,) if event.ansi_quotes or '"' not in event.sql else (False, True)
         best: Decision | None = None
         audit: list[Decision] = []
         for ansi in modes:

@@ -38,8 +38,8 @@ def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = No
         try:
             events = [_query(s, routines.body_statement(s, name), "routine") for name in names]
             # the code of every statement that runs: carried ones (PREPARE … FROM '…') included
-            code = [st.text for st in c.effective] + ([judged] if judged is not None else [])
-            functions, bodies = routines.function_bodies(s, ";\n".join(code))
+            runs = [c] + ([sqlstate.classification(s, judged)] if judged is not None else [])
+            functions, bodies = routines.function_bodies(s, routines.candidates(runs))
             events += [_query(s, body, "routine") for body in bodies]
         except routines.RoutineUnreadable as exc:
             problem = Decision.deny(rule="mysql:routine", reason=str(exc), message=str(exc))

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 
 from plugins.mysql.codec import COM_QUERY, ErrItem, ResponseTracker, RowItem, parse_text_row
 from policies.sql import Classification
-from policies.sql.functions import called_functions
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
@@ -66,13 +65,23 @@ def body_statement(s: MySQLSession, name: str) -> str:
     return f"BEGIN NOT ATOMIC {body}; END"
 
 
-def function_bodies(s: MySQLSession, sql: str) -> tuple[list[str], list[str]]:
-    """``(names, bodies)``: the stored functions ``sql`` calls (``schema.name``, as the
-    target spells them) and, for each, a compound statement holding its body; raises
-    :class:`RoutineUnreadable` when the statement cannot be lexed or a body read."""
-    names = called_functions(sql, no_backslash_escapes=s.no_backslash_escapes, ansi_quotes=s.ansi_quotes)
-    if names is None:
-        raise RoutineUnreadable("the statement's function calls cannot be read, so it is refused")
+def candidates(runs: list[Classification]) -> tuple[str, ...]:
+    """The stored-function candidates (policies.sql.functions) of every statement that
+    runs in ``runs``, carried ones included; raises :class:`RoutineUnreadable` when one
+    could not be lexed (its calls cannot be read)."""
+    found: dict[str, None] = {}
+    for c in runs:
+        if "lex_error" in c.flags:
+            raise RoutineUnreadable("the statement's function calls cannot be read, so it is refused")
+        for st in c.effective:
+            found.update(dict.fromkeys(st.functions))
+    return tuple(found)
+
+
+def function_bodies(s: MySQLSession, names: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """``(names, bodies)``: of the stored-function candidates ``names``, those the target
+    holds (``schema.name``, as the target spells them) and, for each, a compound statement
+    holding its body; raises :class:`RoutineUnreadable` when a body cannot be read."""
     pairs = []
     for name in names:
         schema, _, routine = name.rpartition(".")

@@ -62,19 +62,25 @@ class CacheInfo:
     exact_size: int
     shape_size: int
     maxsize: int
+    template_hits: int = 0
+    template_size: int = 0
 
 
 EXACT: LRU[tuple[str, bool, bool], Classification] = LRU(10_000, 32 * 1024 * 1024)
 SHAPES: LRU[str, Refinement] = LRU(10_000, 16 * 1024 * 1024)
+TEMPLATES: LRU[str, Classification] = LRU(10_000, 16 * 1024 * 1024)
+"""Fingerprint -> the classification of a statement whose literal values decide nothing
+but its text (policies.sql.classify): no literal value reaches it (texts are replaced)."""
 
 
 def cache_info() -> CacheInfo:
-    """Hit/miss counters and sizes of the exact and shape (literal-free) caches."""
-    e, s = EXACT, SHAPES
-    return CacheInfo(e.hits, e.misses, s.hits, s.misses, len(e.data), len(s.data), e.maxsize)
+    """Hit/miss counters and sizes of the exact, shape (literal-free) and template caches."""
+    e, s, t = EXACT, SHAPES, TEMPLATES
+    return CacheInfo(e.hits, e.misses, s.hits, s.misses, len(e.data), len(s.data), e.maxsize, t.hits, len(t.data))
 
 
 def cache_clear() -> None:
     """Empty both caches and reset their counters."""
     EXACT.clear()
     SHAPES.clear()
+    TEMPLATES.clear()

@@ -41,6 +41,9 @@ class Statement:
     """CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT, ALTER EVENT: the object, as ``routine``."""
     trigger_table: str | None = None
     """CREATE TRIGGER: the table it fires on, as ``routine``."""
+    functions: tuple[str, ...] = ()
+    """Names written as a call in its own code, stored-function candidates
+    (policies.sql.functions); those of carried statements are on them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 
 from policies.sql import cache, compound
 from policies.sql.classification import Classification, Statement, flatten
 from policies.sql.compound_join import SPACE_TOKEN, join_compounds
 from policies.sql.fallback_tables import fallback_tables
 from policies.sql.fingerprint import fingerprint_lexed
+from policies.sql.functions import calls_in
 from policies.sql.keyword_verdict import KeywordVerdict
 from policies.sql.keywords import analyze
 from policies.sql.kinds import Kind, stricter
-from policies.sql.lexer import SPACE, Lexed, Token, lex
+from policies.sql.lexer import SPACE, Lexed, LexResult, Token, lex
 from policies.sql.refine import Refinement, refine
 from policies.sql.tokens import up
 
@@ -43,6 +45,10 @@ from policies.sql.tokens import up
 # a bound method on every cache lookup.
 _EXACT = cache.EXACT
 _SHAPES = cache.SHAPES
+_TEMPLATES = cache.TEMPLATES
+TEMPLATE_KEYWORDS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE"})
+"""Statements whose keyword rules never read a literal's value (unlike SET, KILL, PREPARE,
+EXECUTE, CALL, USE): see :func:`_templated`."""
 LARGE = 16 * 1024  # statements whose literal-free shape is longer skip sqlglot (flag "large")
 MAX_DEPTH = 4  # nesting of PREPARE-from-literal / SET STATEMENT … FOR / ANALYZE <stmt> / bodies
 _FLAG_KINDS = {
@@ -80,6 +86,34 @@ def classify(sql: str, *, no_backslash_escapes: bool = False, ansi_quotes: bool 
 def _classify(sql: str, nbe: bool, ansi: bool, depth: int) -> Classification:
     lexed = lex(sql, no_backslash_escapes=nbe, ansi_quotes=ansi)
     fp, digest = fingerprint_lexed(sql, lexed, nbe, ansi)
+    if not lexed.error and not lexed.versioned and len(lexed.statements) == 1:
+        template = _TEMPLATES.get(fp)
+        if template is not None:  # the same statement but for its literal values
+            st = template.statements[0]
+            text = lexed.statements[0].text()
+            return Classification((st if st.text == text else replace(st, text=text),), template.kind,
+                                  template.flags, template.tables, fp, digest)
+    result = _full(sql, lexed, fp, digest, nbe, ansi, depth)
+    if _templated(result):
+        _TEMPLATES.put(fp, result, len(digest) + 64)
+    return result
+
+
+def _templated(c: Classification) -> bool:
+    """Whether every statement with ``c``'s fingerprint classifies as ``c`` but for its
+    text. Its fingerprint fixes its keywords, identifiers and structure; of its literal
+    values, the keyword rules of :data:`TEMPLATE_KEYWORDS` read none (they carry, assign,
+    prepare, call or kill nothing, which is what literals decide elsewhere), the AST
+    summary is cached by the literal-free shape anyway, and a statement with any flag
+    (where a literal could matter: ``large``, versioned comments…) is left out."""
+    if c.kind is Kind.UNKNOWN or c.error or c.flags or len(c.statements) != 1:
+        return False
+    st = c.statements[0]
+    return (st.keyword in TEMPLATE_KEYWORDS and not st.inner and not st.assignments and st.prepared_name is None
+            and st.routine is None and st.kill_id is None and st.use_db is None and st.object_name is None)
+
+
+def _full(sql: str, lexed: LexResult, fp: str, digest: str, nbe: bool, ansi: bool, depth: int) -> Classification:
     base = {"versioned_comment"} if lexed.versioned else set()
     if lexed.error or not lexed.statements:
         flag, error = ("lex_error", lexed.error) if lexed.error else ("empty", "no statement")
@@ -133,7 +167,7 @@ def _statement(lx: Lexed, nbe: bool, ansi: bool, depth: int) -> tuple[Statement,
                      "statement not understood")  # fmt: skip
     statement = Statement(kind, kv.keyword, text, frozenset(tables), columns, wrapped, frozenset(flags),
                           kv.kill_id, kv.kill_query, kv.use_db, tuple(inner), kv.assignments, kv.prepared_name,
-                          kv.routine, kv.object_name, kv.trigger_table)  # fmt: skip
+                          kv.routine, kv.object_name, kv.trigger_table, calls_in(sig))  # fmt: skip
     return statement, error
 
 

@@ -15,7 +15,7 @@ When the lexer fails, ``None``: the caller fails closed.
 
 from __future__ import annotations
 
-from policies.sql.lexer import IDENTS, WORD, lex
+from policies.sql.lexer import IDENTS, WORD, Token, lex
 from policies.sql.tokens import ident
 
 NOT_STORED = frozenset("""
@@ -52,15 +52,22 @@ def called_functions(sql: str, *, no_backslash_escapes: bool = False, ansi_quote
         return None
     found: dict[str, None] = {}
     for statement in lexed.statements:
-        sig = statement.significant()
-        for i in range(1, len(sig)):
-            if sig[i] != ("p", "(") or sig[i - 1][0] not in IDENTS:
-                continue
-            name = ident(sig[i - 1])
-            if i >= 3 and sig[i - 2][1] == "." and sig[i - 3][0] in IDENTS:
-                found[f"{ident(sig[i - 3])}.{name}"] = None
-            elif i >= 2 and sig[i - 2][1] == ".":
-                continue  # `.name(`: a qualified name the lexer could not read whole; not a schema call
-            elif not (sig[i - 1][0] == WORD and name.upper() in NOT_STORED):
-                found[name] = None
+        found.update(dict.fromkeys(calls_in(statement.significant())))
+    return tuple(found)
+
+
+def calls_in(sig: list[Token]) -> tuple[str, ...]:
+    """The candidates among one statement's significant tokens (the classifier keeps them
+    on each :class:`~policies.sql.classification.Statement`, so they are cached with it)."""
+    found: dict[str, None] = {}
+    for i in range(1, len(sig)):
+        if sig[i] != ("p", "(") or sig[i - 1][0] not in IDENTS:
+            continue
+        name = ident(sig[i - 1])
+        if i >= 3 and sig[i - 2][1] == "." and sig[i - 3][0] in IDENTS:
+            found[f"{ident(sig[i - 3])}.{name}"] = None
+        elif i >= 2 and sig[i - 2][1] == ".":
+            continue  # `.name(`: a qualified name the lexer could not read whole; not a schema call
+        elif not (sig[i - 1][0] == WORD and name.upper() in NOT_STORED):
+            found[name] = None
     return tuple(found)
