@@ -8,6 +8,7 @@ killed process left open is closed on record (:meth:`JournalSink.close_orphans`)
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -24,25 +25,36 @@ if TYPE_CHECKING:
 log = logging.getLogger("bastion.audit.journal")
 
 
-def _hub_offload(ctx: PluginContext) -> Offload | None:
-    """Under the gevent runtime, fsync in the hub's thread pool while other sessions are
-    open: they go on meanwhile (and queue for the next fsync). With one session or none,
-    inline: nobody would run meanwhile, and the trip through the pool costs the statement
-    more than the fsync blocks (measured: about 0.1 ms a trip on the development VM).
-    Elsewhere (tools, tests) inline."""
+def _hub_offload(ctx: PluginContext) -> tuple[Offload | None, Callable[[], None]]:
+    """Under the gevent runtime, flush off the hub while other sessions are open: they go
+    on meanwhile (and queue for the next flush). The fdatasync runs in a child process
+    (bastion.runtime.flusher: no GIL handoffs with a thread), the thread pool being its
+    fallback. With one session or none, inline: nobody would run meanwhile, and the trip
+    costs the statement more than the flush blocks (measured: about 0.1 ms a trip through
+    the pool on the development VM). Elsewhere (tools, tests) inline. Returns the offload
+    and what closes it."""
     from gevent import monkey
 
     if not monkey.is_module_patched("threading"):
-        return None
+        return None, lambda: None
     import gevent
+
+    from bastion.runtime.flusher import Flusher
+
+    def pool(fn: Callable[[int], None], fd: int) -> None:
+        gevent.get_hub().threadpool.apply(fn, (fd,))
+
+    flusher = Flusher(pool)
 
     def offload(fn: Callable[[int], None], fd: int) -> None:
         sessions = ctx.open_sessions
         if sessions is not None and sessions() <= 1:
             fn(fd)
+        elif fn is os.fdatasync:
+            flusher.flush(fd)
         else:
-            gevent.get_hub().threadpool.apply(fn, (fd,))
-    return offload
+            pool(fn, fd)
+    return offload, flusher.close
 
 
 STARTS = records.STARTS
@@ -58,8 +70,9 @@ class JournalSink:
 
     def __init__(self, ctx: PluginContext) -> None:
         cfg = ctx.settings.config.audit
+        offload, self._close_offload = _hub_offload(ctx)
         self.journal = Journal(cfg.journal_dir, fsync=cfg.fsync, rotate_bytes=cfg.rotate_bytes,
-                               rotate_daily=cfg.rotate_daily, offload=_hub_offload(ctx))
+                               rotate_daily=cfg.rotate_daily, offload=offload)
         self._started: dict[tuple[str, str], None] = {}
         """Statements and commands whose start record is durable and whose outcome is due."""
 
@@ -111,4 +124,7 @@ class JournalSink:
             self.journal.append(event_dict(event))
 
     def close(self) -> None:
-        self.journal.close()
+        try:
+            self.journal.close()
+        finally:
+            self._close_offload()
