@@ -57,8 +57,13 @@ class GuardrailPolicy:
     """Every Query is classified here (plugins.mysql.sqlstate shares the result through the
     classifier's cache rather than skipping its own classification)."""
 
-    def __init__(self, ctx: PluginContext) -> None:
-        self.rules: tuple[GuardRule, ...] = ctx.settings.policies.guardrails
+    def __init__(self, ctx: PluginContext | None = None, rules: tuple[GuardRule, ...] | None = None) -> None:
+        """The rules of ``ctx``'s policy files, or ``rules``."""
+        if rules is None:
+            assert ctx is not None, "a context or rules"
+            rules = ctx.settings.policies.guardrails
+        self.rules = tuple(rules)
+        self._scoped: dict[tuple[object, ...], list[GuardRule]] = {}
 
     def decide(self, event: Event) -> Decision | None:
         kind = EVENT_KINDS.get(type(event))
@@ -94,8 +99,17 @@ class GuardrailPolicy:
         return best
 
     def _rules_for(self, event: Event, kind: str) -> list[GuardRule]:
-        return [r for r in self.rules if scope_matches(r.scope, event.session)
-                and (not r.match.events or kind in r.match.events)]
+        """The rules whose scope and events cover ``event`` (a scope depends on the
+        session's groups and target only: remembered by those)."""
+        s = event.session
+        key = (s.identity.groups, s.target.name, s.target.protocol, s.target.tags, kind)
+        rules = self._scoped.get(key)
+        if rules is None:
+            if len(self._scoped) >= 4096:
+                self._scoped.clear()
+            rules = self._scoped[key] = [r for r in self.rules if scope_matches(r.scope, s)
+                                         and (not r.match.events or kind in r.match.events)]
+        return rules
 
     @staticmethod
     def _matches(rule: GuardRule, event: Event) -> bool:

@@ -28,9 +28,7 @@ RULES = (
 
 
 def stage(rules=RULES) -> GuardrailPolicy:  # type: ignore[no-untyped-def]
-    s = GuardrailPolicy.__new__(GuardrailPolicy)
-    s.rules = rules
-    return s
+    return GuardrailPolicy(rules=tuple(rules))
 
 
 def q(sql: str, groups: tuple[str, ...] = ("developers",), tags: tuple[str, ...] = ("prod",), **kw) -> Query:  # type: ignore[no-untyped-def]
