@@ -35,19 +35,18 @@ def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = No
     events = []
     if problem is None and command in ("query", "prepare"):
         names: list[str] = routines.called(c) if command == "query" else []
+        # the code of every statement that runs: carried ones (PREPARE … FROM '…') included
+        runs = [c] + ([sqlstate.classification(s, judged)] if judged is not None else [])
         try:
-            events = [_query(s, routines.body_statement(s, name), "routine") for name in names]
-            # the code of every statement that runs: carried ones (PREPARE … FROM '…') included
-            runs = [c] + ([sqlstate.classification(s, judged)] if judged is not None else [])
-            functions, bodies = routines.function_bodies(s, routines.candidates(runs))
-            events += [_query(s, body, "routine") for body in bodies]
+            found = routines.look_up(s, runs, names)
+            events = [_query(s, body, "routine") for body in found.bodies]
         except routines.RoutineUnreadable as exc:
             problem = Decision.deny(rule="mysql:routine", reason=str(exc), message=str(exc))
-            functions = []
-        if names:
-            data["routines"] = names
-        if functions:
-            data["functions"] = functions
+            found = routines.Lookup()
+        if names or found.procedures:
+            data["routines"] = names + found.procedures
+        if found.functions:
+            data["functions"] = found.functions
     events.append(_query(s, judged or sql, command))
     if judged is not None:
         data["executes"] = s.redact_request(judged)[s.text_field]

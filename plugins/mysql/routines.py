@@ -14,8 +14,11 @@ commit (so no DROP), but it can modify tables. So a statement whose code calls n
 that are not built-ins (policies.sql.functions) has the bodies of the stored functions
 the target holds under those names looked up the same way and judged with it; a name
 that is no stored function (a table before its column list, a typo) has no body. A body
-the session's account cannot read (``ROUTINE_DEFINITION`` NULL) is refused. Only one level
-is looked up: functions called by a looked-up body are judged at their own CREATE.
+the session's account cannot read (``ROUTINE_DEFINITION`` NULL) is refused. Bodies are
+looked up level by level: the routines a looked-up body calls (procedures and functions,
+unqualified names in the routine's own database) are judged with the statement too, so a
+function that only calls the one that deletes waits for an approver as the deleting one
+does (:func:`look_up`).
 
 A lookup is a statement of its own on the session's connection, run just before the
 user's: inside that statement, ``FOUND_ROWS()`` and ``ROW_COUNT()`` describe the lookup,
@@ -25,15 +28,20 @@ only).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from plugins.mysql.codec import COM_QUERY, ErrItem, ResponseTracker, RowItem, parse_text_row
-from policies.sql import Classification
+from policies.sql import Classification, classify
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
 
 READ_TIMEOUT = 30.0
+MAX_LEVELS = 8
+"""Routines calling routines: how many levels of bodies are looked up."""
+MAX_ROUTINES = 64
+"""How many routines one statement may reach, all levels together."""
 
 
 class RoutineUnreadable(Exception):
@@ -51,8 +59,8 @@ def _literal(text: str) -> str:
 
 
 def body_statement(s: MySQLSession, name: str) -> str:
-    """A compound statement holding the body of procedure ``name``, for the classifier;
-    raises :class:`RoutineUnreadable`."""
+    """A compound statement holding the body of procedure ``name`` (``schema.name``, or a
+    name in the session's database), for the classifier; raises :class:`RoutineUnreadable`."""
     schema, _, routine = name.rpartition(".")
     schema = schema or s.schema
     if not schema:
@@ -63,6 +71,80 @@ def body_statement(s: MySQLSession, name: str) -> str:
         raise RoutineUnreadable(f"CALL {name}: the procedure's body cannot be read by the bastion, so it is refused")
     body = rows[0][0].decode("utf-8", "surrogateescape")
     return f"BEGIN NOT ATOMIC {body}; END"
+
+
+@dataclass
+class Lookup:
+    """Every routine a statement may run and the bodies to judge with it."""
+
+    functions: list[str] = field(default_factory=list)
+    """Stored functions found, ``schema.name`` as the target spells them."""
+    procedures: list[str] = field(default_factory=list)
+    """Procedures called from inside looked-up bodies, ``schema.name``."""
+    bodies: list[str] = field(default_factory=list)
+    """Compound statements holding each body (the statement's own CALLs first)."""
+
+
+def look_up(s: MySQLSession, runs: list[Classification], calls: list[str]) -> Lookup:
+    """The bodies of the procedures ``calls`` and of the stored functions called by the
+    statements in ``runs``, then, level by level, of the routines those bodies call: an
+    unqualified name inside a body is looked up in that routine's own database, as the
+    server resolves it. Each routine is read once; past :data:`MAX_LEVELS` levels or
+    :data:`MAX_ROUTINES` routines the statement is refused (:class:`RoutineUnreadable`),
+    as it is when a body cannot be read or lexed."""
+    out = Lookup()
+    seen: set[str] = set()
+    level = [(c, s.schema) for c in runs]
+    procedures = [(name, s.schema) for name in calls]
+    for depth in range(MAX_LEVELS + 1):
+        bodies = _procedure_bodies(s, procedures, seen, out if depth else None)
+        bodies += _called_functions(s, level, seen, out)
+        if not bodies:
+            return out
+        if depth == MAX_LEVELS or len(seen) > MAX_ROUTINES:
+            break
+        out.bodies += [body for _, body in bodies]
+        nbe, ansi = s.no_backslash_escapes, s.ansi_quotes
+        level = [(classify(body, no_backslash_escapes=nbe, ansi_quotes=ansi), home) for home, body in bodies]
+        procedures = [(name, home) for c, home in level for name in called(c)]
+    raise RoutineUnreadable(f"routines call routines more than {MAX_LEVELS} levels or {MAX_ROUTINES} routines "
+                            "deep, so the statement is refused")
+
+
+def _qualified(name: str, home: str) -> str:
+    schema, _, routine = name.rpartition(".")
+    return f"{schema or home}.{routine}" if schema or home else routine
+
+
+def _procedure_bodies(s: MySQLSession, procedures: list[tuple[str, str]], seen: set[str],
+                      out: Lookup | None) -> list[tuple[str, str]]:  # fmt: skip
+    """``(home schema, body)`` of each procedure not read yet (``out``: record its name)."""
+    bodies = []
+    for name, home in procedures:
+        qualified = _qualified(name, home)
+        if f"p:{qualified.lower()}" in seen:
+            continue
+        seen.add(f"p:{qualified.lower()}")
+        if out is not None:
+            out.procedures.append(qualified)
+        bodies.append((qualified.rpartition(".")[0], body_statement(s, qualified)))
+    return bodies
+
+
+def _called_functions(s: MySQLSession, level: list[tuple[Classification, str]], seen: set[str],
+                      out: Lookup) -> list[tuple[str, str]]:  # fmt: skip
+    """``(home schema, body)`` of each stored function the statements of ``level`` call,
+    not read yet; the names found go to ``out.functions``."""
+    wanted: dict[str, None] = {}
+    for c, home in level:
+        for name in candidates([c]):
+            qualified = _qualified(name, home)
+            if "." in qualified and f"f:{qualified.lower()}" not in seen:  # no database: no function
+                wanted[qualified] = None
+                seen.add(f"f:{qualified.lower()}")
+    names, bodies = function_bodies(s, tuple(wanted))
+    out.functions += names
+    return [(name.rpartition(".")[0], body) for name, body in zip(names, bodies, strict=True)]
 
 
 def candidates(runs: list[Classification]) -> tuple[str, ...]:

@@ -25,6 +25,17 @@ def functions(mariadb):  # type: ignore[no-untyped-def]
         cur.execute("CREATE OR REPLACE FUNCTION lab.wipe() RETURNS INT MODIFIES SQL DATA "
                     "BEGIN DELETE FROM lab.fvictim; RETURN 1; END")
         cur.execute("CREATE OR REPLACE FUNCTION lab.plus_one(x INT) RETURNS INT DETERMINISTIC RETURN x + 1")
+        # routines that only call the one that deletes or drops, by unqualified names (the
+        # server resolves them in the routine's own database, whatever the session's is)
+        cur.execute("CREATE OR REPLACE FUNCTION lab.relay() RETURNS INT MODIFIES SQL DATA RETURN wipe() + 0")
+        cur.execute("CREATE OR REPLACE FUNCTION lab.relay2() RETURNS INT MODIFIES SQL DATA "
+                    "BEGIN DECLARE x INT DEFAULT relay(); RETURN x; END")
+        cur.execute("CREATE TABLE IF NOT EXISTS lab.pvictim (id INT)")
+        cur.execute("CREATE OR REPLACE PROCEDURE lab.dropper() DROP TABLE lab.pvictim")
+        cur.execute("CREATE OR REPLACE PROCEDURE lab.caller() BEGIN SELECT 1; CALL dropper(); END")
+        cur.execute("CREATE OR REPLACE PROCEDURE lab.fcaller() BEGIN SELECT relay(); END")
+        cur.execute("CREATE OR REPLACE FUNCTION lab.ping() RETURNS INT RETURN pong()")
+        cur.execute("CREATE OR REPLACE FUNCTION lab.pong() RETURNS INT RETURN ping()")
 
 
 def rows(mariadb) -> str:  # type: ignore[no-untyped-def]
@@ -50,6 +61,9 @@ def run(conn, sql: str) -> str:  # type: ignore[no-untyped-def]
     "SELECT 1 FROM dual WHERE wipe() = 1",
     "SET @x = lab.wipe()",
     "PREPARE p FROM 'SELECT wipe()'",
+    "SELECT relay()",
+    "SELECT lab.relay2()",
+    "CALL fcaller()",
 ])
 def test_a_function_that_deletes_waits_for_an_approver(bastion, mariadb, sql):  # type: ignore[no-untyped-def]
     conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True, read_timeout=60)
@@ -84,3 +98,17 @@ def test_a_function_the_account_cannot_see_does_not_run(bastion, mariadb):  # ty
         message = run(conn, "SELECT lab.wipe()")
     assert "denied" in message, message
     assert rows(mariadb) == "2"
+
+
+def test_a_procedure_calling_one_that_drops_is_refused(bastion, mariadb):  # type: ignore[no-untyped-def]
+    with pymysql_conn(bastion, bastion.token("alice", "dba"), database="shop", autocommit=True) as conn:
+        message = run(conn, "CALL lab.caller()")
+    assert "guardrails:no-drop" in message, message
+    assert "pvictim" in mariadb.sql("SHOW TABLES FROM lab")
+
+
+def test_routines_calling_each_other_are_read_once(bastion, mariadb):  # type: ignore[no-untyped-def]
+    with pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True) as conn:
+        message = run(conn, "SELECT ping()")
+    # judged (nothing in either body is refused) and sent: the server refuses the recursion
+    assert "1424" in message or "Recursive" in message, message
