@@ -1,14 +1,21 @@
 """The configuration file's schema, as frozen dataclasses (see docs/configuration.md).
 
 Field annotations are the schema enforced by :mod:`bastion.config.schema`; attribute
-docstrings are the reference documentation.
+docstrings are the reference documentation. The audit and server sections live in
+:mod:`bastion.config.audit` and :mod:`bastion.config.server`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+# Sections kept in their own modules, re-exported: ``from bastion.config.model import X``
+# names every class of the schema.
+from bastion.config.audit import AuditConfig as AuditConfig
+from bastion.config.audit import AuditIndexConfig as AuditIndexConfig
+from bastion.config.server import ReadinessConfig as ReadinessConfig
+from bastion.config.server import ServerConfig as ServerConfig
 
 
 @dataclass(frozen=True)
@@ -210,112 +217,6 @@ class ApprovalsConfig:
     webhook_timeout: float = 5.0
     poll_interval: float = 0.25
     """How often a held session checks the state store for a decision."""
-
-
-@dataclass(frozen=True)
-class AuditIndexConfig:
-    """The searchable index derived from the journal (see docs/audit.md)."""
-
-    backend: Literal["sqlite", "opensearch", "elasticsearch", "none"] = "sqlite"
-    """``sqlite`` (FTS5 in ``database``), ``opensearch``, ``elasticsearch``, or ``none`` (no indexer)."""
-    url: str = ""
-    """OpenSearch/Elasticsearch URL(s), comma separated (``https://user:pass@host:9200``)."""
-    index_prefix: str = "bastion-audit"
-    """Daily indices are ``<prefix>-YYYY.MM.DD``; one index template covers ``<prefix>-*``."""
-    database: str = "audit.db"
-    """The sqlite backend's file; a relative path is relative to ``audit.journal_dir``."""
-    verify_certs: bool = True
-    ca_file: str | None = None
-    timeout: float = 10.0
-    """Seconds per request to the search engine."""
-    replicas: int = 0
-    """``number_of_replicas`` in the index template."""
-    batch_size: int = 500
-    """Journal records per bulk request."""
-    poll_interval: float = 0.5
-    """Seconds between looks at the journal when the indexer has caught up."""
-    max_backoff: float = 30.0
-    """Upper bound of the exponential back-off while the engine is unreachable."""
-    max_output_bytes: int = 1 << 20
-    """Terminal output text indexed per recording (the recording itself keeps everything)."""
-
-    def __post_init__(self) -> None:
-        if self.backend in ("opensearch", "elasticsearch") and not self.url:
-            raise ValueError(f"backend {self.backend} needs url")
-        if not self.index_prefix or self.index_prefix != self.index_prefix.lower() or "*" in self.index_prefix:
-            raise ValueError("index_prefix must be non-empty, lower case, without '*'")
-        if self.batch_size < 1 or self.poll_interval <= 0 or self.max_backoff <= 0:
-            raise ValueError("batch_size, poll_interval and max_backoff must be positive")
-
-
-@dataclass(frozen=True)
-class AuditConfig:
-    journal_dir: str = "{state_dir}/audit"
-    sinks: list[str] = field(default_factory=lambda: ["journal"])
-    index: AuditIndexConfig = field(default_factory=AuditIndexConfig)
-    fsync: bool = True
-    """fsync the journal after every record (an event is on disk before the session moves on)."""
-    rotate_bytes: int = 64 << 20
-    """Start a new journal segment once the active one reaches this size (0: never by size)."""
-    rotate_daily: bool = False
-    """Also start a new segment at the first record of each UTC day."""
-    retention_days: int = 0
-    """Delete journal segments whose last record is older than this (0: keep forever).
-    A segment is deleted only once the indexer has indexed it."""
-
-    def __post_init__(self) -> None:
-        if self.rotate_bytes < 0 or self.retention_days < 0:
-            raise ValueError("rotate_bytes and retention_days must not be negative")
-
-
-@dataclass(frozen=True)
-class ReadinessConfig:
-    """When this node takes new connections (``/healthz``; :mod:`bastion.runtime.readiness`)."""
-
-    interval: float = 2.0
-    """Seconds between checks (the listeners read the last result; no check per connection)."""
-    timeout: float = 5.0
-    """Seconds a check may take (a state store that hangs counts as unreachable)."""
-    max_index_lag: int = 100_000
-    """Journal records not yet in the audit index above which the node is not ready (0: not checked)."""
-    max_status_age: float = 60.0
-    """Seconds after which the indexer's last report counts as lost (its process is down)."""
-
-    def __post_init__(self) -> None:
-        if self.interval <= 0 or self.timeout <= 0 or self.max_index_lag < 0 or self.max_status_age <= 0:
-            raise ValueError("interval, timeout and max_status_age must be positive, max_index_lag not negative")
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    """How ``bastion serve`` runs: processes, shutdown, and this node among the nodes that
-    share one state store."""
-
-    workers: int | Literal["auto"] = 1
-    """gevent worker processes accepting on the listeners (``auto``: one per CPU). With
-    more than one, a supervisor binds the listeners and runs the workers
-    (:mod:`bastion.runtime.supervisor`); with one, the bastion is a single process."""
-    drain_seconds: float = 10.0
-    """On SIGTERM: stop accepting, let open sessions finish this long, then end them
-    (their end record says ``drain``)."""
-    node_id: str = ""
-    """This node's name in the state store (open sessions, MySQL connection ids); default:
-    the host name. Nodes sharing a state store must have different ids: a node that starts
-    forgets what its id's previous run left registered (each worker ``I`` registers as
-    ``<node_id>/worker-I``)."""
-    readiness: ReadinessConfig = field(default_factory=ReadinessConfig)
-
-    def __post_init__(self) -> None:
-        if self.workers != "auto" and self.workers < 1:
-            raise ValueError("workers must be at least 1 (or auto)")
-        if self.drain_seconds < 0:
-            raise ValueError("drain_seconds must not be negative")
-        if len(self.node_id) > 100 or any(c.isspace() or c == "/" for c in self.node_id):
-            raise ValueError("node_id: at most 100 characters, without spaces or '/'")
-
-    def worker_count(self) -> int:
-        """The number of worker processes (``auto``: the machine's CPUs)."""
-        return (os.cpu_count() or 1) if self.workers == "auto" else self.workers
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,12 @@ def send_control(s: MySQLSession, payload: bytes) -> None:
     s.upstream.conn.send(payload, 0)
 
 
+def control(s: MySQLSession, payload: bytes) -> Result:
+    """Relay a protocol command that runs no statement, and its response."""
+    send_control(s, payload)
+    return relay_response(s, payload[0])
+
+
 def forward(s: MySQLSession, admission: Admission, payload: bytes, command: int,
             prepared: Prepared | None = None) -> Result:
     """Send an admitted request and relay its response."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.config.model import AuditConfig, AuditIndexConfig
+from bastion.config.audit import AuditConfig, AuditIndexConfig
 from bastion.config.schema import Issues, build
 
 

@@ -12,7 +12,7 @@ import pytest
 from bastion.core import records
 from bastion.core.contracts import RowMasker
 from bastion.core.types import Decision, Event, Query
-from plugins.mysql import commands
+from plugins.mysql import commands, prepared_commands
 from plugins.mysql.codec import (
     COM_INIT_DB,
     COM_QUERY,
@@ -113,15 +113,15 @@ def test_executions_ride_on_the_prepare_and_stop_when_the_audit_trail_fails() ->
     s, client, up = session([], sink)
     seen: list[list[str]] = []
     answer_with(up, prepare_ok(5), sink, seen)
-    commands.prepare(s, 0, REQUESTS["prepare"][0])
+    prepared_commands.prepare(s, 0, REQUESTS["prepare"][0])
     up.on_send = lambda data: up.feed(ok(), 1)
     execute = bytes([COM_STMT_EXECUTE]) + struct.pack("<IBI", 5, 0, 1)
-    commands.execute(s, 0, execute)
+    prepared_commands.execute(s, 0, execute)
     assert client.packets()[-1][1] == ok()
     sink.broken = True
     s.emit("probe", {})  # the journal fails: the context now knows the audit trail is down
     sent = len(up.sent)
-    commands.execute(s, 0, execute)
+    prepared_commands.execute(s, 0, execute)
     assert len(up.sent) == sent
     assert "audit-unavailable" in ErrPacket.parse(client.packets()[-1][1], CAPS).message
 
@@ -186,7 +186,7 @@ def prepared_with_params(s: Any, up: MemoryConn, sink: ListSink, n: int) -> str:
         for seq, packet in enumerate([prepare_ok(5, n)] + [param] * n, 1):
             up.feed(packet, seq)
     up.on_send = on_send
-    commands.prepare(s, 0, bytes([COM_STMT_PREPARE]) + b"UPDATE customers SET card_number = ? WHERE id = ?")
+    prepared_commands.prepare(s, 0, bytes([COM_STMT_PREPARE]) + b"UPDATE customers SET card_number = ? WHERE id = ?")
     return str(sink.events[-1].data["event_id"])
 
 
@@ -198,7 +198,7 @@ def test_each_execution_is_on_record_with_its_masked_parameters_before_it_runs()
     answer_with(up, ok(1), sink, seen)
     for _ in range(2):
         before = len(sink.events)
-        commands.execute(s, 0, build_stmt_execute(5, [Param(MYSQL_TYPE_VAR_STRING, False, CARD.encode()),
+        prepared_commands.execute(s, 0, build_stmt_execute(5, [Param(MYSQL_TYPE_VAR_STRING, False, CARD.encode()),
                                                       Param(MYSQL_TYPE_LONGLONG, True, struct.pack("<Q", 7))]))
         start, outcome = sink.events[before:]
         assert seen[-1][-1] == records.QUERY_START  # durable before the target saw the packet
@@ -219,19 +219,19 @@ def test_long_data_is_recorded_with_its_execution_then_forgotten() -> None:
     prepared_with_params(s, up, sink, 2)
     up.on_send = None
     for chunk in (b"card ", CARD.encode()):
-        commands.stmt_no_response(s, 0, build_send_long_data(5, 0, chunk))
+        prepared_commands.stmt_no_response(s, 0, build_send_long_data(5, 0, chunk))
     answer_with(up, ok(1), sink, [])
     params = [Param(MYSQL_TYPE_BLOB, False, b"", long_data=True), Param(MYSQL_TYPE_LONGLONG, True,
                                                                          struct.pack("<Q", 7))]
-    commands.execute(s, 0, build_stmt_execute(5, params))
+    prepared_commands.execute(s, 0, build_stmt_execute(5, params))
     assert sink.events[-1].data["params"] == ["_binary'card ################'", "#"]
     # the next execution sends its parameter in the packet again
-    commands.execute(s, 0, build_stmt_execute(5, [Param(MYSQL_TYPE_VAR_STRING, False, b"x"), params[1]]))
+    prepared_commands.execute(s, 0, build_stmt_execute(5, [Param(MYSQL_TYPE_VAR_STRING, False, b"x"), params[1]]))
     assert sink.events[-1].data["params"] == ["'x'", "#"]
     # COM_STMT_RESET drops what was sent
-    commands.stmt_no_response(s, 0, build_send_long_data(5, 0, b"dropped"))
+    prepared_commands.stmt_no_response(s, 0, build_send_long_data(5, 0, b"dropped"))
     answer_with(up, ok(), sink, [])
-    commands.stmt_reset(s, 0, bytes([COM_STMT_RESET]) + struct.pack("<I", 5))
+    prepared_commands.stmt_reset(s, 0, bytes([COM_STMT_RESET]) + struct.pack("<I", 5))
     assert not s.statements[5].long_data
 
 
@@ -243,7 +243,7 @@ def test_parameters_the_bastion_cannot_decode_never_reach_the_target() -> None:
     truncated = build_stmt_execute(5, [Param(MYSQL_TYPE_VAR_STRING, False, CARD.encode()),
                                        Param(MYSQL_TYPE_LONGLONG, True, struct.pack("<Q", 7))])[:-3]
     with pytest.raises(RemoteProtocolError):
-        commands.execute(s, 0, truncated)
+        prepared_commands.execute(s, 0, truncated)
     assert len(up.sent) == sent
 
 
@@ -258,13 +258,13 @@ def test_long_data_kept_for_the_record_is_bounded() -> None:
     chunk = b"x" * (1 << 20)
     for param in (0, 1, 7):  # 7: a parameter the statement does not have
         for _ in range(3):
-            commands.stmt_no_response(s, 0, build_send_long_data(5, param, chunk))
+            prepared_commands.stmt_no_response(s, 0, build_send_long_data(5, param, chunk))
     kept = s.statements[5].long_data
     assert set(kept) == {0, 1} and all(len(v) <= SCANNED + 1 for v in kept.values())
     assert sum(len(v) for v in kept.values()) <= executions.KEPT
     answer_with(up, ok(1), sink, [])
     long = Param(MYSQL_TYPE_BLOB, False, b"", long_data=True)
-    commands.execute(s, 0, build_stmt_execute(5, [long, long]))
+    prepared_commands.execute(s, 0, build_stmt_execute(5, [long, long]))
     assert sink.events[-1].data["params"] == [f"/* {3 << 20} bytes, not recorded */"] * 2
 
 
@@ -275,14 +275,14 @@ def test_a_refused_execution_keeps_what_the_server_still_holds() -> None:
     s, client, up = masked_session(sink)
     prepared_with_params(s, up, sink, 2)
     up.on_send = None
-    commands.stmt_no_response(s, 0, build_send_long_data(5, 0, b"kept"))
+    prepared_commands.stmt_no_response(s, 0, build_send_long_data(5, 0, b"kept"))
     params = [Param(MYSQL_TYPE_BLOB, False, b"", long_data=True),
               Param(MYSQL_TYPE_LONGLONG, True, struct.pack("<Q", 7))]
     sink.broken = True
     sent = len(up.sent)
-    commands.execute(s, 0, build_stmt_execute(5, params))
+    prepared_commands.execute(s, 0, build_stmt_execute(5, params))
     assert len(up.sent) == sent and "audit-unavailable" in ErrPacket.parse(client.packets()[-1][1], CAPS).message
     sink.broken = False
     answer_with(up, ok(1), sink, [])
-    commands.execute(s, 0, build_stmt_execute(5, params))
+    prepared_commands.execute(s, 0, build_stmt_execute(5, params))
     assert sink.events[-1].data["params"] == ["_binary'kept'", "#"]
