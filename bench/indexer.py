@@ -5,7 +5,8 @@ isolates it. It first records a journal with the real MySQL session of
 ``bench/statement.py`` (demo policy, text protocol: point-selects ``SELECT c FROM sbtest1
 WHERE id=N``, each a ``query.start`` and a ``query`` record; ``--sessions`` sessions of
 ``--statements`` in all), then indexes a fresh copy of it ``--rounds`` times per batch size,
-each time in a child process set up like ``bastion indexer`` (gevent monkey-patched, blocking
+each time in a child process set up like ``bastion indexer`` (gevent monkey-patched, the demo
+configuration and its maskers loaded, the indexer built by ``build_indexer`` with blocking
 calls offloaded to the hub's thread pool unless ``--no-offload``), and prints the child's CPU
 time (user + system, every thread) per indexed document, best of the rounds, with the wall
 time and the size of ``audit.db``.
@@ -34,14 +35,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def record_journal(work: Path, statements: int, sessions: int) -> Path:
-    """A journal of ``statements`` point-selects through the real session, in ``sessions`` sessions."""
+    """A journal of ``statements`` point-selects through the real session, in ``sessions``
+    sessions, at ``work/journal`` (``work/bastion.yaml`` configures it); kept if it exists."""
+    journal = work / "journal"
+    if (work / "bastion.yaml").is_file() and journal.is_dir():
+        return journal
     from bench.statement import context, run
 
     ctx = context(work, "demo", fsync=False)
     per = max(1, statements // sessions)
     for _ in range(sessions):
         run(ctx, "text", per, None)
-    journal = work / "journal"
     for name in ("indexer.db", "indexer.db-wal", "indexer.db-shm", "audit.db", "audit.db-wal", "audit.db-shm"):
         (journal / name).unlink(missing_ok=True)
     return journal
@@ -49,12 +53,14 @@ def record_journal(work: Path, statements: int, sessions: int) -> Path:
 
 def measure(journal: Path, batch: int, offload: bool) -> dict[str, Any]:
     """Index a copy of ``journal`` like ``bastion indexer`` does; runs in the child process."""
-    if offload:
-        from gevent import monkey
+    from gevent import monkey
 
-        monkey.patch_all()
+    monkey.patch_all()
     from bastion.audit.backends.sqlite import SQLiteBackend
-    from bastion.audit.indexer import Indexer
+    from bastion.audit.indexer_process import indexer_context
+    from bastion.audit.service import build_indexer
+
+    ctx = indexer_context(str(journal.parent / "bastion.yaml"))
 
     work = Path(tempfile.mkdtemp(prefix="bastion-bench-idx-"))
     try:
@@ -62,7 +68,9 @@ def measure(journal: Path, batch: int, offload: bool) -> dict[str, Any]:
         shutil.copytree(journal, copy)
         backend = SQLiteBackend(copy / "audit.db")
         backend.setup()
-        indexer = Indexer(copy, backend, batch_size=batch, offload=offload)
+        indexer = build_indexer(ctx, offload=offload, journal_dir=copy, backend=backend)
+        assert indexer is not None
+        indexer.batch_size = batch
         wall, cpu = time.perf_counter(), time.process_time()
         records = indexer.catch_up(timeout=3600)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -93,7 +101,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-offload", action="store_true", help="call sqlite on the hub's thread, no thread pool")
     ap.add_argument("--baseline", metavar="REV", help="also index with the indexer of git revision REV")
-    ap.add_argument("--journal", type=Path, help="index this journal instead of recording one")
+    ap.add_argument("--workdir", type=Path, help="record the journal here, or reuse the one recorded there")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
@@ -102,7 +110,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bastion-bench-indexer-") as tmp:
         work = Path(tmp)
         began = time.perf_counter()
-        journal = args.journal or record_journal(work, args.statements, args.sessions)
+        journal = record_journal(args.workdir or work, args.statements, args.sessions)
         print(f"journal: {journal} ({sum(f.stat().st_size for f in journal.glob('journal*.jsonl')) / 1e6:.1f} MB, "
               f"recorded in {time.perf_counter() - began:.1f}s)", flush=True)
         trees: dict[str, Path | None] = {"current": None}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -55,6 +56,17 @@ INSERT_DOCS = f"INSERT OR IGNORE INTO docs ({', '.join(COLUMNS)}) VALUES ({', '.
 INSERT_FTS = (f"INSERT INTO fts (rowid, {', '.join(TEXT_FIELDS)}) "
               f"SELECT rowid, {', '.join(TEXT_FIELDS)} FROM docs WHERE rowid > ? ORDER BY rowid")
 SNIPPET_TOKENS = 24
+_FIELDS = operator.itemgetter(*COLUMNS[:-1])
+
+
+def _row(doc: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``docs`` row of a document: its columns in order (``data`` last, as JSON); a
+    document lacking a column stores ``""`` there."""
+    try:
+        fields: tuple[Any, ...] = _FIELDS(doc)
+    except KeyError:
+        fields = tuple(doc.get(c, "") for c in COLUMNS[:-1])
+    return (*fields, encode_data(doc))
 
 
 class SQLiteBackend:
@@ -91,7 +103,7 @@ class SQLiteBackend:
         if self._writer is None:
             self.setup()
         assert self._writer is not None
-        rows = [tuple(encode_data(d) if c == "data" else d.get(c, "") for c in COLUMNS) for d in docs]
+        rows = [_row(d) for d in docs]
         with self._lock:
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
