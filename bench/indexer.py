@@ -4,7 +4,8 @@
 isolates it. It first records a journal with the real MySQL session of
 ``bench/statement.py`` (demo policy, text protocol: point-selects ``SELECT c FROM sbtest1
 WHERE id=N``, each a ``query.start`` and a ``query`` record; ``--sessions`` sessions of
-``--statements`` in all), then indexes a fresh copy of it ``--rounds`` times per batch size,
+``--statements`` in all), then indexes a fresh copy of it ``--rounds`` times per batch size
+(``--batch``; by default each revision's own ``audit.index.batch_size``),
 each time in a child process set up like ``bastion indexer`` (gevent monkey-patched, the demo
 configuration and its maskers loaded, the indexer built by ``build_indexer`` with blocking
 calls offloaded to the hub's thread pool unless ``--no-offload``), and prints the child's CPU
@@ -15,7 +16,8 @@ time and the size of ``audit.db``.
 (its files exported beside the journal, first on the child's ``sys.path``), alternating
 with the current tree in every round, so before and after come from one run::
 
-    .venv/bin/python bench/indexer.py --baseline main --batch 500 5000
+    .venv/bin/python bench/indexer.py --baseline main
+    .venv/bin/python bench/indexer.py --baseline main --batch 500 2000
 """
 
 from __future__ import annotations
@@ -70,14 +72,14 @@ def measure(journal: Path, batch: int, offload: bool) -> dict[str, Any]:
         backend.setup()
         indexer = build_indexer(ctx, offload=offload, journal_dir=copy, backend=backend)
         assert indexer is not None
-        indexer.batch_size = batch
+        indexer.batch_size = batch or indexer.batch_size
         wall, cpu = time.perf_counter(), time.process_time()
         records = indexer.catch_up(timeout=3600)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         docs = backend._connect().execute("SELECT count(*) FROM docs").fetchone()[0]
         indexer.close()
         size = sum(f.stat().st_size for f in copy.glob("audit.db*"))
-        return {"records": records, "docs": docs, "cpu": cpu, "wall": wall, "bytes": size}
+        return {"records": records, "docs": docs, "cpu": cpu, "wall": wall, "bytes": size, "batch": indexer.batch_size}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -97,7 +99,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--statements", type=int, default=20_000)
     ap.add_argument("--sessions", type=int, default=8, help="client sessions (8 clients in the profiled run)")
-    ap.add_argument("--batch", type=int, nargs="+", default=[500], help="audit.index.batch_size values")
+    ap.add_argument("--batch", type=int, nargs="+", default=[0],
+                    help="audit.index.batch_size values (default: each revision's own default)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-offload", action="store_true", help="call sqlite on the hub's thread, no thread pool")
     ap.add_argument("--baseline", metavar="REV", help="also index with the indexer of git revision REV")
@@ -126,7 +129,7 @@ def main() -> int:
                     if name not in best or r["cpu"] < best[name]["cpu"]:
                         best[name] = r
             for name, r in best.items():
-                print(f"batch {batch:5d} {name:>16s}: {r['cpu'] / r['docs'] * 1e6:6.1f} µs CPU per document "
+                print(f"batch {r['batch']:5d} {name:>16s}: {r['cpu'] / r['docs'] * 1e6:6.1f} µs CPU per document "
                       f"({r['docs']:,} documents from {r['records']:,} records; wall {r['wall']:.2f}s; "
                       f"audit.db {r['bytes'] / r['docs']:.0f} B/doc; best of {args.rounds})", flush=True)
     return 0

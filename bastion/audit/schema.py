@@ -67,7 +67,8 @@ _SCALARS = (str, int, float)
 
 def _text(*values: Any) -> str:
     """The non-empty scalars among ``values``, one per line."""
-    return "\n".join(t for v in values if isinstance(v, _SCALARS) and (t := str(v)))
+    lines = [t for v in values if v.__class__ is str or isinstance(v, _SCALARS) if (t := str(v))]
+    return lines[0] if len(lines) == 1 else "\n".join(lines)
 
 
 def _verdict(data: Mapping[str, Any]) -> str:
