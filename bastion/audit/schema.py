@@ -137,9 +137,10 @@ def encode_data(doc: Mapping[str, Any]) -> str:
     """The ``data`` of a document as compact JSON with sorted keys (the sqlite backend's column).
 
     orjson writes what ``json.dumps(sort_keys=True, separators=(",", ":"), default=str)``
-    wrote, except that non-ASCII characters are UTF-8 rather than ``\\u`` escapes and NaN or
-    infinities become ``null``: any JSON reader gets the same values back. What orjson
-    refuses (integers past 64 bits, keys that are not strings) goes through ``json``.
+    wrote, except that non-ASCII characters are UTF-8 rather than ``\\u`` escapes (same
+    value when read back) and NaN or infinities are ``null`` (json wrote ``NaN``, which
+    strict JSON readers refuse). What orjson refuses (integers past 64 bits, keys that are
+    not strings) goes through ``json``.
     """
     data = doc.get("data") or _NOTHING
     try:

@@ -7,7 +7,7 @@ the documents, then one ``INSERT … SELECT`` copying the text of the rows it ad
 above the batch's starting maximum; an ignored duplicate adds none) into ``fts``. Not a
 trigger: a trigger makes every row's INSERT a statement with its own savepoint, and FTS5
 flushes its pending terms into a new segment at every savepoint — one segment per
-document, merged again and again, about 60 % of the indexer's CPU (bench/indexer.py).
+document, merged again and again: about 40 % of the indexer's CPU (bench/indexer.py).
 Writes come from the indexer only (one connection); every search opens its own
 short-lived read connection, so WAL lets searches run while the indexer writes.
 

@@ -88,3 +88,7 @@ def test_every_document_has_the_session_fields():
 def test_encode_data_is_compact_sorted_json(data, encoded):
     assert encode_data({"data": data}) == encoded
     assert json.loads(encoded) == json.loads(json.dumps(data, default=str))
+
+
+def test_encode_data_writes_nan_as_null():
+    assert encode_data({"data": {"ms": float("nan"), "cap": float("inf")}}) == '{"cap":null,"ms":null}'
