@@ -44,7 +44,7 @@ REJECTED = "index-rejected.jsonl"
 
 
 class Indexer:
-    def __init__(self, journal_dir: str | Path, backend: IndexBackend, *, batch_size: int = 500,
+    def __init__(self, journal_dir: str | Path, backend: IndexBackend, *, batch_size: int = 2000,
                  poll_interval: float = 0.5, max_backoff: float = 30.0, max_output_bytes: int = 1 << 20,
                  redact: Callable[[str], str] | None = None, offload: bool = False) -> None:
         self.dir = Path(journal_dir)

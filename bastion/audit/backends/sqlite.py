@@ -1,16 +1,26 @@
 """The embedded index: SQLite with FTS5 in its own file (``audit.db``, never the state store).
 
 ``docs`` holds one row per document (keyword columns indexed for filters and the time
-sort); ``fts`` is an external-content FTS5 table over the text columns, kept in step by
-a trigger. ``INSERT OR IGNORE`` on the unique document id makes writes idempotent. Writes
-come from the indexer only (one connection); every search opens its own short-lived
-read connection, so WAL lets searches run while the indexer writes.
+sort); ``fts`` is an external-content FTS5 table over the text columns. ``INSERT OR
+IGNORE`` on the unique document id makes writes idempotent. A batch is one transaction:
+the documents, then one ``INSERT … SELECT`` copying the text of the rows it added (rowids
+above the batch's starting maximum; an ignored duplicate adds none) into ``fts``. Not a
+trigger: a trigger makes every row's INSERT a statement with its own savepoint, and FTS5
+flushes its pending terms into a new segment at every savepoint — one segment per
+document, merged again and again: about 40 % of the indexer's CPU (bench/indexer.py).
+Writes come from the indexer only (one connection); every search opens its own
+short-lived read connection, so WAL lets searches run while the indexer writes.
+
+The writer runs with ``synchronous=FULL``: the indexer saves its journal position right
+after a batch commits, so the batch must be on disk by then (with ``NORMAL`` a power cut
+could lose committed batches while the position that skips them survives).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -38,11 +48,25 @@ CREATE INDEX IF NOT EXISTS docs_target ON docs (target, time);
 CREATE INDEX IF NOT EXISTS docs_type ON docs (type, time);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     {', '.join(TEXT_FIELDS)}, content='docs', content_rowid='rowid', tokenize="{TOKENIZE}");
-CREATE TRIGGER IF NOT EXISTS docs_ai AFTER INSERT ON docs BEGIN
-    INSERT INTO fts (rowid, {', '.join(TEXT_FIELDS)}) VALUES (new.rowid, {', '.join('new.' + c for c in TEXT_FIELDS)});
-END;
+DROP TRIGGER IF EXISTS docs_ai;
 """
+"""An index made by an earlier version has ``docs_ai``, a trigger filling ``fts``: dropped, since
+:meth:`SQLiteBackend.write` fills ``fts`` itself (both would index every document twice)."""
+INSERT_DOCS = f"INSERT OR IGNORE INTO docs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+INSERT_FTS = (f"INSERT INTO fts (rowid, {', '.join(TEXT_FIELDS)}) "
+              f"SELECT rowid, {', '.join(TEXT_FIELDS)} FROM docs WHERE rowid > ? ORDER BY rowid")
 SNIPPET_TOKENS = 24
+_FIELDS = operator.itemgetter(*COLUMNS[:-1])
+
+
+def _row(doc: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``docs`` row of a document: its columns in order (``data`` last, as JSON); a
+    document lacking a column stores ``""`` there."""
+    try:
+        fields: tuple[Any, ...] = _FIELDS(doc)
+    except KeyError:
+        fields = tuple(doc.get(c, "") for c in COLUMNS[:-1])
+    return (*fields, encode_data(doc))
 
 
 class SQLiteBackend:
@@ -62,7 +86,7 @@ class SQLiteBackend:
             # it could get "database is locked" at once, without the busy timeout, while the
             # writer creates the index (a search racing the first events).
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA synchronous=FULL")
         conn.row_factory = sqlite3.Row
         return conn
 
@@ -79,12 +103,13 @@ class SQLiteBackend:
         if self._writer is None:
             self.setup()
         assert self._writer is not None
-        rows = [tuple(encode_data(d) if c == "data" else d.get(c, "") for c in COLUMNS) for d in docs]
-        sql = f"INSERT OR IGNORE INTO docs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        rows = [_row(d) for d in docs]
         with self._lock:
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
-                self._writer.executemany(sql, rows)
+                top = self._writer.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0]
+                self._writer.executemany(INSERT_DOCS, rows)
+                self._writer.execute(INSERT_FTS, (top,))
                 self._writer.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._writer.in_transaction:

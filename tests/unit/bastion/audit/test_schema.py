@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from bastion.audit.schema import SCHEMA_VERSION, SessionInfo, doc_id, document, index_name, index_template
+import json
+from pathlib import Path
+
+import pytest
+
+from bastion.audit.schema import (
+    SCHEMA_VERSION,
+    SESSION_FIELDS,
+    SessionInfo,
+    doc_id,
+    document,
+    encode_data,
+    index_name,
+    index_template,
+)
 
 
 def record(type_: str, data: dict, seq: int = 7, session: str = "s1") -> dict:
@@ -55,3 +69,26 @@ def test_ids_indices_and_template():
     assert props["user"]["type"] == "keyword" and props["statement"]["analyzer"] == "audit_text"
     assert props["time"]["type"] == "date" and props["data"]["enabled"] is False
     assert template["template"]["settings"]["number_of_replicas"] == 1
+
+
+def test_every_document_has_the_session_fields():
+    doc = document(record("query", {"statement": "SELECT 1", "user": "own"}), "n", SessionInfo(target="t"))
+    assert {f: doc[f] for f in SESSION_FIELDS} == {"user": "own", "target": "t", "protocol": "", "account": "",
+                                                   "client_addr": ""}
+    assert list(doc)[-6:] == ["data", *SESSION_FIELDS]
+
+
+@pytest.mark.parametrize(("data", "encoded"), [
+    ({"b": 1, "a": [1.5, None, True], "c": {"z": "", "y": "x"}}, '{"a":[1.5,null,true],"b":1,"c":{"y":"x","z":""}}'),
+    ({"statement": "SELECT 'é' -- ✓"}, '{"statement":"SELECT \'é\' -- ✓"}'),  # UTF-8, not \\u escapes
+    ({"big": 2 ** 70}, '{"big":1180591620717411303424}'),  # past 64 bits: through json
+    ({"path": Path("/tmp/x")}, '{"path":"/tmp/x"}'),  # not JSON: its str
+    ({}, "{}"),
+])
+def test_encode_data_is_compact_sorted_json(data, encoded):
+    assert encode_data({"data": data}) == encoded
+    assert json.loads(encoded) == json.loads(json.dumps(data, default=str))
+
+
+def test_encode_data_writes_nan_as_null():
+    assert encode_data({"data": {"ms": float("nan"), "cap": float("inf")}}) == '{"cap":null,"ms":null}'
