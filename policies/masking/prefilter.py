@@ -12,18 +12,9 @@ Contract:
   :meth:`Scanner.find` runs only the recognizers whose candidates occur, then merges as
   :func:`policies.masking.recognizers.merge` does. Its result equals
   ``find_all_reference(text, recognizers)`` for every text (a property test checks it).
-* :meth:`Scanner.find_many` is ``[scanner.find(t) for t in texts]`` for a batch of values
-  (a result set's rows): one pre-filter pass over all of them joined by :data:`SEPARATOR`,
-  then each recognizer that may match runs once over the joined text if it declares
-  ``joinable = True``, else once per value. ``joinable`` is a promise: none of its matches
-  contains a ``"\n"``, and a ``"\n"`` next to a value changes none of its decisions
-  about that value (its context checks treat ``"\n"`` as they treat the start or end of
-  the text), so its matches in the joined text are exactly its matches in each value.
-  A match that crosses a separator anyway (a broken promise) makes that recognizer run
-  value by value instead. ``min_len`` is a promise too: a recognizer finds nothing in a
-  text shorter than its ``min_len``.
-* Without Hyperscan (a CPU or platform it does not support) each candidate is searched
-  with Python's ``re`` instead: slower, same result.
+* :meth:`Scanner.find_many` is ``[scanner.find(t) for t in texts]`` for a batch of
+  values, scanned together (:mod:`policies.masking.batch` says how, and what
+  ``joinable`` and ``min_len`` promise).
 
 Pure: no I/O. A Scanner is immutable after construction and thread-safe (a scan borrows
 a scratch space of its own from a free list).
@@ -31,7 +22,6 @@ a scratch space of its own from a free list).
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -44,10 +34,7 @@ try:
 except ImportError:  # pragma: no cover - exercised only where the wheel does not exist
     hyperscan = None  # type: ignore[assignment]
 
-__all__ = ["SEPARATOR", "Scanner", "scanner_for", "shape_regex"]
-
-SEPARATOR = "\n"
-"""What :meth:`Scanner.find_many` puts between the values it scans together."""
+__all__ = ["Scanner", "scanner_for", "shape_regex"]
 
 
 def shape_regex(anchor: str) -> str:
@@ -94,10 +81,11 @@ class Scanner:
         self._ids = ids
         # A recognizer whose candidates occurred may skip its own cheap checks; one that
         # always runs keeps them.
-        self._finders = [rec.find if rank in always else getattr(rec, "find_prefiltered", rec.find)
-                         for rank, rec in enumerate(self.recognizers)]
-        self._joinable = [bool(getattr(rec, "joinable", False)) for rec in self.recognizers]
-        self._min_lens = [getattr(rec, "min_len", 1) for rec in self.recognizers]
+        self.finders = [rec.find if rank in always else getattr(rec, "find_prefiltered", rec.find)
+                        for rank, rec in enumerate(self.recognizers)]
+        """Per rank: what runs once the pre-filter let the recognizer through."""
+        self.joinable = [bool(getattr(rec, "joinable", False)) for rec in self.recognizers]
+        self.min_lens = [getattr(rec, "min_len", 1) for rec in self.recognizers]
         self._db: Any = None
         self._regexes: list[re.Pattern[bytes]] = []
         self._scratches: list[Any] = []
@@ -114,7 +102,6 @@ class Scanner:
         else:
             # One search per pattern: an alternation would hide a candidate that overlaps another.
             self._regexes = [re.compile(e) for e in expressions]
-
 
     def hits(self, text: str) -> set[int]:
         """Ranks of the recognizers that may match in ``text``."""
@@ -140,80 +127,18 @@ class Scanner:
         ranks = self.hits(text)
         if not ranks:
             return []
-        finders = self._finders
+        finders = self.finders
         if len(ranks) == 1:  # one recognizer's own matches are sorted and never overlap
             return finders[ranks.pop()](text)
         return merge([(rank, finders[rank](text)) for rank in sorted(ranks)])
 
 
     def find_many(self, texts: Sequence[str]) -> list[list[Match]]:
-        """``[self.find(text) for text in texts]`` (see the module contract), with one
-        pre-filter pass and one run of each joinable recognizer for the whole batch."""
-        out: list[list[Match]] = [[] for _ in texts]
-        index = [i for i, text in enumerate(texts) if len(text) >= self.min_len]
-        if len(index) <= 1:
-            for i in index:
-                out[i] = self.find(texts[i])
-            return out
-        values = [texts[i] for i in index]
-        joined = SEPARATOR.join(values)
-        ranks = self.hits(joined)
-        if not ranks:
-            return out
-        starts = _starts(values)
-        found: dict[int, list[tuple[int, list[Match]]]] = {}
-        for rank in sorted(ranks):
-            for k, matches in self._run(rank, values, joined, starts).items():
-                found.setdefault(k, []).append((rank, matches))
-        for k, ranked in found.items():
-            # one recognizer's own matches are sorted and never overlap
-            out[index[k]] = ranked[0][1] if len(ranked) == 1 else merge(ranked)
-        return out
+        """``[self.find(text) for text in texts]``, the batch scanned together
+        (:func:`policies.masking.batch.scan_batch`)."""
+        from .batch import scan_batch
 
-    def _run(self, rank: int, values: list[str], joined: str, starts: list[int]) -> dict[int, list[Match]]:
-        """One recognizer's matches in a batch: value position -> its matches (non-empty)."""
-        min_len = self._min_lens[rank]
-        keep = range(len(values))
-        if any(len(value) < min_len for value in values):
-            keep = [k for k, value in enumerate(values) if len(value) >= min_len]  # type: ignore[assignment]
-            if len(keep) < len(values):
-                joined = SEPARATOR.join(values[k] for k in keep)
-                starts = _starts([values[k] for k in keep])
-        if self._joinable[rank] and len(keep) > 1:
-            split = _split(self._finders[rank](joined), starts, [len(values[k]) for k in keep])
-            if split is not None:
-                return {keep[k]: matches for k, matches in split.items()}
-        # Value by value: its full ``find``, whose own checks stand in for the pre-filter's
-        # (the candidate occurred somewhere in the batch, not necessarily in this value).
-        find = self.recognizers[rank].find
-        per_value = {k: find(values[k]) for k in keep}
-        return {k: matches for k, matches in per_value.items() if matches}
-
-
-def _starts(values: list[str]) -> list[int]:
-    """Offsets of ``values`` in ``SEPARATOR.join(values)``."""
-    starts = []
-    pos = 0
-    for value in values:
-        starts.append(pos)
-        pos += len(value) + len(SEPARATOR)
-    return starts
-
-
-def _split(matches: list[Match], starts: list[int], lengths: list[int]) -> dict[int, list[Match]] | None:
-    """Matches in a joined text, per value (offsets into the value); None if one crosses
-    a separator."""
-    out: dict[int, list[Match]] = {}
-    for m in matches:
-        k = bisect.bisect_right(starts, m.start) - 1
-        base = starts[k]
-        if m.end > base + lengths[k]:
-            return None
-        hits = out.get(k)
-        if hits is None:
-            hits = out[k] = []
-        hits.append(Match(m.recognizer, m.start - base, m.end - base))
-    return out
+        return scan_batch(self, texts).per_text(len(texts))
 
 
 @lru_cache(maxsize=256)

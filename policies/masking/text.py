@@ -25,6 +25,7 @@ import codecs
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from .batch import scan_batch
 from .prefilter import Scanner
 from .recognizers import Match, Recognizer, find_all
 from .styles import MaskStyle
@@ -42,15 +43,15 @@ def mask_text(
     matches = recognizers.find(text) if isinstance(recognizers, Scanner) else find_all(text, recognizers)
     if not matches:
         return text, {}
-    return _splice(text, matches, {}, style_for)
+    return _splice(text, matches, {}, style_for, 0, len(text))
 
 
-def _splice(text: str, matches: list[Match], styles: dict[str, MaskStyle],
-            style_for: Callable[[str], MaskStyle]) -> tuple[str, dict[str, int]]:
-    """``text`` with each match replaced by its style's output; ``styles`` caches ``style_for``."""
+def _splice(text: str, matches: list[Match], styles: dict[str, MaskStyle], style_for: Callable[[str], MaskStyle],
+            pos: int, end: int) -> tuple[str, dict[str, int]]:
+    """``text[pos:end]`` with each match (offsets into ``text``, inside that span) replaced
+    by its style's output; ``styles`` caches ``style_for``."""
     counts: dict[str, int] = {}
     parts: list[str] = []
-    pos = 0
     for m in matches:
         style = styles.get(m.recognizer)
         if style is None:
@@ -59,7 +60,7 @@ def _splice(text: str, matches: list[Match], styles: dict[str, MaskStyle],
         parts.append(style(text[m.start : m.end]))
         counts[m.recognizer] = counts.get(m.recognizer, 0) + 1
         pos = m.end
-    parts.append(text[pos:])
+    parts.append(text[pos:end])
     return "".join(parts), counts
 
 
@@ -107,13 +108,11 @@ def mask_many(
     """
     name = _ascii_compatible(encoding)
     texts = [value.decode(name, "surrogateescape") for value in values]
+    batch = scan_batch(scanner, texts)
+    out: list[tuple[bytes, dict[str, int]]] = [(value, {}) for value in values]
     styles: dict[str, MaskStyle] = {}
-    out: list[tuple[bytes, dict[str, int]]] = []
-    append = out.append
-    for value, text, matches in zip(values, texts, scanner.find_many(texts), strict=True):
-        if matches:
-            masked, counts = _splice(text, matches, styles, style_for)
-            append((masked.encode(name, "surrogateescape"), counts))
-        else:
-            append((value, {}))
+    joined = batch.joined
+    for i, (base, matches) in batch.found.items():
+        masked, counts = _splice(joined, matches, styles, style_for, base, base + len(texts[i]))
+        out[i] = (masked.encode(name, "surrogateescape"), counts)
     return out
