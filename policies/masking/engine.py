@@ -141,20 +141,16 @@ def _row_mask(whole: dict[int, tuple[MaskStyle, str]], scans: dict[Scanner, list
                     counts[key] = counts.get(key, 0) + 1
                     values[row] = style(value.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
         for scanner, cols in scans.items():
-            where: list[tuple[list[bytes | None], int, str]] = []
-            flat: list[bytes] = []
-            for index, label in cols:
-                values = batch[index]
-                for row, value in enumerate(values):
-                    if value:
-                        where.append((values, row, label))
-                        flat.append(value)
-            for (values, row, label), (masked, found) in zip(where, mask_many(flat, scanner, style_for), strict=True):
-                if found:
-                    values[row] = masked
-                    for name, n in found.items():
-                        key = f"{name}:{label}"
-                        counts[key] = counts.get(key, 0) + n
+            flat: list[bytes | None] = []
+            for index, _ in cols:
+                flat += batch[index]
+            rows = len(batch[cols[0][0]])
+            for position, (masked, found) in mask_many(flat, scanner, style_for).items():
+                index, label = cols[position // rows]
+                batch[index][position % rows] = masked
+                for name, n in found.items():
+                    key = f"{name}:{label}"
+                    counts[key] = counts.get(key, 0) + n
     return mask
 
 

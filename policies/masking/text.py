@@ -12,9 +12,9 @@ Contract:
   re-encoding a row). Only ASCII-compatible encodings (utf-8, latin-1, cp1252, ascii…)
   are accepted: in UTF-16/32 the digits a recognizer looks for are not ASCII bytes and
   ``surrogateescape`` cannot round-trip.
-* :func:`mask_many` is ``[mask_bytes(v, scanner, style_for, encoding) for v in values]``
-  for a batch of values (a result set's rows), scanned together by
-  :meth:`Scanner.find_many`: one pre-filter pass for the batch instead of one per value.
+* :func:`mask_many` is :func:`mask_bytes` over a batch of values (a result set's rows),
+  scanned together (:mod:`policies.masking.batch`: one pre-filter pass for the batch
+  instead of one per value); it returns only the values that change.
 * ``style_for`` is called at most once per recognizer name per call.
 * NULL handling is the caller's business; the empty string comes back unchanged.
 """
@@ -28,7 +28,7 @@ from functools import lru_cache
 from .batch import scan_batch
 from .prefilter import Scanner
 from .recognizers import Match, Recognizer, find_all
-from .styles import MaskStyle
+from .styles import MaskStyle, nonempty
 
 __all__ = ["mask_bytes", "mask_many", "mask_text"]
 
@@ -46,16 +46,16 @@ def mask_text(
     return _splice(text, matches, {}, style_for, 0, len(text))
 
 
-def _splice(text: str, matches: list[Match], styles: dict[str, MaskStyle], style_for: Callable[[str], MaskStyle],
-            pos: int, end: int) -> tuple[str, dict[str, int]]:
+def _splice(text: str, matches: list[Match], styles: dict[str, Callable[[str], str]],
+            style_for: Callable[[str], MaskStyle], pos: int, end: int) -> tuple[str, dict[str, int]]:
     """``text[pos:end]`` with each match (offsets into ``text``, inside that span) replaced
-    by its style's output; ``styles`` caches ``style_for``."""
+    by its style's output; ``styles`` caches ``style_for`` (matches are never empty)."""
     counts: dict[str, int] = {}
     parts: list[str] = []
     for m in matches:
         style = styles.get(m.recognizer)
         if style is None:
-            style = styles[m.recognizer] = style_for(m.recognizer)
+            style = styles[m.recognizer] = nonempty(style_for(m.recognizer))
         parts.append(text[pos : m.start])
         parts.append(style(text[m.start : m.end]))
         counts[m.recognizer] = counts.get(m.recognizer, 0) + 1
@@ -99,19 +99,18 @@ def mask_bytes(
 
 
 def mask_many(
-    values: Sequence[bytes], scanner: Scanner, style_for: Callable[[str], MaskStyle], encoding: str = "utf-8"
-) -> list[tuple[bytes, dict[str, int]]]:
-    """:func:`mask_bytes` of each value, the batch scanned in one :meth:`Scanner.find_many`.
-
-    A value with nothing to mask comes back as the *same* ``bytes`` object with ``{}``.
-    Raises as :func:`mask_bytes` does.
+    values: Sequence[bytes | None], scanner: Scanner, style_for: Callable[[str], MaskStyle], encoding: str = "utf-8"
+) -> dict[int, tuple[bytes, dict[str, int]]]:
+    """:func:`mask_bytes` of each value, the batch scanned in one go: position -> (masked
+    value, counts) for each value that changes. ``None`` (a NULL) and values with nothing
+    to mask are left out. Raises as :func:`mask_bytes` does.
     """
     name = _ascii_compatible(encoding)
-    texts = [value.decode(name, "surrogateescape") for value in values]
+    texts = [value.decode(name, "surrogateescape") if value else "" for value in values]
     batch = scan_batch(scanner, texts)
-    out: list[tuple[bytes, dict[str, int]]] = [(value, {}) for value in values]
-    styles: dict[str, MaskStyle] = {}
+    styles: dict[str, Callable[[str], str]] = {}
     joined = batch.joined
+    out: dict[int, tuple[bytes, dict[str, int]]] = {}
     for i, (base, matches) in batch.found.items():
         masked, counts = _splice(joined, matches, styles, style_for, base, base + len(texts[i]))
         out[i] = (masked.encode(name, "surrogateescape"), counts)

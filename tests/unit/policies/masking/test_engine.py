@@ -3,6 +3,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bastion.core.contracts import ColumnInfo, RowBatch, RowMasker
 from policies.files import MaskRule, PolicySet, Recognizer, Scope
@@ -126,3 +128,37 @@ def test_stored_password_hashes_are_masked(tmp_path):
     text, counts = masker(tmp_path).mask_text(BOB, grants)
     assert "D821809F" not in text and counts == {"password_hash": 1}
     assert text.startswith("GRANT USAGE ON *.* TO `bob`@`%` IDENTIFIED BY PASSWORD '*****")
+
+
+ROW_CELLS = [None, b"", b"4111 1111 1111 1111", b"pay 4111 1111", b"1111 1111 ok", b"ann@example.org",
+             b"@example.org", "Zoë Müller, zoë@exämple.org".encode(), b"AKIAIOSFODNN7EXAMPLE key", b"\xff\xfe",
+             b"DE89 3704 0044 0532 0130 00", b"+44 20 7946 0958", b"x" * 3000 + b" 5555555555554444"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(ROW_CELLS), min_size=4, max_size=4), min_size=1, max_size=10))
+def test_a_batch_of_rows_masks_and_counts_as_row_by_row(tmp_path_factory, rows):
+    """The relay batches whatever rows it has: the result and the counts never depend on it."""
+    rules = (CARDS, MaskRule(id="pii", scope=Scope(), recognizers=["email", "iban", "phone", "aws_access_key"],
+                             style="full"))
+    m = masker(tmp_path_factory.mktemp("state"), *rules)
+    columns = [col("id", is_text=False), col("card_number"), col("notes"), col("comment")]
+    batch_plan, row_plan = m.plan(BOB, columns), m.plan(BOB, columns)
+    assert batch_plan is not None and row_plan is not None and batch_plan.columns == {1, 2, 3}
+    batch: RowBatch = {i: [row[i] for row in rows] for i in batch_plan.columns}
+    batch_plan.mask(batch)
+    for r, row in enumerate(rows):
+        one_row: RowBatch = {i: [row[i]] for i in row_plan.columns}
+        row_plan.mask(one_row)
+        assert {i: values[r] for i, values in batch.items()} == {i: values[0] for i, values in one_row.items()}
+    assert batch_plan.counts == row_plan.counts
+
+
+def test_unchanged_values_stay_the_same_objects(tmp_path):
+    plan = masker(tmp_path, MaskRule(id="pii", scope=Scope(), recognizers=["card"])).plan(BOB, [col("notes")])
+    assert plan is not None
+    clean, dirty = b"nothing", b"pay 4111111111111111"
+    batch: RowBatch = {0: [clean, None, dirty]}
+    plan.mask(batch)
+    assert batch[0][0] is clean and batch[0][1] is None and batch[0][2] == b"pay ************1111"
+    assert plan.counts == {"card:shop.customers.notes": 1}
