@@ -74,6 +74,17 @@ def scan(text: str, pattern: re.Pattern[str], anchors: tuple[str, ...], max_len:
         if any(lit in shape for lit in anchors):
             yield from pattern.finditer(text)
         return
+    positions = _sparse_anchors(shape, anchors, n // 64 + 64)
+    if positions is not None:
+        # Every match starts at an anchor: try the pattern there only, left to right and
+        # past the last match, which is what finditer does (it fails everywhere else).
+        last = 0
+        for i in positions:
+            if i >= last and (m := pattern.match(text, i)) is not None:
+                last = m.end()
+                yield m
+        return
+    # Dense anchors (long digit runs): windows after them, skipping anchors inside a window.
     spans: list[tuple[int, int]] = []
     for lit in anchors:
         i = shape.find(lit)
@@ -94,3 +105,16 @@ def scan(text: str, pattern: re.Pattern[str], anchors: tuple[str, ...], max_len:
         for m in pattern.finditer(text, start, end):
             if end == n or m.end() <= end - 2:  # the look-ahead saw real text
                 yield m
+
+
+def _sparse_anchors(shape: str, anchors: tuple[str, ...], limit: int) -> list[int] | None:
+    """Every position where an anchor occurs in ``shape``, sorted; None past ``limit`` of them."""
+    found: set[int] = set()
+    for lit in anchors:
+        i = shape.find(lit)
+        while i >= 0:
+            found.add(i)
+            if len(found) > limit:
+                return None
+            i = shape.find(lit, i + 1)
+    return sorted(found)

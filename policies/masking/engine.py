@@ -31,6 +31,7 @@ from bastion.core.types import Session
 from policies.files import MaskRule
 from policies.masking import BUILTIN, STYLES, MaskStyle, Recognizer, mask_many, mask_text, regex_recognizer
 from policies.masking.prefilter import Scanner, scanner_for
+from policies.masking.styles import nonempty
 from policies.matching import scope_matches
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class RuleMasker:
         rules = self._in_scope(session)
         if not rules:
             return None
-        whole: dict[int, tuple[MaskStyle, str]] = {}
+        whole: dict[int, tuple[Callable[[str], str], str]] = {}
         scans: dict[Scanner, list[tuple[int, str]]] = {}
         scanners = [(r, [self.recognizers[n] for n in r.recognizers if n in self.recognizers]) for r in rules]
         styles = {rec.name: self._style(r.style, r.keep_last) for r, found in scanners for rec in found}
@@ -98,7 +99,7 @@ class RuleMasker:
             label = f"{col.schema}.{col.org_table or col.table}.{col.org_name or col.name}"
             rule = next((r for r in rules if r.columns and column_matches(r.columns, col)), None)
             if rule is not None:
-                whole[index] = (self._style(rule.style, rule.keep_last), f"column:{label}")
+                whole[index] = (nonempty(self._style(rule.style, rule.keep_last)), f"column:{label}")
                 continue
             # A value is at most ``length`` bytes, hence characters: recognizers that need a
             # longer value cannot match in this column (e.g. no card in a CHAR(2)).
@@ -128,18 +129,22 @@ class RuleMasker:
         return mask_text(text, self._all, lambda name: self._storage_styles[name])
 
 
-def _row_mask(whole: dict[int, tuple[MaskStyle, str]], scans: dict[Scanner, list[tuple[int, str]]],
+def _row_mask(whole: dict[int, tuple[Callable[[str], str], str]], scans: dict[Scanner, list[tuple[int, str]]],
               styles: dict[str, MaskStyle], counts: dict[str, int]) -> Callable[[RowBatch], None]:
-    """The plan's ``mask``: whole-value styles, then one scan per Scanner over the batch."""
+    """The plan's ``mask``: whole-value styles (called on non-empty values only), then one
+    scan per Scanner over the batch."""
     style_for = styles.__getitem__
 
     def mask(batch: RowBatch) -> None:
         for index, (style, key) in whole.items():
             values = batch[index]
+            done = 0
             for row, value in enumerate(values):
                 if value:  # NULL and '' stay as they are
-                    counts[key] = counts.get(key, 0) + 1
                     values[row] = style(value.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+                    done += 1
+            if done:
+                counts[key] = counts.get(key, 0) + done
         for scanner, cols in scans.items():
             flat: list[bytes | None] = []
             for index, _ in cols:

@@ -50,6 +50,12 @@ def _splice(text: str, matches: list[Match], styles: dict[str, Callable[[str], s
             style_for: Callable[[str], MaskStyle], pos: int, end: int) -> tuple[str, dict[str, int]]:
     """``text[pos:end]`` with each match (offsets into ``text``, inside that span) replaced
     by its style's output; ``styles`` caches ``style_for`` (matches are never empty)."""
+    if len(matches) == 1:  # the common case, without the lists
+        m = matches[0]
+        style = styles.get(m.recognizer)
+        if style is None:
+            style = styles[m.recognizer] = nonempty(style_for(m.recognizer))
+        return text[pos : m.start] + style(text[m.start : m.end]) + text[m.end : end], {m.recognizer: 1}
     counts: dict[str, int] = {}
     parts: list[str] = []
     for m in matches:
