@@ -64,20 +64,31 @@ class ColumnInfo:
     length: int = 0
 
 
+RowBatch = dict[int, list[bytes | None]]
+"""Column index -> that column's values in a batch of consecutive rows of one result set,
+in row order (``None`` for SQL NULL); every list has one entry per row of the batch."""
+
+
 @dataclass(slots=True)
 class RowMasker:
     """A plan made once per result set: which columns to rewrite, and how.
 
-    ``maskers`` maps a column index to a function from the clear value to the masked
-    value. ``counts`` accumulates ``"<recognizer>:<column>" -> n`` for the audit trail
-    (never the values themselves).
+    ``columns`` are the indexes of the columns it rewrites. ``mask(batch)`` takes a
+    :data:`RowBatch` holding (at least) those columns and replaces, in place, each value
+    by its masked form: a NULL stays ``None``, a value with nothing to mask stays the
+    *same* object, and other columns' lists are left alone. A batch is whatever run of
+    rows the caller has at hand (one row, or many): a value's masked form must not depend
+    on which other rows came with it, so a masker may scan a whole batch at once.
+    ``counts`` accumulates ``"<recognizer>:<column>" -> n`` for the audit trail (never the
+    values themselves).
     """
 
-    maskers: dict[int, Callable[[bytes], bytes]]
+    columns: frozenset[int]
+    mask: Callable[[RowBatch], None]
     counts: dict[str, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.maskers)
+        return bool(self.columns)
 
 
 @runtime_checkable

@@ -3,18 +3,29 @@
 Three uses, one place: text bound for storage (journal, index, recordings, approval
 requests) is ``redact``-ed with every recognizer whoever is looking; text shown live to
 the session's user (SSH output, SFTP reads, MySQL error messages) goes through ``live``
-under the rules in scope for that user; result columns get a ``plan`` (column index ->
-function) once per column-definition set. Pure: no I/O.
+under the rules in scope for that user; result columns get a ``plan`` (a :class:`RowMask`
+over batches of rows) once per column-definition set. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from bastion.core.contracts import ColumnInfo, Masker, RowMasker
+from bastion.core.contracts import ColumnInfo, Masker, RowBatch, RowMasker
 from bastion.core.types import Session
 
-MaskFn = Callable[[bytes], bytes]
+BatchMask = Callable[[RowBatch], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RowMask:
+    """Every masker's plan for one result set, composed: ``mask(batch)`` rewrites the
+    ``columns`` of a :data:`RowBatch` in place as :attr:`RowMasker.mask` says, each
+    masker in turn (a later one sees what the earlier ones left)."""
+
+    columns: frozenset[int]
+    mask: BatchMask
 
 
 def _add(counts: dict[str, int], found: dict[str, int]) -> None:
@@ -53,22 +64,35 @@ class Masks:
             _add(self.live_counts, found)
         return text
 
-    def plan(self, columns: Sequence[ColumnInfo], plans: list[RowMasker]) -> dict[int, MaskFn]:
-        """Column index -> masking function for one result set; each masker's plan is
-        appended to ``plans`` so the caller can collect its per-recognizer counts."""
-        merged: dict[int, MaskFn] = {}
+    def plan(self, columns: Sequence[ColumnInfo], plans: list[RowMasker]) -> RowMask | None:
+        """The masking of one result set (None when nothing in it is masked); each
+        masker's plan is appended to ``plans`` so the caller can collect its counts.
+        Only text columns are rewritten (numeric and temporal values cannot change in
+        place): a plan naming another column sees it as NULLs."""
+        used: list[RowMasker] = []
         for masker in self.maskers:
             plan = masker.plan(self.session, columns)
-            if not plan:
-                continue
-            plans.append(plan)
-            for index, fn in plan.maskers.items():
-                if not columns[index].is_text:
-                    continue  # numeric/temporal values cannot change in place
-                previous = merged.get(index)
-                merged[index] = fn if previous is None else _chain(previous, fn)
-        return merged
+            if plan:
+                plans.append(plan)
+                used.append(plan)
+        text = frozenset(i for i, col in enumerate(columns) if col.is_text)
+        rewritten = frozenset(i for plan in used for i in plan.columns) & text
+        if not rewritten:
+            return None
+        masks = [plan.mask if plan.columns <= text else _text_only(plan, text) for plan in used]
+        return RowMask(rewritten, masks[0] if len(masks) == 1 else _chain(masks))
 
 
-def _chain(first: MaskFn, second: MaskFn) -> MaskFn:
-    return lambda value: second(first(value))
+def _text_only(plan: RowMasker, text: frozenset[int]) -> BatchMask:
+    """``plan.mask`` shown NULLs in the columns that are not text (it cannot rewrite them)."""
+    def mask(batch: RowBatch) -> None:
+        rows = len(next(iter(batch.values()), []))
+        plan.mask({i: batch[i] if i in text else [None] * rows for i in plan.columns})
+    return mask
+
+
+def _chain(masks: list[BatchMask]) -> BatchMask:
+    def mask(batch: RowBatch) -> None:
+        for each in masks:
+            each(batch)
+    return mask

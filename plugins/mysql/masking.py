@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bastion.core.contracts import ColumnInfo, RowMasker
-from bastion.core.masks import MaskFn
+from bastion.core.contracts import ColumnInfo, RowBatch, RowMasker
+from bastion.core.masks import BatchMask, RowMask
 from plugins.mysql.codec import TEXT_LIKE_TYPES, ColumnDef
 from policies.sql.charsets import NOT_ASCII_COMPATIBLE, charset_of, codec
 
@@ -27,17 +27,16 @@ def column_infos(columns: list[ColumnDef], binary_results: bool = False) -> list
             for c in columns]
 
 
-def plan_masking(s: MySQLSession, columns: list[ColumnDef], plans: list[RowMasker]) -> dict[int, MaskFn]:
-    """Column index -> masking function for this result set (the session's composed
-    maskers); each plan is appended to ``plans`` so the caller can collect the counts."""
+def plan_masking(s: MySQLSession, columns: list[ColumnDef], plans: list[RowMasker]) -> RowMask | None:
+    """The masking of this result set (the session's composed maskers; None when nothing
+    in it is masked); each plan is appended to ``plans`` so the caller can collect the counts."""
     if not s.masks.maskers:
-        return {}
-    merged = s.masks.plan(column_infos(columns, s.results_binary), plans)
-    for index, fn in merged.items():
-        wide = _wide_codec(columns[index].charset)
-        if wide is not None:
-            merged[index] = _recoded(fn, wide)
-    return merged
+        return None
+    rows = s.masks.plan(column_infos(columns, s.results_binary), plans)
+    if rows is None:
+        return None
+    wide = {i: name for i in rows.columns if (name := _wide_codec(columns[i].charset)) is not None}
+    return RowMask(rows.columns, _recoded(rows.mask, wide)) if wide else rows
 
 
 def _wide_codec(collation: int) -> str | None:
@@ -47,17 +46,32 @@ def _wide_codec(collation: int) -> str | None:
     return codec(charset) if charset in NOT_ASCII_COMPATIBLE else None
 
 
-def _recoded(fn: MaskFn, wide: str) -> MaskFn:
-    """``fn`` (which reads UTF-8) applied to a value in ``wide``, re-encoded in ``wide``;
-    the masking styles keep the character count, so the value keeps its byte length."""
-    def mask(value: bytes) -> bytes:
-        try:
-            text = value.decode(wide)
-        except UnicodeDecodeError:
-            return fn(value)  # not what its definition says: masked as bytes (never passed clear)
-        return fn(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogateescape").encode(
-            wide, "surrogatepass")
-    return mask
+def _recoded(mask: BatchMask, wide: dict[int, str]) -> BatchMask:
+    """``mask`` (which reads UTF-8) applied to the columns in ``wide`` (index -> codec) as
+    UTF-8, their masked values re-encoded in the column's codec; the masking styles keep
+    the character count, so a value keeps its byte length. A value that does not decode
+    is masked as the bytes it is (never passed clear)."""
+    def recoded(batch: RowBatch) -> None:
+        clear: dict[int, list[bytes | None]] = {}
+        for index, name in wide.items():
+            values = batch[index]
+            clear[index] = values[:]
+            for row, value in enumerate(values):
+                if value is not None:
+                    try:
+                        values[row] = value.decode(name).encode("utf-8", "surrogatepass")
+                    except UnicodeDecodeError:
+                        pass  # masked as bytes
+        utf8 = {index: batch[index][:] for index in wide}
+        mask(batch)
+        for index, name in wide.items():
+            values, before, original = batch[index], utf8[index], clear[index]
+            for row, value in enumerate(values):
+                if value is before[row]:
+                    values[row] = original[row]  # unchanged: its own bytes
+                elif value is not None and before[row] is not original[row]:
+                    values[row] = value.decode("utf-8", "surrogateescape").encode(name, "surrogatepass")
+    return recoded
 
 
 class PlanCache:
@@ -71,26 +85,26 @@ class PlanCache:
     bytes when the cached plan masks nothing, so a response can be matched without
     parsing its definitions; ``plain_columns`` are those definitions, parsed."""
 
-    __slots__ = ("key", "maskers", "plain_columns", "plain_wire", "plans")
+    __slots__ = ("key", "plain_columns", "plain_wire", "plans", "rows")
 
     def __init__(self) -> None:
         self.key: bytes | None = None
-        self.maskers: dict[int, MaskFn] = {}
+        self.rows: RowMask | None = None
         self.plans: list[RowMasker] = []
         self.plain_wire = b""
         self.plain_columns: list[ColumnDef] = []
 
-    def plan(self, s: MySQLSession, columns: list[ColumnDef], plans: list[RowMasker]) -> dict[int, MaskFn]:
+    def plan(self, s: MySQLSession, columns: list[ColumnDef], plans: list[RowMasker]) -> RowMask | None:
         """Like :func:`plan_masking`, from the cache when the definitions are the same."""
         key = b"\x00".join(c.raw for c in columns) + (b"\x01" if s.results_binary else b"\x00")
         if key != self.key or not all(c.raw for c in columns):
             self.plans = []
-            self.maskers = plan_masking(s, columns, self.plans)
+            self.rows = plan_masking(s, columns, self.plans)
             self.key = key
         for plan in self.plans:  # once each, even if a response repeats the same definitions
             if not any(plan is seen for seen in plans):
                 plans.append(plan)
-        return self.maskers
+        return self.rows
 
 
 def collect(plans: list[RowMasker]) -> dict[str, int]:

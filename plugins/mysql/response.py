@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bastion.core.contracts import RowMasker
+from bastion.core.masks import RowMask
 from bastion.guard import Admission
 from plugins.mysql.codec import (
     COM_FIELD_LIST,
@@ -42,8 +43,9 @@ from plugins.mysql.codec import (
     ResponseTracker,
     ResultEndItem,
     RowItem,
-    rewrite_binary_row,
-    rewrite_text_row,
+    rewrite_binary_rows,
+    rewrite_text_rows,
+    split_packets,
 )
 from plugins.mysql.masking import PlanCache, collect, plan_masking
 from plugins.mysql.session import Result
@@ -98,7 +100,7 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
     ``types``/``known_columns`` describe rows that arrive without column definitions
     (COM_STMT_FETCH), remembered from the statement's EXECUTE. ``cache`` keeps the
     masking plan of a prepared statement's results between executions."""
-    plan: Callable[[MySQLSession, list[ColumnDef], list[RowMasker]], dict[int, Callable[[bytes], bytes]]] = (
+    plan: Callable[[MySQLSession, list[ColumnDef], list[RowMasker]], RowMask | None] = (
         cache.plan if cache is not None else plan_masking)
     up, client = s.upstream.conn, s.client
     next_packet, take_rows, queue = up.reader.next_packet, up.reader.take_rows, client.queue
@@ -107,22 +109,25 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
     result = Result()
     columns: list[ColumnDef] = []
     row_types = tuple(types or ())
-    maskers: dict[int, Callable[[bytes], bytes]] = {}
+    masking: RowMask | None = None
     ncols = rows = nbytes = 0
     plans: list[RowMasker] = []
     if known_columns and command == COM_STMT_FETCH:
-        maskers = plan(s, known_columns, plans)
+        masking = plan(s, known_columns, plans)
     while not tracker.done:
-        if not maskers and tracker.in_rows:
-            # Rows nobody rewrites: forward whole runs of them as received (same bytes,
-            # same sequence ids), without parsing or re-framing each one.
+        if tracker.in_rows:
             run = take_rows(deprecate_eof)
             if run is not None:
                 wire, count = run
                 tracker.skip_rows(count)
                 rows += count
-                nbytes += len(wire) - 4 * count
-                client.queue_raw(wire)
+                if masking is None:
+                    # Rows nobody rewrites: forwarded as received (same bytes, same
+                    # sequence ids), without parsing or re-framing each one.
+                    nbytes += len(wire) - 4 * count
+                    client.queue_raw(wire)
+                else:  # the run masked as one batch (one scan for all its rows)
+                    nbytes += _relay_masked(s, wire, masking, row_types if tracker.binary else None)
                 continue
         packet = next_packet()
         if packet is None:
@@ -133,9 +138,9 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
         item = feed(payload)
         if type(item) is RowItem:  # the hot path: most packets of a big response
             rows += 1
-            if maskers:
-                payload = (rewrite_binary_row(payload, row_types, maskers) if tracker.binary
-                           else rewrite_text_row(payload, maskers))
+            if masking is not None:
+                payload = (rewrite_binary_rows([payload], row_types, masking.columns, masking.mask) if tracker.binary
+                           else rewrite_text_rows([payload], masking.columns, masking.mask))[0]
         elif isinstance(item, ColumnDefItem):
             columns = [] if item.index == 0 else columns
             columns.append(item.col)
@@ -143,7 +148,7 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
                 row_types = tuple(c.type for c in columns)
                 result.columns = [c.name for c in columns]
                 result.prepared_columns = list(columns)
-                maskers = plan(s, columns, plans)
+                masking = plan(s, columns, plans)
         elif isinstance(item, ColumnCountItem):
             ncols = item.count
         elif isinstance(item, OkItem | ResultEndItem):
@@ -167,6 +172,21 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
     result.rows, result.bytes = rows, nbytes
     result.masked = collect(plans)
     return result
+
+
+def _relay_masked(s: MySQLSession, wire: bytes, masking: RowMask, binary_types: tuple[int, ...] | None) -> int:
+    """Queue a run of row packets (as :meth:`PacketReader.take_rows` gives them) with
+    their values masked, each under its own sequence id; returns their payload bytes."""
+    packets = split_packets(wire)
+    payloads = [payload for _, payload in packets]
+    masked = (rewrite_binary_rows(payloads, binary_types, masking.columns, masking.mask) if binary_types is not None
+              else rewrite_text_rows(payloads, masking.columns, masking.mask))
+    queue = s.client.queue
+    nbytes = 0
+    for (seq, _), payload in zip(packets, masked, strict=True):
+        nbytes += len(payload)
+        queue(payload, seq)
+    return nbytes
 
 
 def _status(s: MySQLSession, item: OkItem | ResultEndItem, result: Result) -> None:

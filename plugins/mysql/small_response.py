@@ -64,7 +64,7 @@ def relay_small(s: MySQLSession, plans: PlanCache) -> Small | None:
     """Relay the response to the COM_STMT_EXECUTE or COM_QUERY just sent if it is small,
     complete after one read and needs no masking (``plans`` holds the statement's plan):
     returns what it relayed; ``None`` (nothing consumed, nothing sent) otherwise."""
-    if s.results_binary or plans.maskers:
+    if s.results_binary or plans.rows is not None:
         return None  # something may need masking: the general path plans (binary: every string column)
     up = s.upstream.conn
     reader = up.reader
@@ -105,7 +105,7 @@ def _plan(s: MySQLSession, plans: PlanCache, wire: bytes) -> bool:
     reader = PacketReader()
     reader.feed(wire)
     columns = [ColumnDef.parse(packet[1]) for packet in iter(reader.next_packet, None)]
-    if plans.plan(s, columns, []):
+    if plans.plan(s, columns, []) is not None:
         return False  # the general path masks (and finds this plan cached)
     plans.plain_wire = wire
     plans.plain_columns = columns

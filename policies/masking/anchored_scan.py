@@ -1,9 +1,10 @@
 """Anchored scanning: skip a regex pass when a value's *shape* holds none of a pattern's
 anchors, and on big values run the regex only in windows after the anchors.
 
-A value's shape maps ASCII digits to ``0``, upper-case letters to ``A`` and lower-case
-letters to ``a`` (anything else unchanged): ``translate`` and ``str.find`` on it are C
-loops, so a clean value costs a fraction of a regex pass and a 16 MB value stays linear.
+A value's shape maps ASCII digits to ``0``, upper-case letters to ``A``, lower-case
+letters to ``a``, other ASCII characters to themselves and anything else to ``?``:
+``translate`` and ``str.find`` on it are C loops, so a clean value costs a fraction of a
+regex pass and a 16 MB value stays linear.
 """
 
 from __future__ import annotations
@@ -16,10 +17,6 @@ from collections.abc import Iterator
 # whole-value regex pass (a digit-led pattern costs ~10 ns per digit in the value).
 BIG_TEXT = 1 << 11
 DIGIT = re.compile(r"[0-9]")
-_SHAPE_TABLE = str.maketrans(
-    {**dict.fromkeys(string.digits, "0"), **dict.fromkeys(string.ascii_uppercase, "A"),
-     **dict.fromkeys(string.ascii_lowercase, "a")}
-)
 
 
 def no_digit(text: str) -> bool:
@@ -31,13 +28,16 @@ def no_digit(text: str) -> bool:
 _SHAPE_BYTES = bytes.maketrans(
     (string.digits + string.ascii_uppercase + string.ascii_lowercase).encode(), b"0" * 10 + b"A" * 26 + b"a" * 26
 )
-"""_SHAPE_TABLE for ASCII text, as a bytes table (``bytes.translate`` is a tight C loop)."""
+"""The shape of ASCII text as a bytes table (``bytes.translate`` is a tight C loop)."""
 _SHAPE_CACHE_MAX = 1 << 20
 _last_shape: tuple[str, str] = ("", "")
 
 
 def _shape(text: str) -> str:
-    """``text`` translated by _SHAPE_TABLE; the last result is memoised by identity so the four
+    """The shape of ``text`` (see :func:`scan`): ASCII letters and digits by class, any other
+    ASCII character itself and every other character ``?`` (one code point, one character:
+    ``encode("ascii", "replace")``, a C loop, where a ``str.translate`` table costs a dict
+    lookup per character). The last result is memoised by identity so the four
     digit-family recognizers of one find_all() call translate a value once. The memo is a
     single tuple swapped atomically (thread-safe) and skips values over 1 MiB so it never
     pins a huge value in memory."""
@@ -45,10 +45,7 @@ def _shape(text: str) -> str:
     last = _last_shape
     if last[0] is text:
         return last[1]
-    if text.isascii():
-        shape = text.encode("ascii").translate(_SHAPE_BYTES).decode("ascii")
-    else:
-        shape = text.translate(_SHAPE_TABLE)
+    shape = text.encode("ascii", "replace").translate(_SHAPE_BYTES).decode("ascii")
     if len(text) <= _SHAPE_CACHE_MAX:
         _last_shape = (text, shape)
     return shape
@@ -60,8 +57,9 @@ def scan(text: str, pattern: re.Pattern[str], anchors: tuple[str, ...], max_len:
     restricted to windows after anchor occurrences.
 
     Requirements on the caller: every match of ``pattern`` starts where one of
-    ``anchors`` occurs in the value's *shape* (ASCII digits → ``0``, upper-case letters
-    → ``A``, lower-case → ``a``, anything else unchanged), is at most ``max_len`` long and
+    ``anchors`` (ASCII, without ``?``) occurs in the value's *shape* (ASCII digits → ``0``,
+    upper-case letters → ``A``, lower-case → ``a``, other ASCII unchanged, anything else
+    ``?``), is at most ``max_len`` long and
     looks at most 2 characters ahead. ``translate`` and ``str.find`` on the shape are fast
     C loops: a clean 100-char value costs ~0.5 µs instead of a regex pass, and a 16 MB
     value full of short numbers one ``translate`` plus a few ``find`` calls. ``seen``: the
@@ -76,6 +74,17 @@ def scan(text: str, pattern: re.Pattern[str], anchors: tuple[str, ...], max_len:
         if any(lit in shape for lit in anchors):
             yield from pattern.finditer(text)
         return
+    positions = _sparse_anchors(shape, anchors, n // 64 + 64)
+    if positions is not None:
+        # Every match starts at an anchor: try the pattern there only, left to right and
+        # past the last match, which is what finditer does (it fails everywhere else).
+        last = 0
+        for i in positions:
+            if i >= last and (m := pattern.match(text, i)) is not None:
+                last = m.end()
+                yield m
+        return
+    # Dense anchors (long digit runs): windows after them, skipping anchors inside a window.
     spans: list[tuple[int, int]] = []
     for lit in anchors:
         i = shape.find(lit)
@@ -96,3 +105,16 @@ def scan(text: str, pattern: re.Pattern[str], anchors: tuple[str, ...], max_len:
         for m in pattern.finditer(text, start, end):
             if end == n or m.end() <= end - 2:  # the look-ahead saw real text
                 yield m
+
+
+def _sparse_anchors(shape: str, anchors: tuple[str, ...], limit: int) -> list[int] | None:
+    """Every position where an anchor occurs in ``shape``, sorted; None past ``limit`` of them."""
+    found: set[int] = set()
+    for lit in anchors:
+        i = shape.find(lit)
+        while i >= 0:
+            found.add(i)
+            if len(found) > limit:
+                return None
+            i = shape.find(lit, i + 1)
+    return sorted(found)

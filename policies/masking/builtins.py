@@ -34,7 +34,8 @@ from .recognizers import Recognizer, RegexRecognizer
 def _builtins() -> dict[str, Recognizer]:
     def token(name: str, pattern: re.Pattern[str], triggers: tuple[str, ...], min_len: int,
               validator: Callable[[str], bool] | None = None) -> RegexRecognizer:
-        return RegexRecognizer(name, pattern, validator, triggers=triggers, min_len=min_len, gate=TOKEN_GATE)
+        return RegexRecognizer(name, pattern, validator, triggers=triggers, min_len=min_len, gate=TOKEN_GATE,
+                               joinable=True)
 
     recs: list[Recognizer] = [
         # Order matters only for equal-length overlaps (find_all): card before phone.
@@ -43,7 +44,8 @@ def _builtins() -> dict[str, Recognizer]:
         EmailRecognizer(),
         PhoneRecognizer(),
         RegexRecognizer("ssn", SSN, validators.ssn, needs_digit=True, min_len=11,
-                        anchors=("000-00-0000", "000 00 0000"), max_len=11, gate=DIGIT_GATE),
+                        anchors=("000-00-0000", "000 00 0000"), max_len=11, gate=DIGIT_GATE,
+                        joinable=True),
         token("aws_access_key", AWS_ACCESS, ("AKIA", "ASIA", "ABIA", "ACCA"), 20),
         token("aws_secret_key", AWS_SECRET, ("secret", "SECRET", "Secret"), 46, validators.mixed_case),
         token("github_token", GITHUB, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), 40),

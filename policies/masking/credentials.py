@@ -147,7 +147,8 @@ class PasswordHashRecognizer(RegexRecognizer):
     candidates = _PASSWORD_HASH_CANDIDATES
 
     def __init__(self) -> None:
-        super().__init__("password_hash", _PASSWORD_HASH, min_len=13)
+        # "[^\r\n]" in the caching_sha2 salt: a "\n" ends a hash like the end of the text
+        super().__init__("password_hash", _PASSWORD_HASH, min_len=13, joinable=True)
 
 
 def jwt_ok(text: str) -> bool:

@@ -8,6 +8,8 @@ Entry point ``bastion.maskers: rules = policies.masking.engine:RuleMasker``.
   style; otherwise, if in-scope rules name recognizers, the value is scanned and only
   recognized substrings are replaced. Only string-typed columns are rewritten (numeric
   and temporal values cannot change in place in the binary protocol). Styles keep the length.
+  The plan's ``mask`` scans every scanned value of a batch of rows together (one
+  :func:`~policies.masking.mask_many` per recognizer list): same result as value by value.
 * ``mask_output(session, text)``: live masking of protocol output (SSH exec, SFTP reads)
   under the in-scope rules (group exemptions apply).
 * ``mask_text(session, text)``: what goes to the journal, index, recordings and logs.
@@ -24,11 +26,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bastion.core.contracts import ColumnInfo, RowMasker
+from bastion.core.contracts import ColumnInfo, RowBatch, RowMasker
 from bastion.core.types import Session
 from policies.files import MaskRule
-from policies.masking import BUILTIN, STYLES, MaskStyle, Recognizer, mask_bytes, mask_text, regex_recognizer
-from policies.masking.prefilter import scanner_for
+from policies.masking import BUILTIN, STYLES, MaskStyle, Recognizer, mask_many, mask_text, regex_recognizer
+from policies.masking.prefilter import Scanner, scanner_for
+from policies.masking.styles import nonempty
 from policies.matching import scope_matches
 
 if TYPE_CHECKING:
@@ -86,25 +89,29 @@ class RuleMasker:
         rules = self._in_scope(session)
         if not rules:
             return None
-        plan = RowMasker(maskers={})
+        whole: dict[int, tuple[Callable[[str], str], str]] = {}
+        scans: dict[Scanner, list[tuple[int, str]]] = {}
         scanners = [(r, [self.recognizers[n] for n in r.recognizers if n in self.recognizers]) for r in rules]
+        styles = {rec.name: self._style(r.style, r.keep_last) for r, found in scanners for rec in found}
         for index, col in enumerate(columns):
             if not col.is_text:
                 continue
             label = f"{col.schema}.{col.org_table or col.table}.{col.org_name or col.name}"
             rule = next((r for r in rules if r.columns and column_matches(r.columns, col)), None)
             if rule is not None:
-                plan.maskers[index] = _whole_value(self._style(rule.style, rule.keep_last), plan.counts,
-                                                   f"column:{label}")
+                whole[index] = (nonempty(self._style(rule.style, rule.keep_last)), f"column:{label}")
                 continue
             # A value is at most ``length`` bytes, hence characters: recognizers that need a
             # longer value cannot match in this column (e.g. no card in a CHAR(2)).
             recs = [rec for _, found in scanners for rec in found
                     if not col.length or col.length >= getattr(rec, "min_len", 1)]
-            if recs:
-                styles = {rec.name: self._style(r.style, r.keep_last) for r, found in scanners for rec in found}
-                plan.maskers[index] = _scanning(recs, styles, plan.counts, label)
-        return plan if plan.maskers else None
+            if recs:  # columns with the same recognizers share one Scanner, and one scan per batch
+                scans.setdefault(scanner_for(recs), []).append((index, label))
+        if not whole and not scans:
+            return None
+        counts: dict[str, int] = {}
+        return RowMasker(frozenset(whole) | {i for cols in scans.values() for i, _ in cols},
+                         _row_mask(whole, scans, styles, counts), counts)
 
     def masks_output(self, session: Session) -> bool:
         return any(r.recognizers for r in self._in_scope(session))
@@ -122,28 +129,33 @@ class RuleMasker:
         return mask_text(text, self._all, lambda name: self._storage_styles[name])
 
 
-def _whole_value(style: MaskStyle, counts: dict[str, int], key: str) -> Callable[[bytes], bytes]:
-    def mask(value: bytes) -> bytes:
-        if not value:
-            return value
-        counts[key] = counts.get(key, 0) + 1
-        return style(value.decode("utf-8", errors="surrogateescape")).encode("utf-8", errors="surrogateescape")
-    return mask
+def _row_mask(whole: dict[int, tuple[Callable[[str], str], str]], scans: dict[Scanner, list[tuple[int, str]]],
+              styles: dict[str, MaskStyle], counts: dict[str, int]) -> Callable[[RowBatch], None]:
+    """The plan's ``mask``: whole-value styles (called on non-empty values only), then one
+    scan per Scanner over the batch."""
+    style_for = styles.__getitem__
 
-
-def _scanning(recs: list[Recognizer], styles: dict[str, MaskStyle], counts: dict[str, int],
-              label: str) -> Callable[[bytes], bytes]:
-    scanner = scanner_for(recs)  # the column's compiled pre-filter, built once per result set
-
-    def style_for(name: str) -> MaskStyle:
-        return styles[name]
-
-    def mask(value: bytes) -> bytes:
-        masked, found = mask_bytes(value, scanner, style_for)
-        for name, n in found.items():
-            key = f"{name}:{label}"
-            counts[key] = counts.get(key, 0) + n
-        return masked
+    def mask(batch: RowBatch) -> None:
+        for index, (style, key) in whole.items():
+            values = batch[index]
+            done = 0
+            for row, value in enumerate(values):
+                if value:  # NULL and '' stay as they are
+                    values[row] = style(value.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+                    done += 1
+            if done:
+                counts[key] = counts.get(key, 0) + done
+        for scanner, cols in scans.items():
+            flat: list[bytes | None] = []
+            for index, _ in cols:
+                flat += batch[index]
+            rows = len(batch[cols[0][0]])
+            for position, (masked, found) in mask_many(flat, scanner, style_for).items():
+                index, label = cols[position // rows]
+                batch[index][position % rows] = masked
+                for name, n in found.items():
+                    key = f"{name}:{label}"
+                    counts[key] = counts.get(key, 0) + n
     return mask
 
 

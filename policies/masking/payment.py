@@ -32,6 +32,7 @@ class CardRecognizer:
     """
 
     name = "card"
+    joinable = True
     gate = DIGIT_GATE
     min_len = 13
     candidates = tuple(shape_regex(anchor) for anchor in _CARD_ANCHORS)
@@ -77,6 +78,7 @@ class IbanRecognizer:
     """
 
     name = "iban"
+    joinable = True
     gate = DIGIT_GATE
     min_len = 15
     candidates = (shape_regex("AA00"),)

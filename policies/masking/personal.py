@@ -47,6 +47,7 @@ class EmailRecognizer:
     """E-mail addresses ``local@domain.tld`` (pragmatic subset of RFC 5322, no quoted locals)."""
 
     name = "email"
+    joinable = True
     min_len = 6
     candidates = ("@",)
 
@@ -91,6 +92,7 @@ class PhoneRecognizer:
     """
 
     name = "phone"
+    joinable = True
     gate = DIGIT_GATE
     min_len = 10
     candidates = (r"\+[1-9]", *(shape_regex(anchor) for anchor in _NANP_ANCHORS))

@@ -12,8 +12,9 @@ Contract:
   :meth:`Scanner.find` runs only the recognizers whose candidates occur, then merges as
   :func:`policies.masking.recognizers.merge` does. Its result equals
   ``find_all_reference(text, recognizers)`` for every text (a property test checks it).
-* Without Hyperscan (a CPU or platform it does not support) each candidate is searched
-  with Python's ``re`` instead: slower, same result.
+* :meth:`Scanner.find_many` is ``[scanner.find(t) for t in texts]`` for a batch of
+  values, scanned together (:mod:`policies.masking.batch` says how, and what
+  ``joinable`` and ``min_len`` promise).
 
 Pure: no I/O. A Scanner is immutable after construction and thread-safe (a scan borrows
 a scratch space of its own from a free list).
@@ -80,8 +81,11 @@ class Scanner:
         self._ids = ids
         # A recognizer whose candidates occurred may skip its own cheap checks; one that
         # always runs keeps them.
-        self._finders = [rec.find if rank in always else getattr(rec, "find_prefiltered", rec.find)
-                         for rank, rec in enumerate(self.recognizers)]
+        self.finders = [rec.find if rank in always else getattr(rec, "find_prefiltered", rec.find)
+                        for rank, rec in enumerate(self.recognizers)]
+        """Per rank: what runs once the pre-filter let the recognizer through."""
+        self.joinable = [bool(getattr(rec, "joinable", False)) for rec in self.recognizers]
+        self.min_lens = [getattr(rec, "min_len", 1) for rec in self.recognizers]
         self._db: Any = None
         self._regexes: list[re.Pattern[bytes]] = []
         self._scratches: list[Any] = []
@@ -98,7 +102,6 @@ class Scanner:
         else:
             # One search per pattern: an alternation would hide a candidate that overlaps another.
             self._regexes = [re.compile(e) for e in expressions]
-
 
     def hits(self, text: str) -> set[int]:
         """Ranks of the recognizers that may match in ``text``."""
@@ -124,10 +127,18 @@ class Scanner:
         ranks = self.hits(text)
         if not ranks:
             return []
-        finders = self._finders
+        finders = self.finders
         if len(ranks) == 1:  # one recognizer's own matches are sorted and never overlap
             return finders[ranks.pop()](text)
         return merge([(rank, finders[rank](text)) for rank in sorted(ranks)])
+
+
+    def find_many(self, texts: Sequence[str]) -> list[list[Match]]:
+        """``[self.find(text) for text in texts]``, the batch scanned together
+        (:func:`policies.masking.batch.scan_batch`)."""
+        from .batch import scan_batch
+
+        return scan_batch(self, texts).per_text(len(texts))
 
 
 @lru_cache(maxsize=256)

@@ -67,11 +67,13 @@ class RegexRecognizer:
     spans are ignored. ``triggers`` (any literal must occur) and ``needs_digit`` are
     pre-filters: they must be implied by the pattern, they only skip work. ``anchors`` and
     ``max_len`` enable the anchor fast path (see :func:`.anchored_scan.scan` for the requirements);
-    ``gate`` is a shared :class:`Gate` used by :func:`find_all`.
+    ``gate`` is a shared :class:`Gate` used by :func:`find_all`. ``joinable``: the
+    pattern can neither match nor see across a ``"\n"`` (see :mod:`.prefilter`); only
+    set for patterns that were checked for it (a user's pattern is not).
     """
 
     __slots__ = ("name", "pattern", "validator", "triggers", "needs_digit", "min_len", "anchors", "max_len",
-                 "gate", "_group")
+                 "gate", "joinable", "_group")
 
     def __init__(
         self,
@@ -85,6 +87,7 @@ class RegexRecognizer:
         anchors: tuple[str, ...] = (),
         max_len: int = 0,
         gate: Gate | None = None,
+        joinable: bool = False,
     ) -> None:
         self.name = name
         self.pattern = pattern
@@ -95,6 +98,7 @@ class RegexRecognizer:
         self.anchors = anchors
         self.max_len = max_len
         self.gate = gate
+        self.joinable = joinable
         self._group: int | str = "value" if "value" in pattern.groupindex else 0
 
     def prefilter(self, text: str) -> bool:

@@ -15,13 +15,14 @@ Contract for every style returned here:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["MaskStyle", "STYLES", "email_partial", "full", "keyed_hash", "partial", "redact"]
+__all__ = ["MaskStyle", "STYLES", "email_partial", "full", "keyed_hash", "nonempty", "partial", "redact"]
 
 
 class MaskStyle(Protocol):
@@ -40,6 +41,12 @@ class _Style:
 
     def __call__(self, value: str) -> str:
         return self.fn(value) if value else value
+
+
+def nonempty(style: MaskStyle) -> Callable[[str], str]:
+    """``style`` for non-empty values only (a recognizer's matches), without the wrapper
+    that maps ``""`` to ``""``: one Python call less per masked value."""
+    return style.fn if isinstance(style, _Style) else style
 
 
 def _check_char(char: str) -> None:
@@ -129,7 +136,7 @@ def email_partial(char: str = "*") -> MaskStyle:
     empty side) is masked like :func:`full`.
     """
     _check_char(char)
-    return _Style("email", lambda value: _email_mask(value, char))
+    return _Style("email", functools.partial(_email_mask, char=char))
 
 
 def _digest_text(key: bytes, value: str, size: int) -> str:

@@ -12,6 +12,9 @@ Contract:
   re-encoding a row). Only ASCII-compatible encodings (utf-8, latin-1, cp1252, ascii…)
   are accepted: in UTF-16/32 the digits a recognizer looks for are not ASCII bytes and
   ``surrogateescape`` cannot round-trip.
+* :func:`mask_many` is :func:`mask_bytes` over a batch of values (a result set's rows),
+  scanned together (:mod:`policies.masking.batch`: one pre-filter pass for the batch
+  instead of one per value); it returns only the values that change.
 * ``style_for`` is called at most once per recognizer name per call.
 * NULL handling is the caller's business; the empty string comes back unchanged.
 """
@@ -22,11 +25,12 @@ import codecs
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from .batch import scan_batch
 from .prefilter import Scanner
-from .recognizers import Recognizer, find_all
-from .styles import MaskStyle
+from .recognizers import Match, Recognizer, find_all
+from .styles import MaskStyle, nonempty
 
-__all__ = ["mask_bytes", "mask_text"]
+__all__ = ["mask_bytes", "mask_many", "mask_text"]
 
 
 def mask_text(
@@ -39,19 +43,30 @@ def mask_text(
     matches = recognizers.find(text) if isinstance(recognizers, Scanner) else find_all(text, recognizers)
     if not matches:
         return text, {}
-    styles: dict[str, MaskStyle] = {}
+    return _splice(text, matches, {}, style_for, 0, len(text))
+
+
+def _splice(text: str, matches: list[Match], styles: dict[str, Callable[[str], str]],
+            style_for: Callable[[str], MaskStyle], pos: int, end: int) -> tuple[str, dict[str, int]]:
+    """``text[pos:end]`` with each match (offsets into ``text``, inside that span) replaced
+    by its style's output; ``styles`` caches ``style_for`` (matches are never empty)."""
+    if len(matches) == 1:  # the common case, without the lists
+        m = matches[0]
+        style = styles.get(m.recognizer)
+        if style is None:
+            style = styles[m.recognizer] = nonempty(style_for(m.recognizer))
+        return text[pos : m.start] + style(text[m.start : m.end]) + text[m.end : end], {m.recognizer: 1}
     counts: dict[str, int] = {}
     parts: list[str] = []
-    pos = 0
     for m in matches:
         style = styles.get(m.recognizer)
         if style is None:
-            style = styles[m.recognizer] = style_for(m.recognizer)
+            style = styles[m.recognizer] = nonempty(style_for(m.recognizer))
         parts.append(text[pos : m.start])
         parts.append(style(text[m.start : m.end]))
         counts[m.recognizer] = counts.get(m.recognizer, 0) + 1
         pos = m.end
-    parts.append(text[pos:])
+    parts.append(text[pos:end])
     return "".join(parts), counts
 
 
@@ -87,3 +102,22 @@ def mask_bytes(
     if not counts:
         return value, counts
     return masked.encode(name, "surrogateescape"), counts
+
+
+def mask_many(
+    values: Sequence[bytes | None], scanner: Scanner, style_for: Callable[[str], MaskStyle], encoding: str = "utf-8"
+) -> dict[int, tuple[bytes, dict[str, int]]]:
+    """:func:`mask_bytes` of each value, the batch scanned in one go: position -> (masked
+    value, counts) for each value that changes. ``None`` (a NULL) and values with nothing
+    to mask are left out. Raises as :func:`mask_bytes` does.
+    """
+    name = _ascii_compatible(encoding)
+    texts = [value.decode(name, "surrogateescape") if value else "" for value in values]
+    batch = scan_batch(scanner, texts)
+    styles: dict[str, Callable[[str], str]] = {}
+    joined = batch.joined
+    out: dict[int, tuple[bytes, dict[str, int]]] = {}
+    for i, (base, matches) in batch.found.items():
+        masked, counts = _splice(joined, matches, styles, style_for, base, base + len(texts[i]))
+        out[i] = (masked.encode(name, "surrogateescape"), counts)
+    return out

@@ -60,13 +60,18 @@ from ._params import (
 from ._response import ResponseTracker
 from ._rows import (
     Masker,
+    RowsMasker,
     build_binary_row,
     build_text_row,
     is_row_terminator,
     parse_binary_row,
     parse_text_row,
+    per_value,
     rewrite_binary_row,
+    rewrite_binary_rows,
     rewrite_text_row,
+    rewrite_text_rows,
+    split_packets,
 )
 from ._scan import ScannedResult, scan_result
 from ._stmt_packets import PrepareOk, parse_stmt_execute, parse_stmt_fetch, parse_stmt_id
@@ -142,7 +147,12 @@ __all__ = [
     "read_lenenc_int",
     "read_nul_str",
     "rewrite_binary_row",
+    "rewrite_binary_rows",
     "rewrite_text_row",
+    "rewrite_text_rows",
+    "split_packets",
+    "per_value",
+    "RowsMasker",
     "scan_result",
     "status_of_terminator",
 ]

@@ -8,7 +8,11 @@ Binary row: ``0x00``, a NULL bitmap of ``(ncols + 9) // 8`` bytes whose bit
 Rewrites keep one packet per row (so sequence ids never change) and touch
 only the selected values: every other byte is copied verbatim. When no masker
 changes anything the *same* payload object is returned, so the relay can
-forward it with an ``is`` check and zero copies.
+forward it with an ``is`` check and zero copies. :func:`rewrite_text_rows` and
+:func:`rewrite_binary_rows` rewrite a batch of rows with one call of a
+:data:`RowsMasker` (a masker may scan the whole batch at once);
+:func:`rewrite_text_row` / :func:`rewrite_binary_row` are the one-row,
+one-function-per-column forms.
 
 These loops are the relay's hot path: they index bytes directly and let a
 truncated row surface as ``IndexError``, converted once per call into
@@ -17,7 +21,7 @@ truncated row surface as ``IndexError``, converted once per call into
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
 
 from ._wire import lenenc_int, local_errors
@@ -26,6 +30,11 @@ from .errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
     "Masker",
+    "RowsMasker",
+    "per_value",
+    "rewrite_binary_rows",
+    "rewrite_text_rows",
+    "split_packets",
     "build_binary_row",
     "build_text_row",
     "is_row_terminator",
@@ -37,6 +46,11 @@ __all__ = [
 
 #: A masking function: original value bytes in, replacement bytes out.
 Masker = Callable[[bytes], bytes]
+#: A batch masking function: column index -> that column's values in a batch of rows (None
+#: for NULL), rewritten in place (bastion.core.contracts.RowMasker.mask).
+RowsMasker = Callable[[dict[int, list[bytes | None]]], None]
+Span = tuple[int, int, int]
+"""A value's (length prefix start, value start, value end) in its row."""
 
 _NULL = 0xFB
 _TEMPORAL = -1  # layout code: 1-byte length prefix
@@ -105,6 +119,17 @@ def build_text_row(values: Sequence[bytes | None]) -> bytes:
     return b"".join(b"\xfb" if v is None else lenenc_int(len(v)) + v for v in values)
 
 
+def per_value(maskers: Mapping[int, Masker]) -> RowsMasker:
+    """A :data:`RowsMasker` applying ``maskers[i]`` to each non-NULL value of column ``i``."""
+    def mask(batch: dict[int, list[bytes | None]]) -> None:
+        for index, fn in maskers.items():
+            values = batch[index]
+            for row, value in enumerate(values):
+                if value is not None:
+                    values[row] = fn(value)
+    return mask
+
+
 def rewrite_text_row(payload: bytes, maskers: Mapping[int, Masker]) -> bytes:
     """Apply ``maskers[i]`` to each non-NULL value of column ``i``.
 
@@ -113,37 +138,93 @@ def rewrite_text_row(payload: bytes, maskers: Mapping[int, Masker]) -> bytes:
     """
     if not maskers:
         return payload
-    last = max(maskers)
-    parts: list[bytes] = []
-    copied = pos = col = 0
+    return rewrite_text_rows([payload], frozenset(maskers), per_value(maskers))[0]
+
+
+def rewrite_text_rows(payloads: Sequence[bytes], columns: Collection[int], mask: RowsMasker) -> list[bytes]:
+    """Mask ``columns`` of a batch of text rows with one ``mask`` call.
+
+    ``mask`` gets every column of ``columns`` (a row without that column gives ``None``,
+    like a NULL); it may replace non-NULL values only. Each row comes back as its
+    ``payload`` object when none of its values changed. Columns after the last masked
+    one are not walked.
+    """
+    if not columns:
+        return list(payloads)
+    last = max(columns)
+    spans = [_text_spans(payload, last) for payload in payloads]
+    return _apply(payloads, spans, sorted(columns), mask)
+
+
+def _text_spans(payload: bytes, last: int) -> list[Span | None]:
+    """Spans of the values of columns ``0..last`` (``None`` for NULL; fewer if the row is shorter)."""
+    spans: list[Span | None] = []
+    append = spans.append
+    pos = col = 0
     n = len(payload)
     try:
         while col <= last and pos < n:
             first = payload[pos]
             if first == _NULL:
+                append(None)
                 pos += 1
-                col += 1
-                continue
-            start, end = (pos + 1, pos + 1 + first) if first < 0xFB else _lenenc_span(payload, pos)
-            masker = maskers.get(col)
-            if masker is not None:
-                if end > n:
-                    raise RemoteProtocolError("truncated text row value")
-                old = payload[start:end]
-                new = masker(old)
-                if new != old:
-                    parts += (payload[copied:pos], lenenc_int(len(new)), new)
-                    copied = end
-            pos = end
+            else:
+                start, end = (pos + 1, pos + 1 + first) if first < 0xFB else _lenenc_span(payload, pos)
+                append((pos, start, end))
+                pos = end
             col += 1
     except IndexError:
         raise RemoteProtocolError("truncated text row") from None
     if pos > n:
         raise RemoteProtocolError("truncated text row value")
-    if not parts:
-        return payload
-    parts.append(payload[copied:])
-    return b"".join(parts)
+    return spans
+
+
+def _apply(payloads: Sequence[bytes], spans: list[list[Span | None]], wanted: list[int],
+           mask: RowsMasker) -> list[bytes]:
+    """Gather the ``wanted`` values (ascending columns) of each row, mask them as one
+    batch and splice what changed back into each row."""
+    batch: dict[int, list[bytes | None]] = {}
+    for index in wanted:
+        batch[index] = [payload[span[1] : span[2]] if index < len(row) and (span := row[index]) is not None else None
+                        for payload, row in zip(payloads, spans, strict=True)]
+    before = {index: values[:] for index, values in batch.items()}
+    mask(batch)
+    out: list[bytes] = []
+    for r, (payload, row) in enumerate(zip(payloads, spans, strict=True)):
+        parts: list[bytes] = []
+        copied = 0
+        for index in wanted:
+            if index >= len(row) or (span := row[index]) is None:
+                continue
+            new, old = batch[index][r], before[index][r]
+            if new is old or new == old:
+                continue
+            if new is None:
+                raise TypeError(f"a masker turned column {index} into NULL")
+            prefix, _, end = span
+            parts += (payload[copied:prefix], lenenc_int(len(new)), new)
+            copied = end
+        if parts:
+            parts.append(payload[copied:])
+            out.append(b"".join(parts))
+        else:
+            out.append(payload)
+    return out
+
+
+def split_packets(wire: bytes) -> list[tuple[int, bytes]]:
+    """``(seq, payload)`` of each packet of ``wire``: whole packets under 16 MiB, as
+    :meth:`PacketReader.take_rows` returns them."""
+    out: list[tuple[int, bytes]] = []
+    pos, n = 0, len(wire)
+    while pos < n:
+        end = pos + 4 + (wire[pos] | wire[pos + 1] << 8 | wire[pos + 2] << 16)
+        if end > n:
+            raise LocalProtocolError("split_packets: truncated packet")
+        out.append((wire[pos + 3], wire[pos + 4 : end]))
+        pos = end
+    return out
 
 
 @lru_cache(maxsize=256)
@@ -261,24 +342,19 @@ def rewrite_binary_row(payload: bytes, types: Sequence[int], maskers: Mapping[in
     """
     if not maskers:
         return payload
-    for i in maskers:
+    return rewrite_binary_rows([payload], types, frozenset(maskers), per_value(maskers))[0]
+
+
+def rewrite_binary_rows(payloads: Sequence[bytes], types: Sequence[int], columns: Collection[int],
+                        mask: RowsMasker) -> list[bytes]:
+    """:func:`rewrite_text_rows` for binary rows of column ``types``; raises as
+    :func:`rewrite_binary_row` does for a column that is not a lenenc string."""
+    if not columns:
+        return list(payloads)
+    for i in columns:
         if not 0 <= i < len(types) or types[i] not in STRING_TYPES:
             raise LocalProtocolError(f"cannot mask binary column {i}: not a lenenc string type")
     # Walk only up to the last masked column; the rest is copied as one slice.
-    spans = _binary_spans(payload, _layout_of(types), max(maskers) + 1)
-    parts: list[bytes] = []
-    copied = 0
-    for i in sorted(maskers):
-        span = spans[i]
-        if span is None:
-            continue
-        prefix, start, end = span
-        old = payload[start:end]
-        new = maskers[i](old)
-        if new != old:
-            parts += (payload[copied:prefix], lenenc_int(len(new)), new)
-            copied = end
-    if not parts:
-        return payload
-    parts.append(payload[copied:])
-    return b"".join(parts)
+    layout, stop = _layout_of(types), max(columns) + 1
+    spans = [_binary_spans(payload, layout, stop) for payload in payloads]
+    return _apply(payloads, spans, sorted(columns), mask)

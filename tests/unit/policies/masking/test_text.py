@@ -4,7 +4,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.masking import BUILTIN, email_partial, find_all, full, mask_bytes, mask_text, partial, redact
+from policies.masking import (
+    BUILTIN,
+    email_partial,
+    find_all,
+    full,
+    mask_bytes,
+    mask_many,
+    mask_text,
+    partial,
+    redact,
+    scanner_for,
+)
 
 ALL = list(BUILTIN.values())
 
@@ -131,3 +142,43 @@ def test_mask_text_only_touches_matches(text):
     inside = {i for m in spans for i in range(m.start, m.end)}
     assert set(masked) <= inside
     assert sum(counts.values()) == len(spans)
+
+
+# mask_many: a batch of column values masks each value exactly as mask_bytes does.
+CELLS = ["4111 1111 1111 1111", "ann@example.org", "DE89 3704 0044 0532 0130 00", "AKIAIOSFODNN7EXAMPLE",
+         "+44 20 7946 0958", "078-05-1121", "Zoë Müller", "4111 1111", " 1111 1111", "@example.org", "ann", "1-",
+         "212-555-0100", "eyJhbGciOiIifQ.x.", "-----BEGIN RSA PRIVATE KEY-----\n", "\n", " ", "2024-01-15"]
+cell_text = st.lists(st.one_of(st.sampled_from(CELLS), st.text(max_size=12)), max_size=4).map("".join)
+cells = st.one_of(st.none(), cell_text.map(lambda t: t.encode("utf-8", "surrogatepass")),
+                  st.binary(max_size=24), cell_text.map(lambda t: t.encode("latin-1", "replace")))
+
+
+def per_value(values, encoding: str = "utf-8"):
+    """What mask_many must give: mask_bytes of each value, only those that change."""
+    out = {}
+    for i, value in enumerate(values):
+        if value is not None:
+            masked, counts = mask_bytes(value, ALL, style_for, encoding)
+            if counts:
+                out[i] = (masked, counts)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(cells, max_size=12), st.sampled_from(["utf-8", "latin-1"]))
+def test_mask_many_equals_mask_bytes_per_value(values, encoding):
+    assert mask_many(values, scanner_for(ALL), style_for, encoding) == per_value(values, encoding)
+
+
+@pytest.mark.parametrize("values", [
+    [b"card 4111 1111", b"1111 1111 done", None, b""],  # a card cut by a row boundary is no card
+    [b"reply to ann", b"@example.org", "Zoë <zoë@exämple.org>".encode()],
+    [b"\xff\xfe 4111111111111111 \xc3", b"x" * 5000 + b" 5555555555554444", b"4111111111111111"],
+])
+def test_mask_many_table(values):
+    assert mask_many(values, scanner_for(ALL), style_for) == per_value(values)
+
+
+def test_mask_many_leaves_out_nulls_and_clean_values():
+    found = mask_many([None, b"clean", b"pay 4111111111111111", b""], scanner_for(ALL), style_for)
+    assert found == {2: (b"pay ************1111", {"card": 1})}

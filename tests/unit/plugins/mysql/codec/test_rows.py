@@ -23,8 +23,12 @@ from plugins.mysql.codec import (
     is_row_terminator,
     parse_binary_row,
     parse_text_row,
+    per_value,
     rewrite_binary_row,
+    rewrite_binary_rows,
     rewrite_text_row,
+    rewrite_text_rows,
+    split_packets,
 )
 
 from . import captured
@@ -292,3 +296,50 @@ def test_big_fe_led_row_is_parsed_and_rewritten():
     assert row[:1] == b"\xfe" and not is_row_terminator(row, True)
     assert parse_text_row(row) == [value, b"tail"]
     assert rewrite_text_row(row, {1: upper})[-5:] == b"\x04TAIL"
+
+
+# --- batches of rows: one mask call for many rows, same bytes as row by row --------------
+def counting(maskers):
+    """per_value(maskers), and the list of batch sizes it was called with."""
+    sizes: list[int] = []
+    inner = per_value(maskers)
+
+    def mask(batch):
+        sizes.append(len(next(iter(batch.values()))))
+        inner(batch)
+    return mask, sizes
+
+
+@pytest.mark.parametrize("maskers", [{1: star}, {0: upper, 2: star}, {1: lambda v: v}, {13: star}, {20: star}])
+def test_rewrite_text_rows_is_rewrite_text_row_per_row(maskers):
+    cols, rows = section("EOF_QUERY_ALLTYPES")
+    rows = [*rows, build_text_row([b"x" * 300, None, b"tail"])]  # a row of other widths, a 2-byte length prefix
+    mask, sizes = counting(maskers)
+    out = rewrite_text_rows(rows, frozenset(maskers), mask)
+    assert out == [rewrite_text_row(row, maskers) for row in rows] and sizes == [len(rows)]
+    assert all(new is old for new, old in zip(out, rows, strict=True) if new == old)
+
+
+def test_rewrite_binary_rows_is_rewrite_binary_row_per_row():
+    cols, rows = section("EOF_EXECUTE")
+    types = [c.type for c in cols]
+    maskers = {1: star, 6: lambda v: b"<<" + v + b">>", 13: star}
+    mask, sizes = counting(maskers)
+    out = rewrite_binary_rows(rows, types, frozenset(maskers), mask)
+    assert out == [rewrite_binary_row(row, types, maskers) for row in rows] and sizes == [len(rows)]
+    with pytest.raises(LocalProtocolError):
+        rewrite_binary_rows(rows, types, frozenset({0}), mask)
+
+
+def test_a_masker_cannot_turn_a_value_into_null():
+    def to_null(batch):
+        batch[0][0] = None
+    with pytest.raises(TypeError):
+        rewrite_text_rows([build_text_row([b"secret"])], frozenset({0}), to_null)
+
+
+def test_split_packets():
+    wire = b"\x02\x00\x00\x07ab" + b"\x00\x00\x00\x08" + b"\x01\x00\x00\x09c"
+    assert split_packets(wire) == [(7, b"ab"), (8, b""), (9, b"c")]
+    with pytest.raises(LocalProtocolError):
+        split_packets(wire[:-1])
