@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from . import constants
 from ._auth_exchange import build_auth_more_data, build_auth_switch, parse_auth_more_data, parse_auth_switch
+from ._binary_rows import build_binary_row, parse_binary_row, rewrite_binary_row, rewrite_binary_rows
 from ._columns import ColumnDef, build_column_count, parse_column_count
 from ._framing import PacketReader, frame
 from ._greeting import HandshakeV10
@@ -61,14 +62,10 @@ from ._response import ResponseTracker
 from ._rows import (
     Masker,
     RowsMasker,
-    build_binary_row,
     build_text_row,
     is_row_terminator,
-    parse_binary_row,
     parse_text_row,
     per_value,
-    rewrite_binary_row,
-    rewrite_binary_rows,
     rewrite_text_row,
     rewrite_text_rows,
     split_packets,
