@@ -30,7 +30,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bastion.core.types import Identity, Session, Target  # noqa: E402
 from bastion.demo.setup import demo_config, write_config  # noqa: E402
 from bastion.runtime.bootstrap import build_context, load_checked  # noqa: E402
 from plugins.mysql import commands  # noqa: E402
@@ -45,10 +44,8 @@ from plugins.mysql.codec import (  # noqa: E402
     Param,
     build_stmt_execute,
 )
-from plugins.mysql.options import MySQLOptions  # noqa: E402
 from plugins.mysql.session import MySQLSession  # noqa: E402
-from plugins.mysql.upstream import Upstream  # noqa: E402
-from tests.unit.plugins.mysql.fakes import CAPS, MemoryConn  # noqa: E402
+from tests.unit.plugins.mysql.fakes import CAPS, MemoryConn, session_in  # noqa: E402
 
 C_VALUE = "-".join(f"{random.Random(i).randrange(10**10, 10**11)}" for i in range(10))[:119]
 """What sysbench puts in ``c``: ten 11-digit groups joined by dashes."""
@@ -66,14 +63,7 @@ def context(work: Path, policy: str, fsync: bool) -> Any:
 
 
 def make_session(ctx: Any) -> tuple[MySQLSession, MemoryConn, MemoryConn]:
-    target = Target(name="shop-db", protocol="mysql", host="127.0.0.1", port=3306)
-    sess = Session(id=Session.new_id(), identity=Identity(subject="alice", groups=frozenset({"dba"})), target=target,
-                   account="admin", client_addr="127.0.0.1:1", started_at=time.time())
-    client, up = MemoryConn(), MemoryConn()
-    upstream = Upstream(conn=up, greeting=None, caps=CAPS, thread_id=42, status=2, tls=True)  # type: ignore[arg-type]
-    s = MySQLSession(ctx=ctx, opts=MySQLOptions(), session=sess, client=client, upstream=upstream, caps=CAPS,
-                     connection_id=7)
-    return s, client, up
+    return session_in(ctx, "alice", "shop-db")  # the demo's masking rules are scoped to shop-db
 
 
 def result_set(binary: bool) -> list[bytes]:

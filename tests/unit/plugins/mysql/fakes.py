@@ -117,7 +117,13 @@ def session(stages: list[Any], sink: ListSink, user: str = "alice") -> tuple[MyS
     ctx = PluginContext(settings=None, store=None, tokens=None, vault=None,  # type: ignore[arg-type]
                         sinks=[sink])
     ctx.pipeline = Pipeline([AuditGate(ctx), *stages])
-    target = Target(name="db", protocol="mysql", host="127.0.0.1", port=3306)
+    return session_in(ctx, user)
+
+
+def session_in(ctx: PluginContext, user: str = "alice", target_name: str = "db",
+               ) -> tuple[MySQLSession, MemoryConn, MemoryConn]:  # fmt: skip
+    """A MySQL session of ``ctx`` (its pipeline, sinks, maskers) between two scripted connections."""
+    target = Target(name=target_name, protocol="mysql", host="127.0.0.1", port=3306)
     sess = Session(id=Session.new_id(), identity=Identity(subject=user, groups=frozenset({"dba"})), target=target,
                    account="admin", client_addr="127.0.0.1:1", started_at=time.time())
     client, up = MemoryConn(), MemoryConn()
