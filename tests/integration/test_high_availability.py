@@ -294,6 +294,26 @@ def _workers(node: Node) -> list[int]:
     return [p for p in children if b"indexer" not in Path(f"/proc/{p}/cmdline").read_bytes()]
 
 
+def _serving(node: Node, conn: pymysql.connections.Connection) -> int:
+    """The pid of the worker holding ``conn``'s bastion side (the socket whose remote port
+    is the client's, found in /proc/net/tcp, then among the workers' descriptors)."""
+    client_port = conn._sock.getsockname()[1]  # type: ignore[union-attr]
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = (int(f.rsplit(":", 1)[1], 16) for f in fields[1:3])
+        if local == node.ports["mysql"] and remote == client_port:
+            inodes.add(f"socket:[{fields[9]}]")
+    for pid in _workers(node):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) in inodes:
+                    return pid
+            except OSError:
+                continue
+    raise AssertionError(f"no worker holds the connection from port {client_port}")
+
+
 class Load:
     """Clients opening new MySQL sessions through the load balancer back to back."""
 
@@ -335,7 +355,7 @@ def test_a_killed_worker_is_restarted_and_its_sessions_recovered(cluster: Cluste
         cur.execute("SELECT 'victim'")
     with Load(cluster.port("mysql"), token) as load:
         time.sleep(1)
-        victim = before.pop() if len(before) else 0
+        victim = _serving(a, victim_conn)  # a session surely open on the killed worker
         os.kill(victim, signal.SIGKILL)
         killed_at = time.monotonic()
         time.sleep(4)
