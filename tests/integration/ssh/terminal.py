@@ -6,6 +6,7 @@ import fcntl
 import os
 import pty
 import select
+import signal
 import struct
 import termios
 import time
@@ -15,6 +16,11 @@ class Terminal:
     def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # child: the real client
+            # as at a person's terminal: Ctrl-C and Ctrl-\ act, whatever the test process
+            # inherited or set up (an ignored SIGINT, or one its event loop blocks)
+            signal.pthread_sigmask(signal.SIG_SETMASK, [])
+            for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
+                signal.signal(sig, signal.SIG_DFL)
             os.execvpe(argv[0], argv, {**os.environ, "TERM": "xterm", **(env or {})})
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
         self.buffer = b""
