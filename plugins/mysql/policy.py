@@ -26,7 +26,8 @@ def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = No
     """Admit one statement (``command``: ``query``, ``prepare``, ``init_db``). ``EXECUTE
     name`` is judged as the statement the bastion saw prepared under that name, ``CALL p``
     together with the body the target holds for ``p``, a statement calling stored
-    functions together with their bodies (plugins.mysql.routines); a statement that
+    functions together with their bodies, a statement writing a table together with the
+    bodies of its triggers (plugins.mysql.routines); a statement that
     would switch to a character set the bastion cannot follow is refused."""
     c = c or sqlstate.classification(s, sql)
     judged, why = sqlstate.execute_target(s, c) if command == "query" else (None, None)
@@ -47,6 +48,8 @@ def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = No
             data["routines"] = names + found.procedures
         if found.functions:
             data["functions"] = found.functions
+        if found.triggers:
+            data["triggers"] = found.triggers
     events.append(_query(s, judged or sql, command))
     if judged is not None:
         data["executes"] = s.redact_request(judged)[s.text_field]

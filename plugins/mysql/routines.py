@@ -18,12 +18,13 @@ the session's account cannot read (``ROUTINE_DEFINITION`` NULL) is refused. Bodi
 looked up level by level: the routines a looked-up body calls (procedures and functions,
 unqualified names in the routine's own database) are judged with the statement too, so a
 function that only calls the one that deletes waits for an approver as the deleting one
-does (:func:`look_up`).
+does (:func:`look_up`). Triggers on the tables a statement or a body writes are looked up
+at each level too (:mod:`plugins.mysql.triggers`).
 
 A lookup is a statement of its own on the session's connection, run just before the
 user's: inside that statement, ``FOUND_ROWS()`` and ``ROW_COUNT()`` describe the lookup,
-not the user's previous statement (a statement calling a stored function or a procedure
-only).
+not the user's previous statement (a statement calling a stored function or a procedure,
+or writing a table: the trigger lookup).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from plugins.mysql import triggers
 from plugins.mysql.codec import COM_QUERY, ErrItem, ResponseTracker, RowItem, parse_text_row
 from policies.sql import Classification, classify
 
@@ -81,17 +83,20 @@ class Lookup:
     """Stored functions found, ``schema.name`` as the target spells them."""
     procedures: list[str] = field(default_factory=list)
     """Procedures called from inside looked-up bodies, ``schema.name``."""
+    triggers: list[str] = field(default_factory=list)
+    """Triggers on the tables the statement (or a looked-up body) writes, ``schema.name``."""
     bodies: list[str] = field(default_factory=list)
     """Compound statements holding each body (the statement's own CALLs first)."""
 
 
 def look_up(s: MySQLSession, runs: list[Classification], calls: list[str]) -> Lookup:
-    """The bodies of the procedures ``calls`` and of the stored functions called by the
-    statements in ``runs``, then, level by level, of the routines those bodies call: an
-    unqualified name inside a body is looked up in that routine's own database, as the
-    server resolves it. Each routine is read once; past :data:`MAX_LEVELS` levels or
-    :data:`MAX_ROUTINES` routines the statement is refused (:class:`RoutineUnreadable`),
-    as it is when a body cannot be read or lexed."""
+    """The bodies of the procedures ``calls``, of the stored functions called by the
+    statements in ``runs`` and of the triggers on the tables they write, then, level by
+    level, of the routines and triggers those bodies reach: an unqualified name inside a
+    body is looked up in that routine's own database, as the server resolves it. Each
+    routine is read once; past :data:`MAX_LEVELS` levels or :data:`MAX_ROUTINES` routines
+    the statement is refused (:class:`RoutineUnreadable`), as it is when a body cannot be
+    read or lexed."""
     out = Lookup()
     seen: set[str] = set()
     level = [(c, s.schema) for c in runs]
@@ -99,6 +104,7 @@ def look_up(s: MySQLSession, runs: list[Classification], calls: list[str]) -> Lo
     for depth in range(MAX_LEVELS + 1):
         bodies = _procedure_bodies(s, procedures, seen, out if depth else None)
         bodies += _called_functions(s, level, seen, out)
+        bodies += _fired_triggers(s, level, seen, out)
         if not bodies:
             return out
         if depth == MAX_LEVELS or len(seen) > MAX_ROUTINES:
@@ -145,6 +151,18 @@ def _called_functions(s: MySQLSession, level: list[tuple[Classification, str]], 
     names, bodies = function_bodies(s, tuple(wanted))
     out.functions += names
     return [(name.rpartition(".")[0], body) for name, body in zip(names, bodies, strict=True)]
+
+
+def _fired_triggers(s: MySQLSession, level: list[tuple[Classification, str]], seen: set[str],
+                    out: Lookup) -> list[tuple[str, str]]:  # fmt: skip
+    """``(home schema, body)`` of each trigger (plugins.mysql.triggers) on a table the
+    statements of ``level`` write, not read yet; the names found go to ``out.triggers``."""
+    try:
+        found = triggers.fired(lambda sql: run_query(s, sql), level, seen)
+    except ValueError as exc:
+        raise RoutineUnreadable(f"{exc}, so the statement is refused") from exc
+    out.triggers += [f"{schema}.{name}" for schema, name, _ in found]
+    return [(schema, body) for schema, _, body in found]
 
 
 def candidates(runs: list[Classification]) -> tuple[str, ...]:

@@ -1,0 +1,103 @@
+"""Triggers fire on the statements that write their table: their bodies are judged with them.
+
+A trigger created through the bastion had its body judged at ``CREATE TRIGGER``; one
+created before the bastion, directly on the target, or replaced since, was not, and it
+runs inside every INSERT, UPDATE, DELETE, REPLACE or LOAD on its table. So for each
+statement that writes a table, the bastion reads the triggers the target holds on the
+tables it names (``information_schema.TRIGGERS``, through the session's own upstream
+connection, just before the statement) and judges their bodies with it: a trigger that
+deletes rows makes ``INSERT INTO t …`` wait for an approver, one that drops (through a
+procedure it calls) is refused. What a trigger body writes or calls is looked up in turn
+(:func:`plugins.mysql.routines.look_up`).
+
+Over-approximation is deliberate: the tables a writing statement names include those it
+only reads (``INSERT INTO t SELECT … FROM u`` looks up the triggers of ``u`` too), and a
+name is tried both as the classifier spells it (lower case) and as the statement wrote it,
+since table names are case-sensitive on most servers. The bastion's target account sees
+only the triggers of tables it holds the ``TRIGGER`` privilege on (MariaDB hides the others
+from ``information_schema``): grant it, or such triggers run unjudged (docs/policies.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from policies.sql import Classification, Statement
+from policies.sql.kinds import Kind
+
+FIRING = frozenset({"INSERT", "REPLACE", "UPDATE", "DELETE", "LOAD DATA", "LOAD XML"})
+"""Keywords of the statements that make a table's triggers fire (``WITH … UPDATE`` too)."""
+
+Query = Callable[[str], list[list[bytes | None]]]
+
+
+def fires(st: Statement) -> bool:
+    """Whether ``st`` writes rows of the tables it names (so their triggers fire)."""
+    return st.keyword in FIRING or (st.keyword == "WITH" and st.kind is Kind.WRITE)
+
+
+def spellings(table: str, text: str, home: str) -> set[tuple[str, str]]:
+    """``(schema, table)`` pairs to look ``table`` (lower case, maybe ``schema.table``) up
+    under: the classifier's spelling, and each way the statement's ``text`` writes it."""
+    schema, _, name = table.rpartition(".")
+    out = {(schema or home, name)} if schema or home else set()
+    parts = [p for p in (schema, name) if p]
+    pattern = r"\s*\.\s*".join(f"`?({re.escape(p)})`?" for p in parts)
+    pattern = rf"(?<![\w$]){pattern}(?![\w$])"  # whole names only
+    for m in re.finditer(pattern, text, re.IGNORECASE):
+        written = m.groups()
+        if len(written) == 2:
+            out.add((written[0], written[1]))
+        elif home:
+            out.add((home, written[0]))
+    return out
+
+
+def targets(level: Iterable[tuple[Classification, str]]) -> set[tuple[str, str]]:
+    """Every ``(schema, table)`` spelling written by a statement of ``level`` (each
+    classification with the database its unqualified names resolve in)."""
+    out: set[tuple[str, str]] = set()
+    for c, home in level:
+        for st in c.effective:
+            if fires(st):
+                for table in st.tables:
+                    out |= spellings(table, st.text, home)
+    return out
+
+
+def _literal(text: str) -> str:
+    # a hex literal: no quoting or escaping mode of the session can change its meaning
+    return f"CONVERT(X'{text.encode('utf-8').hex()}' USING utf8mb4)"
+
+
+def lookup_sql(pairs: Iterable[tuple[str, str]]) -> str:
+    """One query for the triggers on ``pairs``: a UNION of single-table SELECTs, each of
+    which MariaDB answers by reading that one table's trigger file, not every table's."""
+    return " UNION ALL ".join(
+        "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS"
+        f" WHERE EVENT_OBJECT_SCHEMA = {_literal(schema)} AND EVENT_OBJECT_TABLE = {_literal(table)}"
+        for schema, table in sorted(pairs))
+
+
+def fired(query: Query, level: list[tuple[Classification, str]],
+          seen: set[str]) -> list[tuple[str, str, str]]:  # fmt: skip
+    """``(schema, trigger, body)`` of each trigger not in ``seen`` (added there) on a table
+    a statement of ``level`` writes; ``body`` is a compound statement for the classifier.
+    ``query`` runs a lookup on the upstream connection and returns its text rows; raises
+    ``ValueError`` when a body cannot be read."""
+    pairs = targets(level)
+    if not pairs:
+        return []
+    out = []
+    for schema_b, name_b, body_b in query(lookup_sql(pairs)):
+        schema, name = ((v or b"").decode("utf-8", "surrogateescape") for v in (schema_b, name_b))
+        key = f"t:{schema.lower()}.{name.lower()}"
+        if key in seen:
+            continue
+        seen.add(key)
+        if body_b is None:
+            raise ValueError(f"trigger {schema}.{name}: its body cannot be read by the bastion")
+        body = body_b.decode("utf-8", "surrogateescape")
+        out.append((schema, name, f"BEGIN NOT ATOMIC {body}; END"))
+    return out

@@ -1,0 +1,46 @@
+"""Which tables' triggers a statement makes fire, under which spellings, and the lookup."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.mysql import triggers
+from policies.sql import classify
+
+
+@pytest.mark.parametrize(("sql", "home", "expected"), [
+    ("INSERT INTO t VALUES (1)", "lab", {("lab", "t")}),
+    ("INSERT INTO Lab.TLog VALUES (1)", "x", {("lab", "tlog"), ("Lab", "TLog")}),
+    ("insert into `lab` . `T l` values (1)", "", {("lab", "t l"), ("lab", "T l")}),
+    ("UPDATE TMixed SET a = 1", "Lab", {("Lab", "tmixed"), ("Lab", "TMixed")}),
+    ("DELETE FROM t WHERE id IN (SELECT id FROM u)", "d", {("d", "t"), ("d", "u")}),
+    ("REPLACE INTO t VALUES (1)", "d", {("d", "t")}),
+    ("LOAD DATA INFILE '/x' INTO TABLE t", "d", {("d", "t")}),
+    ("WITH x AS (SELECT 1) DELETE FROM t", "d", {("d", "t")}),
+    ("SET STATEMENT max_statement_time=0 FOR INSERT INTO t VALUES (1)", "d", {("d", "t")}),
+    ("PREPARE p FROM 'UPDATE t SET a = 1'", "d", {("d", "t")}),
+    ("SELECT * FROM t", "d", set()),
+    ("TRUNCATE TABLE t", "d", set()),
+    ("INSERT INTO t VALUES (1)", "", set()),  # no database: the server finds no table
+])
+def test_the_tables_whose_triggers_fire(sql, home, expected):  # type: ignore[no-untyped-def]
+    assert triggers.targets([(classify(sql), home)]) == expected
+
+
+def test_one_query_reads_each_table_by_name():  # type: ignore[no-untyped-def]
+    sql = triggers.lookup_sql({("lab", "t"), ("x'; DROP", "u")})
+    assert sql.count("SELECT ") == 2 and sql.count(" UNION ALL ") == 1
+    assert "DROP" not in sql  # names travel as hex literals
+    assert "EVENT_OBJECT_SCHEMA = CONVERT(X'6c6162' USING utf8mb4)" in sql
+
+
+def test_bodies_are_read_once_and_an_unreadable_one_refuses():  # type: ignore[no-untyped-def]
+    level = [(classify("INSERT INTO t VALUES (1)"), "lab")]
+    seen: set[str] = set()
+    rows = [[b"lab", b"t_wipe", b"DELETE FROM v"]]
+    found = triggers.fired(lambda sql: rows, level, seen)
+    assert found == [("lab", "t_wipe", "BEGIN NOT ATOMIC DELETE FROM v; END")]
+    assert triggers.fired(lambda sql: rows, level, seen) == []
+    with pytest.raises(ValueError):
+        triggers.fired(lambda sql: [[b"lab", b"hidden", None]], level, set())
+    assert triggers.fired(lambda sql: pytest.fail("no lookup"), [(classify("SELECT 1"), "lab")], set()) == []
