@@ -111,8 +111,21 @@ def _variable(item: list[Token], k: int, scope: str, nbe: bool) -> Assignment | 
     return ident(name_toks[0]).lower(), value_text(value, no_backslash_escapes=nbe)
 
 
+def _engine_value(sig: list[Token], j: int) -> str:
+    """The engine named after ``ENGINE`` at ``j`` (``ENGINE [=] name``), upper-cased."""
+    k = j + 1
+    if k < len(sig) and sig[k][1] == "=":
+        k += 1
+    if k >= len(sig) or sig[k][0] not in ("w", "q", "a", "s"):  # a bare, quoted or ANSI-quoted name, a string
+        return ""
+    return sig[k][1].strip("`'\"").upper()
+
+
 def alter_drops(sig: list[Token], i: int) -> list[str]:
-    """``DROP <what>`` and ``TRUNCATE PARTITION`` actions of ``ALTER TABLE`` at depth 0."""
+    """``DROP <what>`` and ``TRUNCATE PARTITION`` actions of ``ALTER TABLE`` at depth 0,
+    and the actions that destroy the rows without saying so: ``ENGINE=BLACKHOLE`` (at any
+    depth: a partition's engine too; the rows are discarded) and ``DISCARD [PARTITION …]
+    TABLESPACE`` (the data file is deleted) imply ``TRUNCATE``."""
     out: list[str] = []
     depth = 0
     for j in range(i, len(sig)):
@@ -120,8 +133,12 @@ def alter_drops(sig: list[Token], i: int) -> list[str]:
         if tok[0] == "p":
             depth += {"(": 1, ")": -1}.get(tok[1], 0)
             continue
+        if up(tok) == "ENGINE" and _engine_value(sig, j) == "BLACKHOLE" and "TRUNCATE" not in out:
+            out.append("TRUNCATE")
         word = up(tok) if depth == 0 else ""
         nxt = up(sig[j + 1]) if j + 1 < len(sig) else ""
+        if word == "DISCARD" and "TRUNCATE" not in out:
+            out.append("TRUNCATE")
         if word == "DROP":
             what = nxt if nxt in _DROP_OBJECTS else "COLUMN"
             out.append("DROP " + {"KEY": "INDEX", "SYSTEM": "SYSTEM VERSIONING", "PRIMARY": "PRIMARY KEY",

@@ -53,12 +53,19 @@ def alice(bastion):
     "CREATE OR REPLACE TABLE victim (id INT)",
     "ALTER TABLE victim DROP COLUMN c",
     "/*!99999 DROP TABLE victim */",
+    "ALTER TABLE victim ENGINE=BLACKHOLE",
+    "ALTER TABLE victim ENGINE = 'blackhole'",
+    "ALTER TABLE victim /*!ENGINE=BlackHole*/",
+    "ALTER TABLE victim DISCARD TABLESPACE",
 ])
 def test_a_drop_carried_inside_another_statement_is_refused(bastion, mariadb, alice, sql):
     message = refused(alice, sql)
     assert "guardrails:no-drop" in message
     assert exists(mariadb)
     assert "c" in mariadb.sql("SHOW COLUMNS FROM lab.victim")
+    assert int(mariadb.sql("SELECT COUNT(*) FROM lab.victim").strip()) > 0
+    assert "InnoDB" in mariadb.sql("SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'lab' "
+                                   "AND TABLE_NAME = 'victim'")
 
 
 def test_execute_of_a_name_the_bastion_did_not_judge_is_refused(bastion, mariadb, alice):

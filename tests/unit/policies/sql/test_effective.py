@@ -68,6 +68,19 @@ def keywords(sql: str, *, nbe: bool = False, ansi: bool = False) -> list[str]:
                                                                    "DROP PRIMARY KEY"], False, False),
         ("ALTER TABLE t TRUNCATE PARTITION p0", ["ALTER TABLE", "TRUNCATE PARTITION"], False, False),
         ("ALTER TABLE t ADD COLUMN c INT", ["ALTER TABLE"], False, False),
+        # rows destroyed without a DROP or TRUNCATE word
+        ("ALTER TABLE t ENGINE=BLACKHOLE", ["ALTER TABLE", "TRUNCATE"], False, False),
+        ("alter online table t engine 'blackhole'", ["ALTER TABLE", "TRUNCATE"], False, False),
+        ("ALTER TABLE t ADD c INT, ENGINE = `BlackHole`", ["ALTER TABLE", "TRUNCATE"], False, False),
+        ("ALTER TABLE t /*!ENGINE=BLACKHOLE*/", ["ALTER TABLE", "TRUNCATE"], False, False),
+        ('ALTER TABLE t ENGINE="BLACKHOLE"', ["ALTER TABLE", "TRUNCATE"], False, True),
+        ("ALTER TABLE t PARTITION BY HASH(id) (PARTITION p0 ENGINE BLACKHOLE)", ["ALTER TABLE", "TRUNCATE"],
+         False, False),
+        ("ALTER TABLE t DISCARD TABLESPACE", ["ALTER TABLE", "TRUNCATE"], False, False),
+        ("ALTER TABLE t DISCARD PARTITION p0 TABLESPACE", ["ALTER TABLE", "TRUNCATE"], False, False),
+        ("ALTER TABLE t ENGINE=InnoDB", ["ALTER TABLE"], False, False),
+        ("ALTER TABLE t COMMENT 'ENGINE=BLACKHOLE'", ["ALTER TABLE"], False, False),
+        ("ALTER TABLE t IMPORT TABLESPACE", ["ALTER TABLE"], False, False),
     ],
 )  # fmt: skip
 def test_effective_statements(sql: str, expected: list[str], nbe: bool, ansi: bool) -> None:
