@@ -152,6 +152,8 @@ def _statement(lx: Lexed, nbe: bool, ansi: bool, depth: int) -> tuple[Statement,
             error = error or err
     if tables is None:
         tables = fallback_tables(sig)
+    if kv.keyword == "SET" and tables:
+        wrapped = frozenset({"*"})  # a value read from a table into a variable is beyond masking's reach
     inner: list[Statement] = []
     for sub, err in _carried(lx, sig, kv, nbe, ansi, depth):
         inner.append(sub)

@@ -105,22 +105,73 @@ def _table_name(table: exp.Table) -> str:
     return f"{table.db.lower()}.{name}" if table.db else name
 
 
+def _columns_in(node: exp.Expr) -> set[str]:
+    if isinstance(node, exp.Column):
+        return {node.name.lower()} if node.name and node.name != "*" else set()
+    return {c.name.lower() for c in node.find_all(exp.Column) if c.name and c.name != "*"}
+
+
 def _wrapped_columns(root: exp.Expr) -> frozenset[str]:
     """Columns used inside a function or expression of any SELECT list (masking cannot see them).
 
     A bare (or aliased, or parenthesized) column keeps its origin in the result metadata;
-    anything else (``HEX(card)``, ``CONCAT(a, b)``, a scalar subquery) does not.
+    anything else (``HEX(card)``, ``CONCAT(a, b)``, a scalar subquery) does not. Nor does a
+    value selected ``INTO`` a variable: every column of such a SELECT list counts (``*``
+    for a star). A wrapped name that a derived table or CTE outputs wraps the columns it is
+    made of (``WITH t AS (SELECT card AS c …) SELECT REVERSE(c) FROM t``).
     """
     out: set[str] = set()
     for select in root.find_all(exp.Select):
+        into = select.args.get("into") is not None
         for projection in select.expressions:
             node = projection
             while isinstance(node, (exp.Alias, exp.Paren)):
                 node = node.this
-            if isinstance(node, (exp.Column, exp.Star)):
+            if isinstance(node, exp.Star):
+                if into:
+                    out.add("*")
                 continue
-            out.update(c.name.lower() for c in node.find_all(exp.Column) if c.name and c.name != "*")
+            if isinstance(node, exp.Column) and not into:
+                continue
+            out.update(_columns_in(node))
+    if out:
+        made_of = _derived_outputs(root)
+        todo = list(out)
+        while todo:
+            for column in made_of.get(todo.pop(), ()):
+                if column not in out:
+                    out.add(column)
+                    todo.append(column)
     return frozenset(out)
+
+
+def _branches(query: exp.Expr) -> list[exp.Select]:
+    """The SELECTs of a query, leftmost first (each branch of a UNION/EXCEPT/INTERSECT)."""
+    if isinstance(query, exp.Select):
+        return [query]
+    if isinstance(query, exp.SetOperation):
+        return _branches(query.this) + _branches(query.expression)
+    if isinstance(query, exp.Subquery):
+        return _branches(query.this)
+    return []
+
+
+def _derived_outputs(root: exp.Expr) -> dict[str, set[str]]:
+    """Output name of a derived table, CTE or subquery -> the columns it is computed from
+    (by position, in every branch of a set operation; names from a column list if any)."""
+    out: dict[str, set[str]] = {}
+    for node in root.find_all(exp.CTE, exp.Subquery):
+        branches = _branches(node.this)
+        if not branches:
+            continue
+        alias = node.args.get("alias")
+        listed = [c.name.lower() for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+        names = listed or [p.alias_or_name.lower() for p in branches[0].expressions]
+        for select in branches:
+            for name, projection in zip(names, select.expressions, strict=False):
+                if name:
+                    out.setdefault(name, set()).update(_columns_in(projection))
+    return out
 
 
 def _unbounded(root: exp.Expr) -> bool:

@@ -104,10 +104,17 @@ def test_expression_on_sensitive_column_is_denied(bastion, bob):
 
     with pymysql_conn(bastion, bob) as conn, conn.cursor() as cur:
         for sql in ("SELECT HEX(card_number) FROM customers", "SELECT REVERSE(card_number) FROM customers",
-                    "SELECT CONCAT(email, '') FROM customers"):
+                    "SELECT CONCAT(email, '') FROM customers",
+                    # the value moved out of masking's sight first: a variable, a renamed column
+                    "SELECT card_number INTO @v FROM customers WHERE card_number IS NOT NULL LIMIT 1",
+                    "SET @v = (SELECT card_number FROM customers WHERE card_number IS NOT NULL LIMIT 1)",
+                    "WITH t AS (SELECT card_number AS c FROM customers) SELECT REVERSE(c) FROM t",
+                    "SELECT UPPER(e) FROM (SELECT id, email AS e FROM customers) AS d"):
             with pytest.raises(pymysql.err.MySQLError) as info:
                 cur.execute(sql)
             assert "unmaskable-expressions" in info.value.args[1]
+        cur.execute("SELECT REVERSE(@v)")
+        assert cur.fetchall() == ((None,),)  # nothing reached the variable
 
 
 def test_audit_never_holds_clear_values(bastion, dave):
