@@ -30,6 +30,7 @@ from dataclasses import replace
 from policies.sql import cache, compound
 from policies.sql.classification import Classification, Statement, flatten
 from policies.sql.compound_join import SPACE_TOKEN, join_compounds
+from policies.sql.dml_rules import WRITE_VERBS
 from policies.sql.fallback_tables import fallback_tables
 from policies.sql.fingerprint import fingerprint_lexed
 from policies.sql.functions import calls_in
@@ -279,10 +280,11 @@ def _unknown(keyword: str) -> Statement:
 
 
 def _implied(kv: KeywordVerdict, text: str, tables: set[str], flags: set[str]) -> list[Statement]:
-    """``CREATE OR REPLACE`` → ``DROP <object>``; ``ALTER TABLE … DROP x`` → ``DROP <x>`` (flag ``implied``)."""
+    """``CREATE OR REPLACE`` → ``DROP <object>``; ``ALTER TABLE … DROP x`` → ``DROP <x>``;
+    ``WITH … DELETE`` → ``DELETE`` (flag ``implied``)."""
     out = []
     for keyword in kv.implied:
-        kind = Kind.DCL if keyword in ("DROP USER", "DROP ROLE") else Kind.DDL
+        kind = Kind.DCL if keyword in ("DROP USER", "DROP ROLE") else Kind.WRITE if keyword in WRITE_VERBS else Kind.DDL
         out.append(Statement(kind, keyword, text, frozenset(tables), flags=frozenset({"implied"})))
     return out
 

@@ -72,6 +72,7 @@ def dml_rule(v: KeywordVerdict, sig: list[Token], i: int, nbe: bool) -> None:
             if verb in WRITE_VERBS:
                 v.kind = W
                 v.flags.add("cte_write")
+                v.implied.append(verb)  # MySQL 8's WITH … DELETE: a rule on DELETE must see it
                 if verb in ("DELETE", "UPDATE") and unbounded(sig, j):
                     v.flags.add("unbounded_write")
                 return

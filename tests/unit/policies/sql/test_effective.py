@@ -81,6 +81,9 @@ def keywords(sql: str, *, nbe: bool = False, ansi: bool = False) -> list[str]:
         ("ALTER TABLE t ENGINE=InnoDB", ["ALTER TABLE"], False, False),
         ("ALTER TABLE t COMMENT 'ENGINE=BLACKHOLE'", ["ALTER TABLE"], False, False),
         ("ALTER TABLE t IMPORT TABLESPACE", ["ALTER TABLE"], False, False),
+        ("WITH x AS (SELECT 1) DELETE FROM t", ["WITH", "DELETE"], False, False),
+        ("WITH x AS (SELECT 1) UPDATE t SET a = 1", ["WITH", "UPDATE"], False, False),
+        ("WITH x AS (SELECT 1) SELECT * FROM x", ["WITH"], False, False),
     ],
 )  # fmt: skip
 def test_effective_statements(sql: str, expected: list[str], nbe: bool, ansi: bool) -> None:
