@@ -116,13 +116,17 @@ def _wrapped_columns(root: exp.Expr) -> frozenset[str]:
 
     A bare (or aliased, or parenthesized) column keeps its origin in the result metadata;
     anything else (``HEX(card)``, ``CONCAT(a, b)``, a scalar subquery) does not. Nor does a
-    value selected ``INTO`` a variable: every column of such a SELECT list counts (``*``
-    for a star). A wrapped name that a derived table or CTE outputs wraps the columns it is
-    made of (``WITH t AS (SELECT card AS c …) SELECT REVERSE(c) FROM t``).
+    value selected ``INTO`` a variable, or by a nested SELECT whose values reach the result
+    or a table (a derived table, a CTE, a UNION branch, ``INSERT … SELECT``): every column
+    of such a SELECT list counts (``*`` for a star). A wrapped name that a derived table or
+    CTE outputs wraps the columns it is made of (``WITH t AS (SELECT card AS c …) SELECT
+    REVERSE(c) FROM t``).
     """
     out: set[str] = set()
     for select in root.find_all(exp.Select):
-        into = select.args.get("into") is not None
+        # a plain column keeps its origin only in the outermost SELECT list: one selected
+        # through a derived table, CTE or UNION arrives under the alias (or no table)
+        into = select.args.get("into") is not None or (select is not root and _flows(select))
         for projection in select.expressions:
             node = projection
             while isinstance(node, (exp.Alias, exp.Paren)):
@@ -143,6 +147,21 @@ def _wrapped_columns(root: exp.Expr) -> frozenset[str]:
                     out.add(column)
                     todo.append(column)
     return frozenset(out)
+
+
+_NO_FLOW = frozenset({"where", "having", "on", "order", "group", "query", "limit", "offset", "qualify", "using"})
+"""Where a nested SELECT's values only filter or sort (``WHERE x IN (SELECT …)``): they
+never reach the result themselves."""
+
+
+def _flows(select: exp.Expr) -> bool:
+    """Whether a nested SELECT's values reach the outer result (or the written table)."""
+    node: exp.Expr | None = select
+    while node is not None and node.parent is not None:
+        if node.arg_key in _NO_FLOW or isinstance(node.parent, exp.Exists):
+            return False
+        node = node.parent
+    return True
 
 
 def _branches(query: exp.Expr) -> list[exp.Select]:
