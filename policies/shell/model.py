@@ -65,3 +65,22 @@ class ParsedLine:
     @property
     def is_unknown(self) -> bool:
         return bool(self.unknown)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A program another one starts with this argument vector (``nice rm -rf D``)."""
+
+    argv: tuple[Word, ...]
+    extra_args: bool = False
+    kind: str = EXEC
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A shell string another program runs (``sh -c``, ``ssh host cmd``, ``man -P``)."""
+
+    word: Word
+
+
+Started = list[Run | Code]

@@ -11,27 +11,14 @@ policies/shell/interpreters.py.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from policies.shell.escapes import escapes
 from policies.shell.interpreters import STDIN_PATHS
 from policies.shell.lexer import Unknown
-from policies.shell.model import DELETE, EXEC, Word
+from policies.shell.model import DELETE, Code, Run, Started, Word
 from policies.shell.options import Spec, spec, split_options
 
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    argv: tuple[Word, ...]
-    extra_args: bool = False
-    kind: str = EXEC
-
-
-@dataclass(frozen=True, slots=True)
-class Code:
-    word: Word
-
-
-Started = list[Run | Code]
+__all__ = ["Code", "Run", "Started", "unwrap"]
 
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh", "rbash", "ksh93",
                           "lksh", "pdksh", "oksh", "loksh", "bosh", "hush"})
@@ -126,6 +113,9 @@ def unwrap(program: str, argv: tuple[Word, ...]) -> Started | None:
         return _trap(argv)
     if program == "hash" and any(w.text.startswith("-") and "p" in w.text for w in argv[1:]):
         raise Unknown("hash -p renames a program")
+    started = escapes(program, argv)
+    if started is not None:
+        return started
     spec = _SPECS.get(program)
     if spec is None:
         return None

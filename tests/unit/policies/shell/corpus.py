@@ -83,6 +83,19 @@ DISGUISES: list[str] = [
     "\"$SHELL\" -c 'rm -rf @D@'", "~/bin/$X -rf @D@", "*rm -rf @D@", "timeout --bogus 5 rm -rf @D@",
     "sudo --bogus rm -rf @D@", "nice -z rm -rf @D@", "su", "ssh host", "chroot /",
     "tmux new-session -d 'rm -rf @D@'", "=rm -rf @D@",
+    # ordinary programs that run a command given in an option (GTFOBins), or delete a tree
+    "rsync -e \"sh -c 'rm -rf @D@' #\" a b:c", "rsync --rsh='rm -rf @D@' a b:c", "rsync -ae 'rm -rf @D@' a b:c",
+    "rsync -a --delete /var/empty/ @D@/", "rsync -r --delete-after e/ @D@", "rsync -a --remove-source-files @D@/ y",
+    "tar --remove-files -cf /dev/null @D@", "tar -I 'rm -rf @D@' -cf a.tgz b", "tar -cI 'rm -rf @D@' -f a.tgz b",
+    "tar --use-compress-program='rm -rf @D@' -cf a b", "tar --to-command='rm -rf @D@' -xf a", "tar cIf x a b",
+    "tar -cf /dev/null b --checkpoint=1 --checkpoint-action=exec='rm -rf @D@'", "zip -TT 'rm -rf @D@' a.zip b",
+    "zip -rm /tmp/a.zip @D@", "git -c core.pager='rm -rf @D@' log", "git -c alias.x='!rm -rf @D@' x",
+    "git -C @D@ clean -ffdx", "git rebase -x 'rm -rf @D@' HEAD~1", "git fetch --upload-pack='rm -rf @D@' origin",
+    "less +'!rm -rf @D@' f", "vi -c '!rm -rf @D@' f", "vim --cmd '!rm -rf @D@'", "man -P 'rm -rf @D@' ls",
+    "man -d -P 'rm -rf @D@' ls", "sed -n '1e rm -rf @D@' f", "sed 's/.*/rm -rf @D@/e' f", "sed -e 'p;e date' f",
+    "gdb -batch -ex 'shell rm -rf @D@'", "mysql -e '\\! rm -rf @D@'", "mysql -p -e 'system rm -rf @D@'",
+    "psql -c '\\! rm -rf @D@'", "make --eval='$(shell rm -rf @D@)'", "scp -S 'rm -rf @D@' a b:c",
+    "scp -o ProxyCommand='rm -rf @D@' a b:c", "crontab /tmp/x",
 ]
 
 BENIGN: list[str] = [
@@ -111,7 +124,10 @@ BENIGN: list[str] = [
     "openssl x509 -in c -noout -text", "ip addr", "ss -tlnp", "netstat -tlnp", "lsof -i :80", "dmesg | tail",
     "cat /proc/cpuinfo", "stat f", "file f", "md5sum f", "sha256sum f", "diff a b", "diff -r a b", "cp -r a b",
     "rsync -av a/ b/", "echo done", "ls -la # rm -rf @D@", "echo '#'; ls", "echo \"a;rm -rf @D@\"",
-    "echo a\\;rm -rf @D@", "grep -e rm -e -rf f", "man rm", "which rm", "type rm", "command -v rm",
+    "echo a\\;rm -rf @D@", "rsync -a src/ dst/", "tar -xzf a.tgz -C /tmp", "zip -r a.zip dir",
+    "git -c color.ui=never log", "git clean -n", "less +G f", "less -N +/error f", "vim +10 f", "man ls",
+    "sed -i 's/a/b/' f", "sed -f script.sed f", "sed -n '/x/,/y/{p;q}' f", "mysql -psecret -e 'select 1'",
+    "psql -c 'select 1'", "make -j4 all", "scp a b:c", "crontab -l", "grep -e rm -e -rf f", "man rm", "which rm", "type rm", "command -v rm",
     "rm --help", "rm --version", "test -d @D@", "[ -d @D@ ]", "[[ -d @D@ && -n $X ]]", "ls 2>&1 | tee out",
     "ls > out 2>&1", "ls &> out", "ls >> out", "exec 2>&1", "true && false || echo x", "ls &", "wait",
     "kill -0 1", "crontab -l", "systemctl restart nginx", "service nginx reload", "apt list --installed",
@@ -134,5 +150,7 @@ ORACLE: list[str] = [
     "a=rm; $a -rf @D@", "eval 'rm -rf @D@'", "echo 'rm -rf @D@' | sh", "sh <<EOF\nrm -rf @D@\nEOF",
     "echo $(rm -rf @D@)", "sh -c 'rm \"$@\"' _ -rf @D@", "env X=1 rm -rf @D@", "echo -r @D@ | xargs rm",
     "rm $(echo -rf) @D@", "hash -p /bin/rm ls; ls -rf @D@", "perl -e 'use File::Path; rmtree(\"@D@\")'",
-    "awk 'BEGIN{system(\"rm -rf @D@\")}'", "rm -\\r @D@",
+    "awk 'BEGIN{system(\"rm -rf @D@\")}'", "rm -\\r @D@", "tar --remove-files -cf /dev/null @D@",
+    "sed -n '1e rm -rf @D@' /etc/hostname", "sed 's|.*|rm -rf @D@|e' /etc/hostname",
+    "tar -cf /dev/null /etc/hostname --checkpoint=1 --checkpoint-action=exec='rm -rf @D@'",
 ]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from policies.shell import option_names, parse
+from policies.shell import DELETE, option_names, parse
 from policies.shell.lexer import Unknown
 from policies.shell.model import Word
 from policies.shell.options import spec, split_options
 
 
 def names(line: str) -> tuple[frozenset[str], bool]:
-    return option_names(parse(line).commands[-1])
+    # the last command the line runs itself (rsync --delete also yields the rm it amounts to)
+    return option_names([c for c in parse(line).commands if c.kind != DELETE][-1])
 
 
 @pytest.mark.parametrize(("line", "present", "absent"), [
