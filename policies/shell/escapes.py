@@ -83,7 +83,10 @@ def _codes(values: list[Word]) -> Started:
 
 
 def _rsync(argv: tuple[Word, ...]) -> Started:
-    started = _codes(_values(argv, "e", ("rsh",), "eBfT"))
+    # the receiving end of a transfer (``rsync --server -…e.iLsfxC …``): its -e is the
+    # protocol's capabilities, not a program; a --delete still deletes here
+    server = any(w.text == "--server" for w in argv)
+    started = [] if server else _codes(_values(argv, "e", ("rsh",), "eBfT"))
     deletes = ("delete", "del", "delete-before", "delete-during", "delete-after", "delete-delay",
                "delete-excluded", "remove-source-files", "remove-sent-files")
     if _has(argv, "", deletes) and (_has(argv, "ra", ("recursive", "archive"))

@@ -95,7 +95,7 @@ DISGUISES: list[str] = [
     "man -d -P 'rm -rf @D@' ls", "sed -n '1e rm -rf @D@' f", "sed 's/.*/rm -rf @D@/e' f", "sed -e 'p;e date' f",
     "gdb -batch -ex 'shell rm -rf @D@'", "mysql -e '\\! rm -rf @D@'", "mysql -p -e 'system rm -rf @D@'",
     "psql -c '\\! rm -rf @D@'", "make --eval='$(shell rm -rf @D@)'", "scp -S 'rm -rf @D@' a b:c",
-    "scp -o ProxyCommand='rm -rf @D@' a b:c", "crontab /tmp/x",
+    "scp -o ProxyCommand='rm -rf @D@' a b:c", "crontab /tmp/x", "rsync --server -logDtpre.iLsfxCIvu --delete . @D@",
 ]
 
 BENIGN: list[str] = [
@@ -124,10 +124,12 @@ BENIGN: list[str] = [
     "openssl x509 -in c -noout -text", "ip addr", "ss -tlnp", "netstat -tlnp", "lsof -i :80", "dmesg | tail",
     "cat /proc/cpuinfo", "stat f", "file f", "md5sum f", "sha256sum f", "diff a b", "diff -r a b", "cp -r a b",
     "rsync -av a/ b/", "echo done", "ls -la # rm -rf @D@", "echo '#'; ls", "echo \"a;rm -rf @D@\"",
-    "echo a\\;rm -rf @D@", "rsync -a src/ dst/", "tar -xzf a.tgz -C /tmp", "zip -r a.zip dir",
+    "echo a\\;rm -rf @D@", "rsync -a src/ dst/", "rsync --server -vlogDtpre.iLsfxCIvu . /tmp/dst",
+    "tar -xzf a.tgz -C /tmp", "zip -r a.zip dir",
     "git -c color.ui=never log", "git clean -n", "less +G f", "less -N +/error f", "vim +10 f", "man ls",
     "sed -i 's/a/b/' f", "sed -f script.sed f", "sed -n '/x/,/y/{p;q}' f", "mysql -psecret -e 'select 1'",
-    "psql -c 'select 1'", "make -j4 all", "scp a b:c", "crontab -l", "grep -e rm -e -rf f", "man rm", "which rm", "type rm", "command -v rm",
+    "psql -c 'select 1'", "make -j4 all", "scp a b:c", "crontab -l",
+    "grep -e rm -e -rf f", "man rm", "which rm", "type rm", "command -v rm",
     "rm --help", "rm --version", "test -d @D@", "[ -d @D@ ]", "[[ -d @D@ && -n $X ]]", "ls 2>&1 | tee out",
     "ls > out 2>&1", "ls &> out", "ls >> out", "exec 2>&1", "true && false || echo x", "ls &", "wait",
     "kill -0 1", "crontab -l", "systemctl restart nginx", "service nginx reload", "apt list --installed",
