@@ -23,11 +23,13 @@ from policies.shell.lexer import Unknown
 from policies.shell.model import DELETE, EXEC, INLINE_CODE, ParsedLine, SimpleCommand, Word
 from policies.shell.options import option_names
 from policies.shell.parser import MAX_DEPTH, Grammar
+from policies.shell.variables import command_of
 from policies.shell.wrappers import Code, unwrap
 
 __all__ = ["DELETE", "EXEC", "INLINE_CODE", "ParsedLine", "SimpleCommand", "Word", "option_names", "parse"]
 
 MAX_LINE = 64 * 1024
+_DECLARATIONS = frozenset({"export", "declare", "typeset", "local", "readonly"})
 
 
 class _Analyzer:
@@ -53,6 +55,11 @@ class _Analyzer:
         if family is not None and inline_code(family, argv):
             cmd = SimpleCommand(argv, INLINE_CODE, via, extra)
         self.commands.append(cmd)
+        if cmd.program in _DECLARATIONS:  # export PAGER='…'; man ls
+            for word in argv[1:]:
+                command = command_of(word)
+                if command is not None:
+                    self.script(command.text, (*via, cmd.program), depth + 1)
         started = unwrap(cmd.program, argv)
         for item in started or ():
             inner_via = (*via, cmd.program)

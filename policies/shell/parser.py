@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from policies.shell.lexer import REDIRECTIONS, Lexer, Token, Unknown
 from policies.shell.model import Word
+from policies.shell.variables import command_of
 
 _OPENERS = {"if": "if", "while": "loop", "until": "loop", "{": "{", "case": "case", "for": "loop",
             "select": "loop"}
@@ -34,6 +35,7 @@ class Grammar:
     def __init__(self, text: str, emit: Callable[[tuple[Word, ...]], None], sub: Callable[[str], None]) -> None:
         self.lexer = Lexer(text, sub)
         self.emit = emit
+        self.sub = sub
         self.stack: list[str] = []
         self.words: list[Word] = []
         self.state = ""
@@ -66,8 +68,11 @@ class Grammar:
         if self.words:
             self.words.append(word)
             return
-        if assignment:
-            return  # NAME=value before a command (its substitutions were already parsed)
+        if assignment:  # NAME=value before a command (its substitutions were already parsed)
+            command = command_of(word)
+            if command is not None:
+                self.sub(command.text)  # PAGER='…' man ls: the value is a command of the line
+            return
         reserved = word.text if not (word.quoted or word.dynamic) else ""
         if reserved in _OPENERS:
             self.stack.append(_OPENERS[reserved])

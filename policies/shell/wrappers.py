@@ -17,6 +17,7 @@ from policies.shell.interpreters import STDIN_PATHS
 from policies.shell.lexer import Unknown
 from policies.shell.model import DELETE, Code, Run, Started, Word
 from policies.shell.options import Spec, spec, split_options
+from policies.shell.variables import command_of
 
 __all__ = ["Code", "Run", "Started", "unwrap"]
 
@@ -133,11 +134,14 @@ def unwrap(program: str, argv: tuple[Word, ...]) -> Started | None:
                                ("su", "--session-command")) and value is not None:
             return [Code(value)]
     i += _OPERANDS.get(program, 0)
+    commands: Started = []
     if program in _ASSIGNMENTS:
         while i < len(argv) and re.match(r"[A-Za-z_]\w*=", argv[i].text):
+            command = command_of(argv[i])  # env PAGER='…' man ls
+            commands += [Code(command)] if command is not None else []
             i += 1
     rest = argv[i:]
-    return _started(program, names, rest)
+    return commands + _started(program, names, rest)
 
 
 def _started(program: str, names: set[str], rest: tuple[Word, ...]) -> Started:

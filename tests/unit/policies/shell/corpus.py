@@ -96,6 +96,10 @@ DISGUISES: list[str] = [
     "gdb -batch -ex 'shell rm -rf @D@'", "mysql -e '\\! rm -rf @D@'", "mysql -p -e 'system rm -rf @D@'",
     "psql -c '\\! rm -rf @D@'", "make --eval='$(shell rm -rf @D@)'", "scp -S 'rm -rf @D@' a b:c",
     "scp -o ProxyCommand='rm -rf @D@' a b:c", "crontab /tmp/x", "rsync --server -logDtpre.iLsfxCIvu --delete . @D@",
+    # variables whose value programs run, or that load code
+    "PAGER='rm -rf @D@' man ls", "GIT_SSH_COMMAND='rm -rf @D@' git fetch", "export LESSOPEN='|rm -rf @D@'; less f",
+    "env PAGER='rm -rf @D@' man ls", "sudo EDITOR='rm -rf @D@' crontab -e", "PAGER='rm -rf @D@'; export PAGER; man ls",
+    "declare -x PAGER='rm -rf @D@'", "LD_PRELOAD=/tmp/x.so ls", "BASH_ENV=/tmp/x bash -c ls", "PAGER=$X git log",
 ]
 
 BENIGN: list[str] = [
@@ -128,7 +132,8 @@ BENIGN: list[str] = [
     "tar -xzf a.tgz -C /tmp", "zip -r a.zip dir",
     "git -c color.ui=never log", "git clean -n", "less +G f", "less -N +/error f", "vim +10 f", "man ls",
     "sed -i 's/a/b/' f", "sed -f script.sed f", "sed -n '/x/,/y/{p;q}' f", "mysql -psecret -e 'select 1'",
-    "psql -c 'select 1'", "make -j4 all", "scp a b:c", "crontab -l",
+    "psql -c 'select 1'", "make -j4 all", "scp a b:c", "crontab -l", "PAGER=cat git log",
+    "EDITOR=vim git commit", "FOO='rm -rf @D@' ls", "export PATH=/usr/bin:$PATH", "LANG=C sort f",
     "grep -e rm -e -rf f", "man rm", "which rm", "type rm", "command -v rm",
     "rm --help", "rm --version", "test -d @D@", "[ -d @D@ ]", "[[ -d @D@ && -n $X ]]", "ls 2>&1 | tee out",
     "ls > out 2>&1", "ls &> out", "ls >> out", "exec 2>&1", "true && false || echo x", "ls &", "wait",
@@ -155,4 +160,5 @@ ORACLE: list[str] = [
     "awk 'BEGIN{system(\"rm -rf @D@\")}'", "rm -\\r @D@", "tar --remove-files -cf /dev/null @D@",
     "sed -n '1e rm -rf @D@' /etc/hostname", "sed 's|.*|rm -rf @D@|e' /etc/hostname",
     "tar -cf /dev/null /etc/hostname --checkpoint=1 --checkpoint-action=exec='rm -rf @D@'",
+    "GIT_EXTERNAL_DIFF='rm -rf @D@ #' git diff --no-index /etc/hostname /etc/hosts",
 ]
