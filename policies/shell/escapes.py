@@ -227,6 +227,8 @@ def _make(argv: tuple[Word, ...]) -> Started:
 
 
 def _scp(argv: tuple[Word, ...]) -> Started:
+    if _has(argv, "tf", ()):  # the remote end of a legacy transfer (scp -t/-f) starts no ssh
+        return []
     for value in _values(argv, "o", (), "cDFiJlmoPSX"):
         if re.search(r"command|match", value.text, re.I):
             raise Unknown("scp runs a local command from its options")
