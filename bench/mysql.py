@@ -183,12 +183,12 @@ def point_selects(tls_dir: Path, eps: list[Endpoint], proxies: dict[str, int], d
     runs: dict[str, list[SysbenchResult]] = {ep.name: [] for ep in eps}
     try:
         for ep in eps:
-            sysbench(tls_dir, ep, threads, 3, topo.rest, protocol)  # warm-up: buffer pool, caches
+            sysbench(tls_dir, ep, threads, 3, topo.rest, protocol, args.workload)  # warm-up: buffer pool, caches
         for round_ in range(args.rounds):
             for ep in eps:
                 proxy_pid = proxies.get(ep.name)
                 before, cpus_before = cpu_ticks(proxy_pid) if proxy_pid else (0, 0), cpu_times()
-                run = sysbench(tls_dir, ep, threads, args.seconds, topo.rest, protocol)
+                run = sysbench(tls_dir, ep, threads, args.seconds, topo.rest, protocol, args.workload)
                 after, cpus_after = cpu_ticks(proxy_pid) if proxy_pid else (0, 0), cpu_times()
                 if proxy_pid and run.queries:
                     tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
@@ -255,6 +255,9 @@ def main() -> int:
     ap.add_argument("--protocol", choices=["text", "binary", "both"], default="both",
                     help="text: COM_QUERY point-selects (sysbench --db-ps-mode=disable); binary: server-side "
                          "prepared (COM_STMT_EXECUTE); both: text, then binary")
+    ap.add_argument("--workload", choices=["point_select", "update_index"], default="point_select",
+                    help="sysbench oltp_<workload>: point_select (reads), update_index (an UPDATE by key per "
+                         "event: the write path, with its trigger lookup)")
     ap.add_argument("--seconds", type=int, default=15, help="per sysbench run")
     ap.add_argument("--rounds", type=int, default=2, help="sysbench runs per path, alternating")
     ap.add_argument("--topology", choices=["shared", "dedicated", "both"], default="both",
@@ -369,7 +372,7 @@ def case_key(case: Case) -> str:
 def report(point: dict[str, dict[str, dict[str, Any]]], flows: dict[str, dict[str, float]],
            cases: list[Case], args: argparse.Namespace) -> None:
     threads = ",".join(map(str, args.threads))
-    print(f"\nMySQL: bastion vs direct — sysbench oltp_point_select (text: COM_QUERY; binary: prepared), "
+    print(f"\nMySQL: bastion vs direct — sysbench oltp_{args.workload} (text: COM_QUERY; binary: prepared), "
           f"{threads} threads, "
           f"{args.rounds} x {args.seconds} s per path (medians), TLS everywhere, {args.policy} policy, "
           f"audit.fsync {args.audit_fsync}, busy_poll_us {args.busy_poll_us}; "

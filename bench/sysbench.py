@@ -40,10 +40,12 @@ and runs COM_STMT_EXECUTE."""
 
 
 def sysbench(cwd: Path, ep: Endpoint, threads: int, seconds: int, cpus: set[int] | None = None,
-             protocol: str = "binary") -> SysbenchResult:
+             protocol: str = "binary", workload: str = "point_select") -> SysbenchResult:
+    """``workload``: sysbench's ``oltp_<workload>`` (``point_select``; ``update_index``, one
+    UPDATE by key per event, for the write path)."""
     pin = ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus else []
     res = subprocess.run(
-        [*pin, "sysbench", "oltp_point_select", "--mysql-host=127.0.0.1", f"--mysql-port={ep.port}",
+        [*pin, "sysbench", f"oltp_{workload}", "--mysql-host=127.0.0.1", f"--mysql-port={ep.port}",
          f"--mysql-user={ep.user}", f"--mysql-password={ep.password}", "--mysql-db=sbtest", "--mysql-ssl=on",
          f"--tables={TABLES}", f"--table-size={TABLE_SIZE}", f"--threads={threads}", f"--time={seconds}",
          f"--db-ps-mode={PS_MODES[protocol]}", "--mysql-ignore-errors=none", "--histogram=on", "run"],

@@ -136,6 +136,7 @@ def reset_connection(s: MySQLSession, seq: int, payload: bytes) -> None:
     if not result.error:
         s.statements.clear()
         s.sql_prepared.clear()
+        s.trigger_cache.clear()
         s.last_prepared = None
         s.ansi_quotes = False
 

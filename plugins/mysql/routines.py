@@ -29,12 +29,14 @@ or writing a table: the trigger lookup).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from plugins.mysql import triggers
 from plugins.mysql.codec import COM_QUERY, ErrItem, ResponseTracker, RowItem, parse_text_row
 from policies.sql import Classification, classify
+from policies.sql.kinds import Kind
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
@@ -157,8 +159,10 @@ def _fired_triggers(s: MySQLSession, level: list[tuple[Classification, str]], se
                     out: Lookup) -> list[tuple[str, str]]:  # fmt: skip
     """``(home schema, body)`` of each trigger (plugins.mysql.triggers) on a table the
     statements of ``level`` write, not read yet; the names found go to ``out.triggers``."""
+    if any(st.kind is Kind.DDL for c, _ in level for st in c.effective):
+        s.trigger_cache.clear()  # CREATE/DROP TRIGGER, ALTER/RENAME/DROP TABLE: read them again
     try:
-        found = triggers.fired(lambda sql: run_query(s, sql), level, seen)
+        found = triggers.fired(lambda sql: run_query(s, sql), level, seen, s.trigger_cache, time.monotonic())
     except ValueError as exc:
         raise RoutineUnreadable(f"{exc}, so the statement is refused") from exc
     out.triggers += [f"{schema}.{name}" for schema, name, _ in found]

@@ -104,9 +104,11 @@ class MySQLSession(BaseSession):
     """Results may come in the binary charset: masking cannot tell text columns by their
     definitions, so it treats every string column as text (plugins.mysql.sqlstate)."""
     sql_prepared: dict[str, str | None] = field(default_factory=dict)
+    """SQL-level PREPARE name -> the statement it carries (None: not judgeable)."""
     query_plans: dict[str, PlanCache] = field(default_factory=dict)
     """COM_QUERY fingerprint -> masking plan of its results (plugins.mysql.commands)."""
-    """SQL-level PREPARE name -> the statement it carries (None: not judgeable)."""
+    trigger_cache: dict[tuple[str, str], tuple[float, list[list[bytes | None]]]] = field(default_factory=dict)
+    """The triggers read for each table the session wrote (plugins.mysql.triggers)."""
     busy_payload: bytes | None = None
     """The command being served now (None: waiting for the next one), for the process list."""
     busy_since: float = 0.0

@@ -116,3 +116,32 @@ def test_reading_a_table_with_triggers_looks_nothing_up(bastion, mariadb):  # ty
     records = wait_for(lambda: [e["data"] for e in bastion.journal() if e["type"] == "query"
                                 and "FROM tlog WHERE id <" in e["data"].get("statement", "")])
     assert "triggers" not in records[0]
+
+
+def test_a_trigger_created_behind_the_bastion_is_judged_once_the_session_s_cache_expires(
+        bastion, mariadb):  # type: ignore[no-untyped-def]
+    import time
+
+    from plugins.mysql.triggers import TTL
+
+    mariadb.sql("CREATE TABLE IF NOT EXISTS lab.tlate (id INT PRIMARY KEY); DELETE FROM lab.tlate;"
+                "DROP TRIGGER IF EXISTS lab.tlate_wipe")
+    conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True, read_timeout=60)
+    broker = ApprovalBroker(type("C", (), {"store": StateStore(f"sqlite:///{bastion.workdir}/var/state.db"),
+                                            "maskers": []})())
+    out: dict[str, str] = {}
+    try:
+        assert run(conn, "INSERT INTO tlate VALUES (1)").startswith("ran")  # no trigger yet: read and kept
+        mariadb.sql("CREATE TRIGGER lab.tlate_wipe AFTER INSERT ON lab.tlate FOR EACH ROW DELETE FROM lab.tvictim")
+        time.sleep(TTL + 0.5)
+        t = threading.Thread(target=lambda: out.setdefault("result", run(conn, "INSERT INTO tlate VALUES (2)")))
+        t.start()
+        pending = wait_for(lambda: [a for a in broker.list("pending") if "tvictim" in a.statement], timeout=30)
+        assert pending, out
+        broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), False, "no")
+        t.join(30)
+    finally:
+        conn.close()
+    assert "denied by an approver" in out["result"]
+    assert victims(mariadb) == "2"
+

@@ -28,19 +28,35 @@ def test_the_tables_whose_triggers_fire(sql, home, expected):  # type: ignore[no
 
 
 def test_one_query_reads_each_table_by_name():  # type: ignore[no-untyped-def]
-    sql = triggers.lookup_sql({("lab", "t"), ("x'; DROP", "u")})
+    sql = triggers.lookup_sql([("lab", "t"), ("x'; DROP", "u")])
     assert sql.count("SELECT ") == 2 and sql.count(" UNION ALL ") == 1
     assert "DROP" not in sql  # names travel as hex literals
     assert "EVENT_OBJECT_SCHEMA = CONVERT(X'6c6162' USING utf8mb4)" in sql
 
 
+def test_a_table_s_triggers_are_read_again_after_the_ttl():  # type: ignore[no-untyped-def]
+    level = [(classify("INSERT INTO t VALUES (1)"), "lab")]
+    cache: triggers.Cache = {}
+    asked: list[str] = []
+
+    def query(sql: str) -> list[list[bytes | None]]:
+        asked.append(sql)
+        return [[b"0", b"lab", b"t_wipe", b"DELETE FROM v"]]
+
+    assert triggers.fired(query, level, set(), cache, now=100.0)[0][1] == "t_wipe"
+    assert triggers.fired(query, level, set(), cache, now=100.0 + triggers.TTL / 2)[0][1] == "t_wipe"
+    assert len(asked) == 1  # the second write trusted what the first read
+    triggers.fired(query, level, set(), cache, now=100.0 + triggers.TTL)
+    assert len(asked) == 2
+
+
 def test_bodies_are_read_once_and_an_unreadable_one_refuses():  # type: ignore[no-untyped-def]
     level = [(classify("INSERT INTO t VALUES (1)"), "lab")]
     seen: set[str] = set()
-    rows = [[b"lab", b"t_wipe", b"DELETE FROM v"]]
+    rows = [[b"0", b"lab", b"t_wipe", b"DELETE FROM v"]]
     found = triggers.fired(lambda sql: rows, level, seen)
     assert found == [("lab", "t_wipe", "BEGIN NOT ATOMIC DELETE FROM v; END")]
     assert triggers.fired(lambda sql: rows, level, seen) == []
     with pytest.raises(ValueError):
-        triggers.fired(lambda sql: [[b"lab", b"hidden", None]], level, set())
+        triggers.fired(lambda sql: [[b"0", b"lab", b"hidden", None]], level, set())
     assert triggers.fired(lambda sql: pytest.fail("no lookup"), [(classify("SELECT 1"), "lab")], set()) == []
