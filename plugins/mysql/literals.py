@@ -75,6 +75,12 @@ def quote(text: str) -> str:
     return "'" + "".join(_ESCAPES.get(c, c) for c in text) + "'"
 
 
+def hex_string(text: str) -> str:
+    """``text`` as a utf8mb4 string written in hex: no quoting or escaping mode of the
+    session (NO_BACKSLASH_ESCAPES, ANSI_QUOTES, its character set) can change its meaning."""
+    return f"CONVERT(X'{text.encode('utf-8').hex()}' USING utf8mb4)"
+
+
 def _cut(text: str) -> str:
     return text if len(text) <= SHOWN else text[:SHOWN] + "…"
 

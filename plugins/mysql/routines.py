@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from plugins.mysql import triggers
 from plugins.mysql.codec import COM_QUERY, ErrItem, ResponseTracker, RowItem, parse_text_row
+from plugins.mysql.literals import hex_string
 from policies.sql import Classification, classify
 from policies.sql.kinds import Kind
 
@@ -57,11 +58,6 @@ def called(c: Classification) -> list[str]:
     return [st.routine for st in c.effective if st.keyword == "CALL" and st.routine]
 
 
-def _literal(text: str) -> str:
-    # a hex literal: no quoting or escaping mode of the session can change its meaning
-    return f"CONVERT(X'{text.encode('utf-8').hex()}' USING utf8mb4)"
-
-
 def body_statement(s: MySQLSession, name: str) -> str:
     """A compound statement holding the body of procedure ``name`` (``schema.name``, or a
     name in the session's database), for the classifier; raises :class:`RoutineUnreadable`."""
@@ -70,7 +66,7 @@ def body_statement(s: MySQLSession, name: str) -> str:
     if not schema:
         raise RoutineUnreadable(f"CALL {name}: no database selected, so the routine cannot be judged")
     rows = run_query(s, "SELECT ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'PROCEDURE'"
-                        f" AND ROUTINE_SCHEMA = {_literal(schema)} AND ROUTINE_NAME = {_literal(routine)}")
+                        f" AND ROUTINE_SCHEMA = {hex_string(schema)} AND ROUTINE_NAME = {hex_string(routine)}")
     if not rows or rows[0][0] is None:
         raise RoutineUnreadable(f"CALL {name}: the procedure's body cannot be read by the bastion, so it is refused")
     body = rows[0][0].decode("utf-8", "surrogateescape")
@@ -190,7 +186,7 @@ def function_bodies(s: MySQLSession, names: tuple[str, ...]) -> tuple[list[str],
     for name in names:
         schema, _, routine = name.rpartition(".")
         if schema or s.schema:  # unqualified without a database: the server finds no function
-            pairs.append(f"({_literal(schema or s.schema)}, {_literal(routine)})")
+            pairs.append(f"({hex_string(schema or s.schema)}, {hex_string(routine)})")
     if not pairs:
         return [], []
     rows = run_query(s, "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES"

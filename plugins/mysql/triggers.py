@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from plugins.mysql.literals import hex_string
 from policies.sql import Classification, Statement
 from policies.sql.kinds import Kind
 
@@ -75,18 +76,13 @@ def targets(level: Iterable[tuple[Classification, str]]) -> set[tuple[str, str]]
     return out
 
 
-def _literal(text: str) -> str:
-    # a hex literal: no quoting or escaping mode of the session can change its meaning
-    return f"CONVERT(X'{text.encode('utf-8').hex()}' USING utf8mb4)"
-
-
 def lookup_sql(pairs: list[tuple[str, str]]) -> str:
     """One query for the triggers on ``pairs``: a UNION of single-table SELECTs, each of
     which MariaDB answers by reading that one table's trigger file, not every table's.
     Each row starts with the index of its pair in ``pairs``."""
     return " UNION ALL ".join(
         f"SELECT {k}, TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS"
-        f" WHERE EVENT_OBJECT_SCHEMA = {_literal(schema)} AND EVENT_OBJECT_TABLE = {_literal(table)}"
+        f" WHERE EVENT_OBJECT_SCHEMA = {hex_string(schema)} AND EVENT_OBJECT_TABLE = {hex_string(table)}"
         for k, (schema, table) in enumerate(pairs))
 
 

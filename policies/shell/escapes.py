@@ -199,14 +199,19 @@ def _gdb(argv: tuple[Word, ...]) -> Started:
     return []
 
 
-def _sql_client(argv: tuple[Word, ...]) -> Started:
+def _mysql(argv: tuple[Word, ...]) -> Started:
+    # -p takes its password only attached (-psecret): never the next word
+    argv = tuple(w for w in argv if not (w.text.startswith("-p") and not w.text.startswith("--")))
+    return _client_commands(argv, _values(argv, "e", ("execute",), "ehuPSD"))
+
+
+def _psql(argv: tuple[Word, ...]) -> Started:
+    return _client_commands(argv, _values(argv, "c", ("command",), "cdfhLopPRTUvF"))
+
+
+def _client_commands(argv: tuple[Word, ...], values: list[Word]) -> Started:
     """mysql/mariadb ``-e`` and psql ``-c`` run client commands too: ``\\!`` and ``system``
     run a shell command; a pager is a shell command."""
-    if argv[0].text.rpartition("/")[2] == "psql":
-        values = _values(argv, "c", ("command",), "cdfhLopPRTUvF")
-    else:  # mysql -p takes its password only attached (-psecret): never the next word
-        argv = tuple(w for w in argv if not (w.text.startswith("-p") and not w.text.startswith("--")))
-        values = _values(argv, "e", ("execute",), "ehuPSD")
     out: Started = _codes(_values(argv, "", ("pager",), ""))
     for value in values:
         for piece in re.split(r"[;\n]", value.text):
@@ -247,7 +252,7 @@ ESCAPES: dict[str, Handler] = {
     "rsync": _rsync, "tar": _tar, "gtar": _tar, "bsdtar": _tar, "zip": _zip, "git": _git,
     "less": _less, "more": _less, "most": _less, "man": _man,
     "vi": _vim, "vim": _vim, "nvim": _vim, "view": _vim, "vimdiff": _vim, "ex": _vim, "rvim": _vim, "gvim": _vim,
-    "sed": _sed, "gsed": _sed, "gdb": _gdb, "mysql": _sql_client, "mariadb": _sql_client, "psql": _sql_client,
+    "sed": _sed, "gsed": _sed, "gdb": _gdb, "mysql": _mysql, "mariadb": _mysql, "psql": _psql,
     "make": _make, "gmake": _make, "scp": _scp, "sftp": _scp, "crontab": _crontab,
 }  # fmt: skip
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import ssl
 import subprocess
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pymysql
 
-from tests.integration.conftest import BastionProc
+from bastion.approvals import ApprovalBroker
+from bastion.core.types import Identity
+from bastion.state.store import StateStore
+from tests.integration.conftest import BastionProc, wait_for
 
 NO_VERIFY = {"check_hostname": False, "verify_mode": ssl.CERT_NONE}
 
@@ -87,3 +92,29 @@ def bastion_cert(b: BastionProc) -> Path:
     if not path.exists():
         pymysql_conn(b, b.token()).close()
     return path
+
+
+def run(conn: Any, sql: str) -> str:
+    """``ran: <rows>``, or the error the statement got."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return f"ran: {cur.fetchall()}"
+    except pymysql.err.MySQLError as exc:
+        return str(exc)
+
+
+def run_denied_by_approver(b: BastionProc, conn: Any, sql: str, held: Callable[[str], bool]) -> str:
+    """Run ``sql`` on ``conn``, wait until an approval whose statement satisfies ``held``
+    is pending, deny it as carol, and return what the statement got (see :func:`run`)."""
+    broker = ApprovalBroker(type("C", (), {"store": StateStore(f"sqlite:///{b.workdir}/var/state.db"),
+                                            "maskers": []})())
+    out: dict[str, str] = {}
+    t = threading.Thread(target=lambda: out.setdefault("result", run(conn, sql)))
+    t.start()
+    pending = wait_for(lambda: [a for a in broker.list("pending") if held(a.statement)], timeout=30)
+    assert pending, out
+    broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), False, "no")
+    t.join(30)
+    return out["result"]
+

@@ -5,16 +5,10 @@ its body was never judged at CREATE time; every spelling of the call is tried.""
 
 from __future__ import annotations
 
-import threading
-
-import pymysql
 import pytest
 
-from bastion.approvals import ApprovalBroker
-from bastion.core.types import Identity
-from bastion.state.store import StateStore
 from tests.integration.conftest import wait_for
-from tests.integration.mysql.clients import direct_conn, pymysql_conn
+from tests.integration.mysql.clients import direct_conn, pymysql_conn, run, run_denied_by_approver
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,15 +36,6 @@ def rows(mariadb) -> str:  # type: ignore[no-untyped-def]
     return mariadb.sql("SELECT COUNT(*) FROM lab.fvictim").strip()
 
 
-def run(conn, sql: str) -> str:  # type: ignore[no-untyped-def]
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return f"ran: {cur.fetchall()}"
-    except pymysql.err.MySQLError as exc:
-        return str(exc)
-
-
 @pytest.mark.parametrize("sql", [
     "SELECT wipe()",
     "SELECT lab.wipe()",
@@ -67,20 +52,11 @@ def run(conn, sql: str) -> str:  # type: ignore[no-untyped-def]
 ])
 def test_a_function_that_deletes_waits_for_an_approver(bastion, mariadb, sql):  # type: ignore[no-untyped-def]
     conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True, read_timeout=60)
-    broker = ApprovalBroker(type("C", (), {"store": StateStore(f"sqlite:///{bastion.workdir}/var/state.db"),
-                                            "maskers": []})())
-    out: dict[str, str] = {}
     try:
-        t = threading.Thread(target=lambda: out.setdefault("result", run(conn, sql)))
-        t.start()
-        pending = wait_for(lambda: [a for a in broker.list("pending") if "DELETE FROM lab.fvictim" in a.statement],
-                           timeout=30)
-        assert pending, out
-        broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), False, "no")
-        t.join(30)
+        result = run_denied_by_approver(bastion, conn, sql, lambda statement: "DELETE FROM lab.fvictim" in statement)
     finally:
         conn.close()
-    assert "denied by an approver" in out["result"]
+    assert "denied by an approver" in result
     assert rows(mariadb) == "2"
 
 

@@ -5,16 +5,10 @@ so their bodies were never judged at CREATE TRIGGER time."""
 
 from __future__ import annotations
 
-import threading
-
-import pymysql
 import pytest
 
-from bastion.approvals import ApprovalBroker
-from bastion.core.types import Identity
-from bastion.state.store import StateStore
 from tests.integration.conftest import wait_for
-from tests.integration.mysql.clients import direct_conn, pymysql_conn
+from tests.integration.mysql.clients import direct_conn, pymysql_conn, run, run_denied_by_approver
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -53,13 +47,8 @@ def victims(mariadb) -> str:  # type: ignore[no-untyped-def]
     return mariadb.sql("SELECT COUNT(*) FROM lab.tvictim").strip()
 
 
-def run(conn, sql: str) -> str:  # type: ignore[no-untyped-def]
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return f"ran: {cur.fetchall()}"
-    except pymysql.err.MySQLError as exc:
-        return str(exc)
+def deletes_victims(statement: str) -> bool:
+    return "DELETE FROM" in statement and "tvictim" in statement
 
 
 @pytest.mark.parametrize("sql", [
@@ -77,20 +66,11 @@ def run(conn, sql: str) -> str:  # type: ignore[no-untyped-def]
 ])
 def test_a_trigger_that_deletes_makes_the_write_wait_for_an_approver(bastion, mariadb, sql):  # type: ignore[no-untyped-def]
     conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True, read_timeout=60)
-    broker = ApprovalBroker(type("C", (), {"store": StateStore(f"sqlite:///{bastion.workdir}/var/state.db"),
-                                            "maskers": []})())
-    out: dict[str, str] = {}
     try:
-        t = threading.Thread(target=lambda: out.setdefault("result", run(conn, sql)))
-        t.start()
-        pending = wait_for(lambda: [a for a in broker.list("pending") if "DELETE FROM" in a.statement
-                                    and "tvictim" in a.statement], timeout=30)
-        assert pending, out
-        broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), False, "no")
-        t.join(30)
+        result = run_denied_by_approver(bastion, conn, sql, deletes_victims)
     finally:
         conn.close()
-    assert "denied by an approver" in out["result"]
+    assert "denied by an approver" in result
     assert victims(mariadb) == "2"
 
 
@@ -127,21 +107,12 @@ def test_a_trigger_created_behind_the_bastion_is_judged_once_the_session_s_cache
     mariadb.sql("CREATE TABLE IF NOT EXISTS lab.tlate (id INT PRIMARY KEY); DELETE FROM lab.tlate;"
                 "DROP TRIGGER IF EXISTS lab.tlate_wipe")
     conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True, read_timeout=60)
-    broker = ApprovalBroker(type("C", (), {"store": StateStore(f"sqlite:///{bastion.workdir}/var/state.db"),
-                                            "maskers": []})())
-    out: dict[str, str] = {}
     try:
         assert run(conn, "INSERT INTO tlate VALUES (1)").startswith("ran")  # no trigger yet: read and kept
         mariadb.sql("CREATE TRIGGER lab.tlate_wipe AFTER INSERT ON lab.tlate FOR EACH ROW DELETE FROM lab.tvictim")
         time.sleep(TTL + 0.5)
-        t = threading.Thread(target=lambda: out.setdefault("result", run(conn, "INSERT INTO tlate VALUES (2)")))
-        t.start()
-        pending = wait_for(lambda: [a for a in broker.list("pending") if "tvictim" in a.statement], timeout=30)
-        assert pending, out
-        broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), False, "no")
-        t.join(30)
+        result = run_denied_by_approver(bastion, conn, "INSERT INTO tlate VALUES (2)", deletes_victims)
     finally:
         conn.close()
-    assert "denied by an approver" in out["result"]
+    assert "denied by an approver" in result
     assert victims(mariadb) == "2"
-
