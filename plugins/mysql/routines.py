@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from plugins.mysql import triggers
+from plugins.mysql.bodies import Body
 from plugins.mysql.codec import COM_QUERY, ErrItem, ResponseTracker, RowItem, parse_text_row
 from plugins.mysql.literals import hex_string
 from policies.sql import Classification, classify
@@ -58,19 +59,19 @@ def called(c: Classification) -> list[str]:
     return [st.routine for st in c.effective if st.keyword == "CALL" and st.routine]
 
 
-def body_statement(s: MySQLSession, name: str) -> str:
-    """A compound statement holding the body of procedure ``name`` (``schema.name``, or a
-    name in the session's database), for the classifier; raises :class:`RoutineUnreadable`."""
+def body_statement(s: MySQLSession, name: str) -> Body:
+    """The body of procedure ``name`` (``schema.name``, or a name in the session's
+    database) under its own sql_mode; raises :class:`RoutineUnreadable`."""
     schema, _, routine = name.rpartition(".")
     schema = schema or s.schema
     if not schema:
         raise RoutineUnreadable(f"CALL {name}: no database selected, so the routine cannot be judged")
-    rows = run_query(s, "SELECT ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'PROCEDURE'"
+    rows = run_query(s, "SELECT ROUTINE_DEFINITION, SQL_MODE FROM information_schema.ROUTINES"
+                        " WHERE ROUTINE_TYPE = 'PROCEDURE'"
                         f" AND ROUTINE_SCHEMA = {hex_string(schema)} AND ROUTINE_NAME = {hex_string(routine)}")
     if not rows or rows[0][0] is None:
         raise RoutineUnreadable(f"CALL {name}: the procedure's body cannot be read by the bastion, so it is refused")
-    body = rows[0][0].decode("utf-8", "surrogateescape")
-    return f"BEGIN NOT ATOMIC {body}; END"
+    return Body.read(rows[0][0], rows[0][1])
 
 
 @dataclass
@@ -83,8 +84,8 @@ class Lookup:
     """Procedures called from inside looked-up bodies, ``schema.name``."""
     triggers: list[str] = field(default_factory=list)
     """Triggers on the tables the statement (or a looked-up body) writes, ``schema.name``."""
-    bodies: list[str] = field(default_factory=list)
-    """Compound statements holding each body (the statement's own CALLs first)."""
+    bodies: list[Body] = field(default_factory=list)
+    """Each body, under its own sql_mode (the statement's own CALLs first)."""
 
 
 def look_up(s: MySQLSession, runs: list[Classification], calls: list[str]) -> Lookup:
@@ -108,8 +109,8 @@ def look_up(s: MySQLSession, runs: list[Classification], calls: list[str]) -> Lo
         if depth == MAX_LEVELS or len(seen) > MAX_ROUTINES:
             break
         out.bodies += [body for _, body in bodies]
-        nbe, ansi = s.no_backslash_escapes, s.ansi_quotes
-        level = [(classify(body, no_backslash_escapes=nbe, ansi_quotes=ansi), home) for home, body in bodies]
+        level = [(classify(b.text, no_backslash_escapes=b.no_backslash_escapes, ansi_quotes=b.ansi_quotes), home)
+                 for home, b in bodies]
         procedures = [(name, home) for c, home in level for name in called(c)]
     raise RoutineUnreadable(f"routines call routines more than {MAX_LEVELS} levels or {MAX_ROUTINES} routines "
                             "deep, so the statement is refused")
@@ -121,7 +122,7 @@ def _qualified(name: str, home: str) -> str:
 
 
 def _procedure_bodies(s: MySQLSession, procedures: list[tuple[str, str]], seen: set[str],
-                      out: Lookup | None) -> list[tuple[str, str]]:  # fmt: skip
+                      out: Lookup | None) -> list[tuple[str, Body]]:  # fmt: skip
     """``(home schema, body)`` of each procedure not read yet (``out``: record its name)."""
     bodies = []
     for name, home in procedures:
@@ -136,7 +137,7 @@ def _procedure_bodies(s: MySQLSession, procedures: list[tuple[str, str]], seen: 
 
 
 def _called_functions(s: MySQLSession, level: list[tuple[Classification, str]], seen: set[str],
-                      out: Lookup) -> list[tuple[str, str]]:  # fmt: skip
+                      out: Lookup) -> list[tuple[str, Body]]:  # fmt: skip
     """``(home schema, body)`` of each stored function the statements of ``level`` call,
     not read yet; the names found go to ``out.functions``."""
     wanted: dict[str, None] = {}
@@ -152,7 +153,7 @@ def _called_functions(s: MySQLSession, level: list[tuple[Classification, str]], 
 
 
 def _fired_triggers(s: MySQLSession, level: list[tuple[Classification, str]], seen: set[str],
-                    out: Lookup) -> list[tuple[str, str]]:  # fmt: skip
+                    out: Lookup) -> list[tuple[str, Body]]:  # fmt: skip
     """``(home schema, body)`` of each trigger (plugins.mysql.triggers) on a table the
     statements of ``level`` write, not read yet; the names found go to ``out.triggers``."""
     if any(st.kind is Kind.DDL for c, _ in level for st in c.effective):
@@ -163,6 +164,12 @@ def _fired_triggers(s: MySQLSession, level: list[tuple[Classification, str]], se
         raise RoutineUnreadable(f"{exc}, so the statement is refused") from exc
     out.triggers += [f"{schema}.{name}" for schema, name, _ in found]
     return [(schema, body) for schema, _, body in found]
+
+
+def runs_stored_code(c: Classification) -> bool:
+    """Whether ``c`` may run stored code: it calls a procedure, calls names that are not
+    built-ins (stored functions), or writes a table (its triggers)."""
+    return bool(called(c)) or any(st.functions or triggers.fires(st) for st in c.effective)
 
 
 def candidates(runs: list[Classification]) -> tuple[str, ...]:
@@ -178,10 +185,10 @@ def candidates(runs: list[Classification]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def function_bodies(s: MySQLSession, names: tuple[str, ...]) -> tuple[list[str], list[str]]:
+def function_bodies(s: MySQLSession, names: tuple[str, ...]) -> tuple[list[str], list[Body]]:
     """``(names, bodies)``: of the stored-function candidates ``names``, those the target
-    holds (``schema.name``, as the target spells them) and, for each, a compound statement
-    holding its body; raises :class:`RoutineUnreadable` when a body cannot be read."""
+    holds (``schema.name``, as the target spells them) and, for each, its body under its
+    own sql_mode; raises :class:`RoutineUnreadable` when a body cannot be read."""
     pairs = []
     for name in names:
         schema, _, routine = name.rpartition(".")
@@ -189,16 +196,17 @@ def function_bodies(s: MySQLSession, names: tuple[str, ...]) -> tuple[list[str],
             pairs.append(f"({hex_string(schema or s.schema)}, {hex_string(routine)})")
     if not pairs:
         return [], []
-    rows = run_query(s, "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES"
+    rows = run_query(s, "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_DEFINITION, SQL_MODE"
+                        " FROM information_schema.ROUTINES"
                         " WHERE ROUTINE_TYPE = 'FUNCTION' AND (ROUTINE_SCHEMA, ROUTINE_NAME) IN ("
                         + ", ".join(pairs) + ")")
     found, bodies = [], []
-    for schema_b, name_b, body in rows:
+    for schema_b, name_b, body, sql_mode in rows:
         name = ".".join((v or b"").decode("utf-8", "surrogateescape") for v in (schema_b, name_b))
         if body is None:
             raise RoutineUnreadable(f"{name}(): the function's body cannot be read by the bastion, so it is refused")
         found.append(name)
-        bodies.append(f"BEGIN NOT ATOMIC {body.decode('utf-8', 'surrogateescape')}; END")
+        bodies.append(Body.read(body, sql_mode))
     return found, bodies
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from plugins.mysql.bodies import Body
 from plugins.mysql.literals import hex_string
 from policies.sql import Classification, Statement
 from policies.sql.kinds import Kind
@@ -81,7 +82,7 @@ def lookup_sql(pairs: list[tuple[str, str]]) -> str:
     which MariaDB answers by reading that one table's trigger file, not every table's.
     Each row starts with the index of its pair in ``pairs``."""
     return " UNION ALL ".join(
-        f"SELECT {k}, TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS"
+        f"SELECT {k}, TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_STATEMENT, SQL_MODE FROM information_schema.TRIGGERS"
         f" WHERE EVENT_OBJECT_SCHEMA = {hex_string(schema)} AND EVENT_OBJECT_TABLE = {hex_string(table)}"
         for k, (schema, table) in enumerate(pairs))
 
@@ -111,9 +112,9 @@ def _rows(query: Query, pairs: set[tuple[str, str]], cache: Cache | None, now: f
 
 
 def fired(query: Query, level: list[tuple[Classification, str]], seen: set[str], cache: Cache | None = None,
-          now: float = 0.0) -> list[tuple[str, str, str]]:  # fmt: skip
+          now: float = 0.0) -> list[tuple[str, str, Body]]:  # fmt: skip
     """``(schema, trigger, body)`` of each trigger not in ``seen`` (added there) on a table
-    a statement of ``level`` writes; ``body`` is a compound statement for the classifier.
+    a statement of ``level`` writes, each body under the sql_mode it was created with.
     ``query`` runs a lookup on the upstream connection and returns its text rows; ``cache``
     keeps each table's triggers for :data:`TTL` seconds (``now``: ``time.monotonic()``);
     raises ``ValueError`` when a body cannot be read."""
@@ -121,7 +122,7 @@ def fired(query: Query, level: list[tuple[Classification, str]], seen: set[str],
     if not pairs:
         return []
     out = []
-    for schema_b, name_b, body_b in _rows(query, pairs, cache, now):
+    for schema_b, name_b, body_b, sql_mode in _rows(query, pairs, cache, now):
         schema, name = ((v or b"").decode("utf-8", "surrogateescape") for v in (schema_b, name_b))
         key = f"t:{schema.lower()}.{name.lower()}"
         if key in seen:
@@ -129,6 +130,5 @@ def fired(query: Query, level: list[tuple[Classification, str]], seen: set[str],
         seen.add(key)
         if body_b is None:
             raise ValueError(f"trigger {schema}.{name}: its body cannot be read by the bastion")
-        body = body_b.decode("utf-8", "surrogateescape")
-        out.append((schema, name, f"BEGIN NOT ATOMIC {body}; END"))
+        out.append((schema, name, Body.read(body_b, sql_mode)))
     return out

@@ -15,11 +15,14 @@ import hashlib
 
 from policies.sql.lexer import lex
 
+_ANSI_QUOTING = frozenset({"ANSI_QUOTES", "ANSI", "ORACLE", "DB2", "MSSQL", "POSTGRESQL", "MAXDB"})
+
 
 def modes_of(sql_mode: str) -> tuple[bool, bool]:
-    """``(no_backslash_escapes, ansi_quotes)`` from a sql_mode value (``ANSI`` implies ANSI_QUOTES)."""
+    """``(no_backslash_escapes, ansi_quotes)`` from a sql_mode value (the combination modes
+    ``ANSI``, ``ORACLE``, ``DB2``, ``MSSQL``, ``POSTGRESQL`` and ``MAXDB`` imply ANSI_QUOTES)."""
     flags = {part.strip().upper() for part in sql_mode.split(",")}
-    return "NO_BACKSLASH_ESCAPES" in flags, bool(flags & {"ANSI_QUOTES", "ANSI"})
+    return "NO_BACKSLASH_ESCAPES" in flags, bool(flags & _ANSI_QUOTING)
 
 
 def normalized(sql: str, sql_mode: str = "") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plugins.mysql import triggers
+from plugins.mysql.bodies import Body
 from policies.sql import classify
 
 
@@ -41,7 +42,7 @@ def test_a_table_s_triggers_are_read_again_after_the_ttl():  # type: ignore[no-u
 
     def query(sql: str) -> list[list[bytes | None]]:
         asked.append(sql)
-        return [[b"0", b"lab", b"t_wipe", b"DELETE FROM v"]]
+        return [[b"0", b"lab", b"t_wipe", b"DELETE FROM v", b""]]
 
     assert triggers.fired(query, level, set(), cache, now=100.0)[0][1] == "t_wipe"
     assert triggers.fired(query, level, set(), cache, now=100.0 + triggers.TTL / 2)[0][1] == "t_wipe"
@@ -53,10 +54,24 @@ def test_a_table_s_triggers_are_read_again_after_the_ttl():  # type: ignore[no-u
 def test_bodies_are_read_once_and_an_unreadable_one_refuses():  # type: ignore[no-untyped-def]
     level = [(classify("INSERT INTO t VALUES (1)"), "lab")]
     seen: set[str] = set()
-    rows = [[b"0", b"lab", b"t_wipe", b"DELETE FROM v"]]
+    rows = [[b"0", b"lab", b"t_wipe", b"DELETE FROM v", b""]]
     found = triggers.fired(lambda sql: rows, level, seen)
-    assert found == [("lab", "t_wipe", "BEGIN NOT ATOMIC DELETE FROM v; END")]
+    assert found == [("lab", "t_wipe", Body("BEGIN NOT ATOMIC DELETE FROM v; END"))]
     assert triggers.fired(lambda sql: rows, level, seen) == []
     with pytest.raises(ValueError):
-        triggers.fired(lambda sql: [[b"0", b"lab", b"hidden", None]], level, set())
+        triggers.fired(lambda sql: [[b"0", b"lab", b"hidden", None, b""]], level, set())
     assert triggers.fired(lambda sql: pytest.fail("no lookup"), [(classify("SELECT 1"), "lab")], set()) == []
+
+
+@pytest.mark.parametrize(("sql_mode", "nbe", "ansi"), [
+    (b"", False, False),
+    (None, False, False),
+    (b"NO_BACKSLASH_ESCAPES", True, False),
+    (b"STRICT_TRANS_TABLES,ANSI_QUOTES", False, True),
+    (b"PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,NO_BACKSLASH_ESCAPES", True, True),
+    (b"ORACLE", False, True),
+])
+def test_a_body_keeps_the_quoting_modes_it_was_created_under(sql_mode: bytes | None, nbe: bool, ansi: bool) -> None:
+    level = [(classify("INSERT INTO t VALUES (1)"), "lab")]
+    [(_, _, body)] = triggers.fired(lambda sql: [[b"0", b"lab", b"tr", b"SET @a = 1", sql_mode]], level, set())
+    assert (body.no_backslash_escapes, body.ansi_quotes) == (nbe, ansi)
