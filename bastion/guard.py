@@ -153,20 +153,23 @@ class Guard:
             **admission.data, **admission.verdict_data(),
             "duration_ms": round((time.time() - admission.started) * 1000, 3), **(outcome or {})})
 
-    def rerun(self, admission: Admission, event_id: str, data: Mapping[str, Any]) -> Admission | Refusal:
+    def rerun(self, admission: Admission, event_id: str, data: Mapping[str, Any], *,
+              veto: Decision | None = None) -> Admission | Refusal:
         """Admit one more run of an admitted request (an execution of a prepared statement)
         with records of its own: its start record (``admission``'s data updated with
         ``data``, which must be masked already, under ``event_id``) is written and durable
         before this returns an :class:`Admission`; when it cannot be written, a
-        :class:`Refusal` (audit gate). The pipeline is not asked again."""
+        :class:`Refusal` (audit gate). The pipeline is not asked again; ``veto`` refuses
+        this run (the plugin's own check), with its outcome record written at once."""
         base: dict[str, Any] = {**admission.data, **data, "event_id": event_id}
         started = time.time()
-        verdict = admission.verdict_data()
-        if self.sess.emit(OUTCOMES[admission.record], {**base, **verdict}):
-            return Admission(admission.event, admission.decision, admission.audit, admission.record, base, started)
+        if veto is None:
+            if self.sess.emit(OUTCOMES[admission.record], {**base, **admission.verdict_data()}):
+                return Admission(admission.event, admission.decision, admission.audit, admission.record, base,
+                                 started)
+            veto = AuditGate(self.sess.ctx).unrecorded()
         self.sess.denied += 1
-        refusal = Refusal(admission.event, AuditGate(self.sess.ctx).unrecorded(), (), admission.record, base,
-                          started)
+        refusal = Refusal(admission.event, veto, (), admission.record, base, started)
         self.sess.emit(admission.record, {**base, **refusal.verdict_data()})
         return refusal
 

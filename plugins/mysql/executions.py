@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bastion.core import records
+from bastion.core.types import Decision
 from bastion.guard import Admission, Refusal
+from plugins.mysql import routines
 from plugins.mysql.codec import Param, parse_execute_params, parse_send_long_data
 from plugins.mysql.literals import SCANNED, render
 
@@ -53,11 +55,30 @@ def admit(s: MySQLSession, stmt_id: int, prepared: Prepared, payload: bytes) -> 
                             "params": [_literal(p, i, mask, sizes) for i, p in enumerate(decoded.params)]}
     if masked:
         data["params_masked"] = masked
-    ruling = s.guard.rerun(prepared.admission, f"{prepared.event_id}.{prepared.executions}", data)
+    ruling = s.guard.rerun(prepared.admission, f"{prepared.event_id}.{prepared.executions}", data,
+                           veto=_stored_code_changed(s, prepared))
     if isinstance(ruling, Admission):  # it goes upstream: the server binds these types, forgets long data
         prepared.param_types = decoded.types
         forget_long_data(prepared)
     return ruling
+
+
+def _stored_code_changed(s: MySQLSession, prepared: Prepared) -> Decision | None:
+    """A DENY when the stored code the statement runs (procedures, stored functions,
+    triggers: plugins.mysql.routines) is no longer what was judged at PREPARE: replaced,
+    added behind the bastion's back, or unreadable. The client prepares it again, and that
+    PREPARE judges the new code."""
+    if prepared.runs is None:
+        return None
+    try:
+        found = routines.look_up(s, [prepared.runs], routines.called(prepared.runs))
+    except routines.RoutineUnreadable as exc:
+        return Decision.deny(rule="mysql:routine", reason=str(exc), message=str(exc))
+    if frozenset(found.bodies) == prepared.bodies:
+        return None
+    why = ("the procedures, functions or triggers this statement runs changed since it was prepared; "
+           "prepare it again to have them judged")
+    return Decision.deny(rule="mysql:routine", reason=why, message=why)
 
 
 def _literal(param: Param, index: int, mask: Callable[[str], str], sizes: dict[int, int]) -> str:

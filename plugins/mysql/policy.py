@@ -16,7 +16,7 @@ from bastion.core.types import Decision, Query, Verdict
 from bastion.guard import Admission, Refusal
 from plugins.mysql import routines, sqlstate
 from plugins.mysql.codec import ErrPacket
-from policies.sql import Classification
+from policies.sql import Classification, classify
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
@@ -30,35 +30,40 @@ def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = No
     bodies of its triggers (plugins.mysql.routines); a statement that
     would switch to a character set the bastion cannot follow is refused."""
     c = c or sqlstate.classification(s, sql)
-    judged, why = sqlstate.execute_target(s, c) if command == "query" else (None, None)
+    target, why = sqlstate.execute_target(s, c) if command == "query" else (None, None)
+    judged, judged_nbe = target if target is not None else (None, None)
     problem = sqlstate.refusal(c) or (Decision.deny(rule="mysql:execute", reason=why, message=why) if why else None)
     data: dict[str, Any] = {"protocol": "mysql", "command": command, "schema": s.schema}
     events = []
     if problem is None and command in ("query", "prepare"):
-        names: list[str] = routines.called(c) if command == "query" else []
+        names = routines.called(c)
         # the code of every statement that runs: carried ones (PREPARE … FROM '…') included
-        runs = [c] + ([sqlstate.classification(s, judged)] if judged is not None else [])
+        runs = [c] + ([classify(judged, no_backslash_escapes=bool(judged_nbe), ansi_quotes=s.ansi_quotes)]
+                      if judged is not None else [])
         try:
-            found = routines.look_up(s, runs, names)
-            events = [_query(s, body, "routine") for body in found.bodies]
+            found = s.last_lookup = routines.look_up(s, runs, names)
+            events = [_query(s, b.text, "routine", b.no_backslash_escapes, b.ansi_quotes) for b in found.bodies]
         except routines.RoutineUnreadable as exc:
             problem = Decision.deny(rule="mysql:routine", reason=str(exc), message=str(exc))
-            found = routines.Lookup()
+            found = s.last_lookup = routines.Lookup()
         if names or found.procedures:
             data["routines"] = names + found.procedures
         if found.functions:
             data["functions"] = found.functions
         if found.triggers:
             data["triggers"] = found.triggers
-    events.append(_query(s, judged or sql, command))
+    events.append(_query(s, judged or sql, command, judged_nbe))
     if judged is not None:
         data["executes"] = s.redact_request(judged)[s.text_field]
     return s.guard.admit(events, records.QUERY, data, text=sql, veto=problem)
 
 
-def _query(s: MySQLSession, sql: str, command: str) -> Query:
+def _query(s: MySQLSession, sql: str, command: str, nbe: bool | None = None, ansi: bool | None = None) -> Query:
+    """A statement as the server will parse it: under the session's quoting modes, or
+    (a routine's body) under the ones it was created with."""
     return Query(session=s.session, sql=sql, database=s.schema, command=command,
-                 no_backslash_escapes=s.no_backslash_escapes, ansi_quotes=s.ansi_quotes)
+                 no_backslash_escapes=s.no_backslash_escapes if nbe is None else nbe,
+                 ansi_quotes=s.ansi_quotes if ansi is None else ansi)
 
 
 def refuse(s: MySQLSession, seq: int, refusal: Refusal) -> None:

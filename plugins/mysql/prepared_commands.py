@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from bastion.guard import Admission
-from plugins.mysql import executions, small_response, sqlstate
+from plugins.mysql import executions, routines, small_response, sqlstate
 from plugins.mysql.codec import (
     COM_STMT_CLOSE,
     COM_STMT_EXECUTE,
@@ -38,6 +38,7 @@ LAST_PREPARED = 0xFFFFFFFF
 def prepare(s: MySQLSession, seq: int, payload: bytes) -> None:
     sql = safe_decode(payload[1:])
     c = sqlstate.classification(s, sql)
+    s.last_lookup = None
     ruling = admit(s, sql, "prepare", c)
     sqlstate.track(s, c, failed=True)  # its executions may switch results to binary: mask as if they did
     # Like MariaDB after a failed PREPARE: EXECUTE of "the last prepared" (id -1) now names
@@ -50,7 +51,9 @@ def prepare(s: MySQLSession, seq: int, payload: bytes) -> None:
     if result.prepared_id is not None:
         s.statements[result.prepared_id] = Prepared(
             admission=ruling, types=[c.type for c in result.prepared_columns], columns=result.prepared_columns,
-            params=result.prepared_params)
+            params=result.prepared_params, sets_sql_mode="set_sql_mode" in c.flags,
+            runs=c if routines.runs_stored_code(c) else None,
+            bodies=frozenset(s.last_lookup.bodies) if s.last_lookup else frozenset())
         s.last_prepared = result.prepared_id
     s.guard.finish(ruling, result.record())
 
@@ -75,7 +78,13 @@ def execute(s: MySQLSession, seq: int, payload: bytes) -> None:
         if small.columns is not None and small.columns is not prepared.columns:
             prepared.columns, prepared.types = small.columns, [c.type for c in small.columns]
         s.guard.finish(ruling, {"rows": small.rows, "bytes": small.bytes, "affected": small.affected, "error": ""})
-        return
+    else:
+        _relay(s, ruling, prepared)
+    if prepared.sets_sql_mode:
+        sqlstate.follow_sql_mode(s)
+
+
+def _relay(s: MySQLSession, ruling: Admission, prepared: Prepared) -> None:
     result = relay_response(s, COM_STMT_EXECUTE, prepared.types, prepared.columns, prepared.plans)
     if result.prepared_columns:
         prepared.types = [c.type for c in result.prepared_columns]

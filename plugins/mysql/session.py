@@ -10,13 +10,16 @@ from typing import Any, ClassVar
 from bastion.core.types import Decision, Event, Verdict
 from bastion.guard import Admission
 from bastion.session import BaseSession
+from plugins.mysql.bodies import Body
 from plugins.mysql.codec import ColumnDef
 from plugins.mysql.connections import REGISTRY
 from plugins.mysql.executions import Tally
 from plugins.mysql.masking import PlanCache
 from plugins.mysql.options import MySQLOptions
 from plugins.mysql.packetconn import Conn
+from plugins.mysql.routines import Lookup
 from plugins.mysql.upstream import Upstream
+from policies.sql import Classification
 from policies.sql.redact import redact_literals
 
 
@@ -41,6 +44,13 @@ class Prepared:
     """Cursor fetches not yet in the audit trail (plugins.mysql.executions)."""
     plans: PlanCache = field(default_factory=PlanCache)
     """The masking plan of its results, shared by the general path and the small-response lane."""
+    sets_sql_mode: bool = False
+    """Its executions may change the session's sql_mode: read it back after each one."""
+    runs: Classification | None = None
+    """The statement, when it runs stored code (calls, stored functions, triggers of the
+    tables it writes): each execution looks that code up again (plugins.mysql.executions)."""
+    bodies: frozenset[Body] = frozenset()
+    """The bodies of that code as judged at PREPARE."""
 
     @property
     def event_id(self) -> str:
@@ -103,11 +113,13 @@ class MySQLSession(BaseSession):
     results_binary: bool = False
     """Results may come in the binary charset: masking cannot tell text columns by their
     definitions, so it treats every string column as text (plugins.mysql.sqlstate)."""
-    sql_prepared: dict[str, str | None] = field(default_factory=dict)
+    sql_prepared: dict[str, tuple[str, bool] | None] = field(default_factory=dict)
     """SQL-level PREPARE name -> the statement it carries (None: not judgeable)."""
     query_plans: dict[str, PlanCache] = field(default_factory=dict)
     """COM_QUERY fingerprint -> masking plan of its results (plugins.mysql.commands)."""
     trigger_cache: dict[tuple[str, str], tuple[float, list[list[bytes | None]]]] = field(default_factory=dict)
+    last_lookup: Lookup | None = None
+    """The stored code the last admitted statement reaches (plugins.mysql.policy)."""
     """The triggers read for each table the session wrote (plugins.mysql.triggers)."""
     busy_payload: bytes | None = None
     """The command being served now (None: waiting for the next one), for the process list."""

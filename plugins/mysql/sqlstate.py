@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING
 
 from bastion.core.types import Decision
 from policies.sql import Classification, Kind, Statement, cached, classify, fingerprint
+from policies.sql.approval import modes_of
 from policies.sql.charsets import client_charset_problem, codec, normalize
+from policies.sql.classification import flatten
 
 if TYPE_CHECKING:
     from plugins.mysql.session import MySQLSession
@@ -106,14 +108,30 @@ def refusal(c: Classification) -> Decision | None:
     """A DENY for a statement that would take the session where the bastion cannot follow."""
     for st in c.effective:
         for var, value in st.assignments:
-            problem = charset_problem(var, value)
+            problem = charset_problem(var, value) or _reparsed_problem(st, var)
             if problem:
                 return _deny(problem)
     return None
 
 
-def execute_target(s: MySQLSession, c: Classification) -> tuple[str | None, str | None]:
-    """For ``EXECUTE name``: (the statement to judge in its place, or None; why it cannot run)."""
+_PARSE_AT_RUN = frozenset({"PREPARE", "EXECUTE IMMEDIATE"})
+
+
+def _reparsed_problem(st: Statement, var: str) -> str | None:
+    """``SET STATEMENT sql_mode = … FOR PREPARE/EXECUTE IMMEDIATE '…'`` parses the carried
+    text under a sql_mode the bastion cannot know before it runs (``'a\\'`` is a whole
+    string under NO_BACKSLASH_ESCAPES and hides what follows otherwise)."""
+    if st.keyword != "SET STATEMENT" or var != "sql_mode":
+        return None
+    if any(inner.keyword in _PARSE_AT_RUN for inner in flatten(st.inner)):
+        return ("SET STATEMENT sql_mode = … FOR a statement that parses SQL text at run time is refused: the "
+                "bastion judges that text under the session's sql_mode; set sql_mode first")
+    return None
+
+
+def execute_target(s: MySQLSession, c: Classification) -> tuple[tuple[str, bool] | None, str | None]:
+    """For ``EXECUTE name``: (the statement to judge in its place and the
+    ``no_backslash_escapes`` it was parsed under at ``PREPARE``, or None; why it cannot run)."""
     for st in c.statements:
         if st.keyword == "EXECUTE" and st.prepared_name is not None:
             if st.prepared_name not in s.sql_prepared:
@@ -141,6 +159,24 @@ def track(s: MySQLSession, c: Classification, failed: bool) -> None:
         return
     for st in c.statements:
         _track_prepared(s, st)
+    if "set_sql_mode" in c.flags or any(st.keyword == "EXECUTE" for st in c.statements):
+        follow_sql_mode(s)
+
+
+def follow_sql_mode(s: MySQLSession) -> None:
+    """Read the session's sql_mode back after a statement that may have changed it
+    (``SET sql_mode = <anything>``, or ``EXECUTE`` of such a statement). Of its flags the
+    server reports ``NO_BACKSLASH_ESCAPES`` in every OK packet, but not ``ANSI_QUOTES``,
+    which decides whether ``"x"`` is a string or a name. When it cannot be read the session
+    keeps both readings (the guardrails judge a text with ``"`` both ways)."""
+    from plugins.mysql.routines import RoutineUnreadable, run_query
+
+    try:
+        rows = run_query(s, "SELECT @@SESSION.sql_mode")
+    except RoutineUnreadable:
+        s.ansi_quotes = False
+        return
+    s.ansi_quotes = bool(rows) and modes_of((rows[0][0] or b"").decode("ascii", "replace"))[1]
 
 
 def _scoped(c: Classification, st: Statement) -> bool:
@@ -153,6 +189,6 @@ def _track_prepared(s: MySQLSession, st: Statement) -> None:
     if name is None:
         return
     if st.keyword == "PREPARE":
-        s.sql_prepared[name] = st.inner[0].text if len(st.inner) == 1 else None
+        s.sql_prepared[name] = (st.inner[0].text, s.no_backslash_escapes) if len(st.inner) == 1 else None
     elif st.keyword in ("DEALLOCATE PREPARE", "DROP PREPARE"):
         s.sql_prepared.pop(name, None)

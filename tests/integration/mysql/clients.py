@@ -104,9 +104,11 @@ def run(conn: Any, sql: str) -> str:
         return str(exc)
 
 
-def run_denied_by_approver(b: BastionProc, conn: Any, sql: str, held: Callable[[str], bool]) -> str:
+def run_denied_by_approver(b: BastionProc, conn: Any, sql: str, held: Callable[[str], bool],
+                           approve: bool = False) -> str:  # fmt: skip
     """Run ``sql`` on ``conn``, wait until an approval whose statement satisfies ``held``
-    is pending, deny it as carol, and return what the statement got (see :func:`run`)."""
+    is pending, deny it as carol (or approve it), and return what the statement got (see
+    :func:`run`)."""
     broker = ApprovalBroker(type("C", (), {"store": StateStore(f"sqlite:///{b.workdir}/var/state.db"),
                                             "maskers": []})())
     out: dict[str, str] = {}
@@ -114,7 +116,8 @@ def run_denied_by_approver(b: BastionProc, conn: Any, sql: str, held: Callable[[
     t.start()
     pending = wait_for(lambda: [a for a in broker.list("pending") if held(a.statement)], timeout=30)
     assert pending, out
-    broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), False, "no")
+    broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), approve,
+                  "yes" if approve else "no")
     t.join(30)
     return out["result"]
 
