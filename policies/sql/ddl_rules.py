@@ -73,6 +73,8 @@ def _ddl_effects(v: KeywordVerdict, sig: list[Token], i: int, obj_at: int) -> No
         v.prepared_name = lower_name(sig, obj_at + 1)
     if first == "ALTER" and word == "TABLE":
         v.implied += alter_drops(sig, obj_at + 1)
+        if any(up(t) == "IGNORE" for t in sig[i + 1 : obj_at]):
+            v.implied.append("DELETE")  # ALTER IGNORE deletes the rows that collide on a new unique key
     if word in _ROUTINES and (first == "CREATE" or (first == "ALTER" and word == "EVENT")):
         header = routine_header.body_start(sig, obj_at)
         v.refinable = False

@@ -11,7 +11,7 @@ import pytest
 from bastion.approvals import ApprovalBroker
 from bastion.state.store import StateStore
 from tests.integration.conftest import wait_for
-from tests.integration.mysql.clients import NO_VERIFY, direct_conn, pymysql_conn
+from tests.integration.mysql.clients import NO_VERIFY, direct_conn, pymysql_conn, run_denied_by_approver
 
 CARDS = ("4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005")
 
@@ -96,30 +96,25 @@ def test_compound_routines_can_be_created(bastion, alice):
 
 @pytest.mark.parametrize("sql", ["ANALYZE DELETE FROM victim", "EXPLAIN ANALYZE DELETE FROM victim"])
 def test_analyze_of_a_delete_waits_for_an_approver(bastion, mariadb, sql):
-    conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True,
-                        read_timeout=60)
-    broker = ApprovalBroker(type("C", (), {"store": StateStore(f"sqlite:///{bastion.workdir}/var/state.db"),
-                                            "maskers": []})())
+    conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True, read_timeout=60)
     try:
-        import threading
-
-        out: dict[str, str] = {}
-
-        def run() -> None:
-            out["error"] = refused(conn, sql)
-
-        t = threading.Thread(target=run)
-        t.start()
-        pending = wait_for(lambda: [a for a in broker.list("pending") if "DELETE" in a.statement], timeout=30)
-        assert pending
-        from bastion.core.types import Identity
-
-        broker.decide(pending[0].id, Identity(subject="carol", groups=frozenset({"approvers"})), False, "no")
-        t.join(30)
-        assert "denied by an approver" in out["error"]
+        assert "denied by an approver" in run_denied_by_approver(bastion, conn, sql, lambda text: "DELETE" in text)
     finally:
         conn.close()
     assert "2" in mariadb.sql("SELECT COUNT(*) FROM lab.victim")
+
+
+@pytest.mark.parametrize("sql", ["ALTER IGNORE TABLE dupes ADD UNIQUE (c)",
+                                 "ALTER /*!50000 IGNORE */ TABLE dupes ADD PRIMARY KEY (c)"])
+def test_alter_ignore_deletes_rows_so_it_waits_for_an_approver(bastion, mariadb, sql):
+    """MariaDB's ALTER IGNORE deletes every row but one that collides on a new unique key."""
+    mariadb.sql("CREATE OR REPLACE TABLE lab.dupes (id INT, c INT); INSERT INTO lab.dupes VALUES (1, 1), (2, 1)")
+    conn = pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True, read_timeout=60)
+    try:
+        assert "denied by an approver" in run_denied_by_approver(bastion, conn, sql, lambda text: "IGNORE" in text)
+    finally:
+        conn.close()
+    assert mariadb.sql("SELECT COUNT(*) FROM lab.dupes").strip() == "2"
 
 
 def test_approvers_see_the_statement_structure(bastion, mariadb):

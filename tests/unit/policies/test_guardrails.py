@@ -159,6 +159,7 @@ BOB = ("developers",)  # also under no-admin and unmaskable-expressions
         ("CREATE OR REPLACE TABLE t (a INT)", ALICE, Verdict.DENY, "no-drop"),
         ("ALTER TABLE t DROP COLUMN c", ALICE, Verdict.DENY, "no-drop"),
         ("ALTER TABLE t ENGINE=BLACKHOLE", ALICE, Verdict.DENY, "no-drop"),
+        ("ALTER IGNORE TABLE t ADD UNIQUE (c)", ALICE, Verdict.REVIEW, "delete-needs-approval"),
         ("WITH x AS (SELECT 1) DELETE FROM t WHERE id = 1", ALICE, Verdict.REVIEW, "delete-needs-approval"),
         ("with recursive x as (select 1) delete from t", ALICE, Verdict.REVIEW, "delete-needs-approval"),
         # a masked column's value carried out of masking's sight: into a variable, or
