@@ -158,6 +158,7 @@ def _fired_triggers(s: MySQLSession, level: list[tuple[Classification, str]], se
     statements of ``level`` write, not read yet; the names found go to ``out.triggers``."""
     if any(st.kind is Kind.DDL for c, _ in level for st in c.effective):
         s.trigger_cache.clear()  # CREATE/DROP TRIGGER, ALTER/RENAME/DROP TABLE: read them again
+        s.code_epoch += 1
     try:
         found = triggers.fired(lambda sql: run_query(s, sql), level, seen, s.trigger_cache, time.monotonic())
     except ValueError as exc:

@@ -51,6 +51,8 @@ class Prepared:
     tables it writes): each execution looks that code up again (plugins.mysql.executions)."""
     bodies: frozenset[Body] = frozenset()
     """The bodies of that code as judged at PREPARE."""
+    checked: tuple[int, float] = (-1, 0.0)
+    """``(session code_epoch, time.monotonic())`` when that code was last found unchanged."""
 
     @property
     def event_id(self) -> str:
@@ -118,6 +120,9 @@ class MySQLSession(BaseSession):
     query_plans: dict[str, PlanCache] = field(default_factory=dict)
     """COM_QUERY fingerprint -> masking plan of its results (plugins.mysql.commands)."""
     trigger_cache: dict[tuple[str, str], tuple[float, list[list[bytes | None]]]] = field(default_factory=dict)
+    code_epoch: int = 0
+    """Bumped when the session's own DDL or a reset may have changed the stored code its
+    prepared statements run (they look it up again at their next execution)."""
     last_lookup: Lookup | None = None
     """The stored code the last admitted statement reaches (plugins.mysql.policy)."""
     """The triggers read for each table the session wrote (plugins.mysql.triggers)."""
