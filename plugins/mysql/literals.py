@@ -161,3 +161,10 @@ def render(param: Param, mask: Mask, size: int | None = None) -> str:
         if literal is not None:
             return literal[0] + quote(mask(literal[1]))
     return _string(param, value, mask)
+
+
+def raw(*columns: str) -> str:
+    """``columns`` for a lookup's select list, each cast to binary: the server sends a binary
+    value as stored, untouched by the session's ``character_set_results`` (utf16, latin1…),
+    so a lookup reads the same bytes whatever the user set."""
+    return ", ".join(f"CAST({c} AS BINARY)" for c in columns)

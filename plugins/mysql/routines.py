@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from plugins.mysql import triggers
 from plugins.mysql.bodies import Body
 from plugins.mysql.codec import COM_QUERY, ErrItem, ResponseTracker, RowItem, parse_text_row
-from plugins.mysql.literals import hex_string
+from plugins.mysql.literals import hex_string, raw
 from policies.sql import Classification, classify
 from policies.sql.kinds import Kind
 
@@ -66,7 +66,7 @@ def body_statement(s: MySQLSession, name: str) -> Body:
     schema = schema or s.schema
     if not schema:
         raise RoutineUnreadable(f"CALL {name}: no database selected, so the routine cannot be judged")
-    rows = run_query(s, "SELECT ROUTINE_DEFINITION, SQL_MODE FROM information_schema.ROUTINES"
+    rows = run_query(s, f"SELECT {raw('ROUTINE_DEFINITION', 'SQL_MODE')} FROM information_schema.ROUTINES"
                         " WHERE ROUTINE_TYPE = 'PROCEDURE'"
                         f" AND ROUTINE_SCHEMA = {hex_string(schema)} AND ROUTINE_NAME = {hex_string(routine)}")
     if not rows or rows[0][0] is None:
@@ -197,7 +197,7 @@ def function_bodies(s: MySQLSession, names: tuple[str, ...]) -> tuple[list[str],
             pairs.append(f"({hex_string(schema or s.schema)}, {hex_string(routine)})")
     if not pairs:
         return [], []
-    rows = run_query(s, "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_DEFINITION, SQL_MODE"
+    rows = run_query(s, f"SELECT {raw('ROUTINE_SCHEMA', 'ROUTINE_NAME', 'ROUTINE_DEFINITION', 'SQL_MODE')}"
                         " FROM information_schema.ROUTINES"
                         " WHERE ROUTINE_TYPE = 'FUNCTION' AND (ROUTINE_SCHEMA, ROUTINE_NAME) IN ("
                         + ", ".join(pairs) + ")")

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bastion.core.types import Decision
+from plugins.mysql.literals import raw
 from policies.sql import Classification, Kind, Statement, cached, classify, fingerprint
 from policies.sql.approval import modes_of
 from policies.sql.charsets import client_charset_problem, codec, normalize
@@ -172,7 +173,7 @@ def follow_sql_mode(s: MySQLSession) -> None:
     from plugins.mysql.routines import RoutineUnreadable, run_query
 
     try:
-        rows = run_query(s, "SELECT @@SESSION.sql_mode")
+        rows = run_query(s, f"SELECT {raw('@@SESSION.sql_mode')}")
     except RoutineUnreadable:
         s.ansi_quotes = False
         return

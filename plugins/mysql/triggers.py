@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from plugins.mysql.bodies import Body
-from plugins.mysql.literals import hex_string
+from plugins.mysql.literals import hex_string, raw
 from policies.sql import Classification, Statement
 from policies.sql.kinds import Kind
 
@@ -41,6 +41,7 @@ just before; the session's own DDL forgets them at once. Without it every write 
 more round trip, and the server a trigger-file read (bench/mysql.py --workload
 update_index: half the write rate)."""
 MAX_CACHED = 1024
+_COLUMNS = raw("TRIGGER_SCHEMA", "TRIGGER_NAME", "ACTION_STATEMENT", "SQL_MODE")
 
 
 def fires(st: Statement) -> bool:
@@ -82,7 +83,7 @@ def lookup_sql(pairs: list[tuple[str, str]]) -> str:
     which MariaDB answers by reading that one table's trigger file, not every table's.
     Each row starts with the index of its pair in ``pairs``."""
     return " UNION ALL ".join(
-        f"SELECT {k}, TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_STATEMENT, SQL_MODE FROM information_schema.TRIGGERS"
+        f"SELECT {k}, {_COLUMNS} FROM information_schema.TRIGGERS"
         f" WHERE EVENT_OBJECT_SCHEMA = {hex_string(schema)} AND EVENT_OBJECT_TABLE = {hex_string(table)}"
         for k, (schema, table) in enumerate(pairs))
 

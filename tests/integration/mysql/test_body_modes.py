@@ -37,9 +37,11 @@ def _alice(bastion):  # type: ignore[no-untyped-def]
     return pymysql_conn(bastion, bastion.token("alice", "dba"), database="lab", autocommit=True, read_timeout=60)
 
 
+@pytest.mark.parametrize("results", ["utf8mb4", "utf16"])
 @pytest.mark.parametrize("call", ["CALL nbe_drop()", "CALL lab.ansi_drop()"])
-def test_a_body_that_drops_under_its_own_modes_is_refused(bastion, mariadb, call):  # type: ignore[no-untyped-def]
+def test_a_body_that_drops_under_its_own_modes_is_refused(bastion, mariadb, call, results):  # type: ignore[no-untyped-def]
     with _alice(bastion) as conn:
+        assert run(conn, f"SET character_set_results = {results}").startswith("ran")
         message = run(conn, call)
     assert "guardrails:no-drop" in message, message
     assert "mvictim" in mariadb.sql("SHOW TABLES FROM lab")

@@ -43,14 +43,22 @@ def _wipes(text: str) -> bool:
     return "DELETE FROM lab.srows" in text
 
 
-@pytest.mark.parametrize("set_mode", ["SET sql_mode = 'ANSI_QUOTES'", "SET @@SESSION.sql_mode = CONCAT('ANSI', '')",
-                                      "SET sql_mode = 'ORACLE'"])
+@pytest.mark.parametrize("set_mode", [
+    ["SET sql_mode = 'ANSI_QUOTES'"],
+    ["SET @@SESSION.sql_mode = CONCAT('ANSI', '')"],
+    ["SET sql_mode = 'ORACLE'"],
+    # the bastion's own lookups must read the mode (and the function's body) whatever
+    # charset the user asked results in
+    ["SET character_set_results = utf16", "SET sql_mode = 'ANSI_QUOTES'"],
+    ["SET character_set_results = latin1", "SET sql_mode = 'ANSI_QUOTES'"],
+])
 def test_ansi_quotes_is_followed(bastion, rows, set_mode):  # type: ignore[no-untyped-def]
     conn = _alice(bastion)
     try:
-        assert run(conn, set_mode).startswith("ran"), set_mode
+        for sql in set_mode:
+            assert run(conn, sql).startswith("ran"), sql
         result = run_denied_by_approver(bastion, conn, ANSI_HIDDEN, _wipes)
-        assert run(conn, "SET sql_mode = DEFAULT").startswith("ran")
+        assert run(conn, "SET character_set_results = utf8mb4, sql_mode = DEFAULT").startswith("ran")
         assert run(conn, 'SELECT "a"') == "ran: (('a',),)"  # a string again
     finally:
         conn.close()
