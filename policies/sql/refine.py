@@ -122,7 +122,7 @@ def _wrapped_columns(root: exp.Expr) -> frozenset[str]:
     CTE outputs wraps the columns it is made of (``WITH t AS (SELECT card AS c …) SELECT
     REVERSE(c) FROM t``).
     """
-    out: set[str] = set()
+    out: set[str] = _computed_elsewhere(root)
     for select in root.find_all(exp.Select):
         # a plain column keeps its origin only in the outermost SELECT list: one selected
         # through a derived table, CTE or UNION arrives under the alias (or no table)
@@ -147,6 +147,33 @@ def _wrapped_columns(root: exp.Expr) -> frozenset[str]:
                     out.add(column)
                     todo.append(column)
     return frozenset(out)
+
+
+_PLAIN_USE = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ, exp.Like,
+              exp.ILike, exp.In, exp.Is, exp.Between, exp.Where, exp.Having, exp.Group, exp.Ordered, exp.Order,
+              exp.Join, exp.Select, exp.Alias, exp.Distinct, exp.RegexpLike, exp.MatchAgainst)
+"""What a column may sit in outside a SELECT list without its value leaving in another
+form: a comparison or a clause that filters, groups or sorts by it (inference, one row at
+a time, which masking cannot stop anyway: docs/masking.md)."""
+
+
+def _computed_elsewhere(root: exp.Expr) -> set[str]:
+    """Columns computed on in a filter, sort, join or assignment: inside a function, an
+    operator or a CASE (``WHERE EXTRACTVALUE(1, CONCAT('~', REVERSE(card)))`` returns the
+    value in its error message, ``WHERE DATE(REVERSE(card))`` in a warning, where no
+    recognizer finds it), or assigned to a column (``UPDATE t SET notes = card``)."""
+    out: set[str] = set()
+    for column in root.find_all(exp.Column):
+        if not column.name or column.name == "*":
+            continue
+        parent, node = column.parent, column
+        while isinstance(parent, exp.Paren):
+            parent, node = parent.parent, parent
+        if isinstance(parent, exp.EQ) and isinstance(parent.parent, exp.Update) and node is parent.expression:
+            out.add(column.name.lower())  # UPDATE … SET x = <column>: the value is copied
+        elif parent is not None and not isinstance(parent, _PLAIN_USE):
+            out.add(column.name.lower())
+    return out
 
 
 _NO_FLOW = frozenset({"where", "having", "on", "order", "group", "query", "limit", "offset", "qualify", "using"})
