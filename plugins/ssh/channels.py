@@ -13,6 +13,9 @@ limit. What the handlers share (refusal, upstream twin, recording) is :mod:`chan
 from __future__ import annotations
 
 import logging
+import re
+import shlex
+from collections.abc import Mapping
 from typing import Any
 
 import paramiko
@@ -105,6 +108,21 @@ class _Capture:
         return b"".join(self.parts).decode("utf-8", errors="replace")
 
 
+_PLAIN_ENV = re.compile(r"LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|COLORTERM")
+"""Variables a client may send (``SendEnv``) that make no program run or load code."""
+
+
+def judged_line(line: str, env: Mapping[str, str]) -> str:
+    """The exec line as the target's shell runs it: the variables the client sent (``env``
+    requests, allowed by ``env_allow`` and the target's ``AcceptEnv``) are in force for
+    the whole line, so any but the plain locale ones are judged as ``export`` in front of
+    it (``PAGER=…`` runs its value; ``LD_PRELOAD``, ``BASH_ENV`` load code the line does not
+    show: policies.shell.variables)."""
+    exports = [f"export {name}={shlex.quote(value)}; " for name, value in sorted(env.items())
+               if not _PLAIN_ENV.fullmatch(name)]
+    return "".join(exports) + line
+
+
 def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, number: int) -> None:
     line = req.command.decode("utf-8", errors="replace")
     scp = parse_scp(line)
@@ -112,7 +130,7 @@ def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, numb
     if isinstance(scp, ScpRequest):  # legacy scp: each path is a file transfer, judged before the command
         home = sess.upstream.home()
         events = [FileOp(session=sess.session, op=scp.op, path=p, home=home) for p in scp.paths]
-    events.append(Command(session=sess.session, line=line))
+    events.append(Command(session=sess.session, line=judged_line(line, req.env)))
     sess.commands += 1
     data: dict[str, Any] = {"mode": "exec", "channel": number,
                             **({"scp": {"op": scp.op, "path": scp.path, "recursive": scp.recursive}} if scp else {})}

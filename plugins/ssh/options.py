@@ -8,6 +8,7 @@ validated at start-up by :func:`listener_problems` and :func:`target_problems`.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -58,9 +59,16 @@ class SSHOptions:
         return cls(**values)
 
     def env_allowed(self, name: str) -> bool:
+        """Whether a client's ``env`` request for ``name`` is passed on. Only shell names
+        are, whatever ``env_allow`` says: bash imports ``BASH_FUNC_ls%%`` as a function
+        named ``ls`` (which no exec line shows), and the exec line is judged with the
+        variables in front of it (plugins.ssh.channels.judged_line)."""
+        if not _SHELL_NAME.fullmatch(name) or name.startswith("BASH_FUNC_"):
+            return False
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.env_allow)
 
 
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LISTENER_TYPES: dict[str, type | tuple[type, ...]] = {
     "keepalive": int, "max_auth_attempts": int, "max_session_seconds": (int, float),
     "login_link_timeout": (int, float), "portal_url": str, "banner": str, "exec_capture_bytes": int,

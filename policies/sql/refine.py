@@ -166,9 +166,10 @@ def _computed_elsewhere(root: exp.Expr) -> set[str]:
     for column in root.find_all(exp.Column):
         if not column.name or column.name == "*":
             continue
-        parent, node = column.parent, column
+        node: exp.Expr = column
+        parent = column.parent
         while isinstance(parent, exp.Paren):
-            parent, node = parent.parent, parent
+            node, parent = parent, parent.parent
         if isinstance(parent, exp.EQ) and isinstance(parent.parent, exp.Update) and node is parent.expression:
             out.add(column.name.lower())  # UPDATE … SET x = <column>: the value is copied
         elif parent is not None and not isinstance(parent, _PLAIN_USE):
