@@ -97,6 +97,8 @@ def look_up(s: MySQLSession, runs: list[Classification], calls: list[str]) -> Lo
     the statement is refused (:class:`RoutineUnreadable`), as it is when a body cannot be
     read or lexed."""
     out = Lookup()
+    if not calls and not any(_may_reach_code(c) for c in runs):
+        return out  # most statements: nothing to look up, and no need to find out at length
     seen: set[str] = set()
     level = [(c, s.schema) for c in runs]
     procedures = [(name, s.schema) for name in calls]
@@ -165,6 +167,12 @@ def _fired_triggers(s: MySQLSession, level: list[tuple[Classification, str]], se
         raise RoutineUnreadable(f"{exc}, so the statement is refused") from exc
     out.triggers += [f"{schema}.{name}" for schema, name, _ in found]
     return [(schema, body) for schema, _, body in found]
+
+
+def _may_reach_code(c: Classification) -> bool:
+    """Whether :func:`look_up` has anything to do for ``c``: stored code it may run, DDL
+    (which forgets the session's triggers), or code it could not read (refused there)."""
+    return "lex_error" in c.flags or runs_stored_code(c) or any(st.kind is Kind.DDL for st in c.effective)
 
 
 def runs_stored_code(c: Classification) -> bool:
