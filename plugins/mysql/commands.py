@@ -137,6 +137,7 @@ def reset_connection(s: MySQLSession, seq: int, payload: bytes) -> None:
         s.statements.clear()
         s.sql_prepared.clear()
         s.trigger_cache.clear()
+        s.view_cache.clear()
         s.code_epoch += 1
         s.last_prepared = None
         s.ansi_quotes = False

@@ -52,6 +52,8 @@ def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = No
             data["functions"] = found.functions
         if found.triggers:
             data["triggers"] = found.triggers
+        if found.views:
+            data["views"] = found.views
     events.append(_query(s, judged or sql, command, judged_nbe))
     if judged is not None:
         data["executes"] = s.redact_request(judged)[s.text_field]

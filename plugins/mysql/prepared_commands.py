@@ -52,7 +52,7 @@ def prepare(s: MySQLSession, seq: int, payload: bytes) -> None:
         s.statements[result.prepared_id] = Prepared(
             admission=ruling, types=[c.type for c in result.prepared_columns], columns=result.prepared_columns,
             params=result.prepared_params, sets_sql_mode="set_sql_mode" in c.flags,
-            runs=c if routines.runs_stored_code(c) else None,
+            runs=c if routines.runs_stored_code(c) or any(st.tables for st in c.effective) else None,
             bodies=frozenset(s.last_lookup.bodies) if s.last_lookup else frozenset(),
             checked=(s.code_epoch, time.monotonic()))
         s.last_prepared = result.prepared_id

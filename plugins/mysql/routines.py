@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from plugins.mysql import triggers
+from plugins.mysql import triggers, views
 from plugins.mysql.bodies import Body
 from plugins.mysql.codec import COM_QUERY, ErrItem, ResponseTracker, RowItem, parse_text_row
 from plugins.mysql.literals import hex_string, raw
@@ -84,6 +84,8 @@ class Lookup:
     """Procedures called from inside looked-up bodies, ``schema.name``."""
     triggers: list[str] = field(default_factory=list)
     """Triggers on the tables the statement (or a looked-up body) writes, ``schema.name``."""
+    views: list[str] = field(default_factory=list)
+    """Views the statement (or a looked-up body) reads, ``schema.name``."""
     bodies: list[Body] = field(default_factory=list)
     """Each body, under its own sql_mode (the statement's own CALLs first)."""
 
@@ -97,13 +99,15 @@ def look_up(s: MySQLSession, runs: list[Classification], calls: list[str]) -> Lo
     the statement is refused (:class:`RoutineUnreadable`), as it is when a body cannot be
     read or lexed."""
     out = Lookup()
-    if not calls and not any(_may_reach_code(c) for c in runs):
-        return out  # most statements: nothing to look up, and no need to find out at length
     seen: set[str] = set()
     level = [(c, s.schema) for c in runs]
+    read_views = _named_views(s, level, seen, out)
+    if not calls and not read_views and not any(_may_reach_code(c) for c in runs):
+        return out  # most statements: nothing to look up, and no need to find out at length
     procedures = [(name, s.schema) for name in calls]
     for depth in range(MAX_LEVELS + 1):
         bodies = _procedure_bodies(s, procedures, seen, out if depth else None)
+        bodies += read_views if depth == 0 else _named_views(s, level, seen, out)
         bodies += _called_functions(s, level, seen, out)
         bodies += _fired_triggers(s, level, seen, out)
         if not bodies:
@@ -160,6 +164,7 @@ def _fired_triggers(s: MySQLSession, level: list[tuple[Classification, str]], se
     statements of ``level`` write, not read yet; the names found go to ``out.triggers``."""
     if any(st.kind is Kind.DDL for c, _ in level for st in c.effective):
         s.trigger_cache.clear()  # CREATE/DROP TRIGGER, ALTER/RENAME/DROP TABLE: read them again
+        s.view_cache.clear()
         s.code_epoch += 1
     try:
         found = triggers.fired(lambda sql: run_query(s, sql), level, seen, s.trigger_cache, time.monotonic())
@@ -179,6 +184,18 @@ def runs_stored_code(c: Classification) -> bool:
     """Whether ``c`` may run stored code: it calls a procedure, calls names that are not
     built-ins (stored functions), or writes a table (its triggers)."""
     return bool(called(c)) or any(st.functions or triggers.fires(st) for st in c.effective)
+
+
+def _named_views(s: MySQLSession, level: list[tuple[Classification, str]], seen: set[str],
+                 out: Lookup) -> list[tuple[str, Body]]:  # fmt: skip
+    """``(home schema, body)`` of each view (plugins.mysql.views) a statement of ``level``
+    names, not read yet; the names found go to ``out.views``."""
+    try:
+        found = views.named(lambda sql: run_query(s, sql), level, seen, s.view_cache, time.monotonic())
+    except ValueError as exc:
+        raise RoutineUnreadable(f"{exc}, so the statement is refused") from exc
+    out.views += [f"{schema}.{name}" for schema, name, _ in found]
+    return [(schema, body) for schema, _, body in found]
 
 
 def candidates(runs: list[Classification]) -> tuple[str, ...]:

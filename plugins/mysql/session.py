@@ -47,8 +47,9 @@ class Prepared:
     sets_sql_mode: bool = False
     """Its executions may change the session's sql_mode: read it back after each one."""
     runs: Classification | None = None
-    """The statement, when it runs stored code (calls, stored functions, triggers of the
-    tables it writes): each execution looks that code up again (plugins.mysql.executions)."""
+    """The statement, when it may run stored code (calls, stored functions, triggers of the
+    tables it writes, views it reads): its executions look that code up again
+    (plugins.mysql.executions)."""
     bodies: frozenset[Body] = frozenset()
     """The bodies of that code as judged at PREPARE."""
     checked: tuple[int, float] = (-1, 0.0)
@@ -120,6 +121,8 @@ class MySQLSession(BaseSession):
     query_plans: dict[str, PlanCache] = field(default_factory=dict)
     """COM_QUERY fingerprint -> masking plan of its results (plugins.mysql.commands)."""
     trigger_cache: dict[tuple[str, str], tuple[float, list[list[bytes | None]]]] = field(default_factory=dict)
+    view_cache: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = field(default_factory=dict)
+    """Database -> its views, kept :data:`plugins.mysql.views.TTL` seconds."""
     code_epoch: int = 0
     """Bumped when the session's own DDL or a reset may have changed the stored code its
     prepared statements run (they look it up again at their next execution)."""
