@@ -25,8 +25,10 @@ def views(mariadb):  # type: ignore[no-untyped-def]
     mariadb.sql(";".join(f"DROP VIEW IF EXISTS shop.{name}" for name in reversed(VIEWS)))
 
 
-@pytest.mark.parametrize("sql", ["SELECT rc FROM vx_rev", "SELECT * FROM vx_plain", "SELECT id FROM vx_plain",
-                                 "SELECT rc FROM shop.vx_over", "SELECT c.id FROM customers c JOIN vx_rev v USING (id)"])
+@pytest.mark.parametrize("sql", [
+    "SELECT rc FROM vx_rev", "SELECT * FROM vx_plain", "SELECT id FROM vx_plain", "SELECT rc FROM shop.vx_over",
+    "SELECT c.id FROM customers c JOIN vx_rev v USING (id)",
+])
 def test_a_view_over_masked_columns_is_refused(bastion, sql):  # type: ignore[no-untyped-def]
     with pymysql_conn(bastion, bastion.token("bob", "developers"), database="shop", autocommit=True) as conn:
         message = run(conn, sql)
