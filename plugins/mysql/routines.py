@@ -236,11 +236,18 @@ def function_bodies(s: MySQLSession, names: tuple[str, ...]) -> tuple[list[str],
     return found, bodies
 
 
+LOOKUP_LIMIT = " LIMIT 18446744073709551615"
+"""Every lookup's own LIMIT: the session's ``sql_select_limit`` (``SET sql_select_limit = 0``)
+caps a SELECT without one, and would hide the triggers, views and functions found."""
+
+
 def run_query(s: MySQLSession, sql: str) -> list[list[bytes | None]]:
-    """Run a read-only lookup on the session's upstream connection (between the client's
-    commands) and return its text rows."""
+    """Run a read-only lookup (one SELECT or UNION, no LIMIT of its own) on the session's
+    upstream connection (between the client's commands) and return all its text rows,
+    whatever the session set: see :data:`LOOKUP_LIMIT`; text columns are read cast to
+    binary (plugins.mysql.literals.raw), so ``character_set_results`` changes nothing."""
     conn = s.upstream.conn
-    conn.send(bytes([COM_QUERY]) + sql.encode("utf-8"), 0)
+    conn.send(bytes([COM_QUERY]) + (sql + LOOKUP_LIMIT).encode("utf-8"), 0)
     tracker = ResponseTracker(COM_QUERY, s.upstream.caps)
     rows: list[list[bytes | None]] = []
     error = ""
