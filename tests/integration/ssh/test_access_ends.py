@@ -87,7 +87,7 @@ def test_a_connection_gets_at_most_six_attempts_then_the_address_is_throttled(st
         except (paramiko.SSHException, EOFError, OSError):
             break
     transport.close()
-    refused = wait_for(lambda: strict_env.journal("auth"))
+    refused = wait_for(lambda: strict_env.journal("auth"), timeout=30)  # written when the connection ends
     assert len(refused[0]["data"]["reasons"]) == 6
     for n in range(3):  # 6 + 3*6 + 2 failures > 20: this address is now blocked
         t = paramiko.Transport(("127.0.0.1", strict_env.port))
@@ -104,7 +104,8 @@ def test_a_connection_gets_at_most_six_attempts_then_the_address_is_throttled(st
     with pytest.raises(paramiko.AuthenticationException):
         t.auth_password("ssh-host", good)
     t.close()
-    assert wait_for(lambda: [e for e in strict_env.journal("auth") if "throttled" in str(e["data"]["reasons"])])
+    assert wait_for(lambda: [e for e in strict_env.journal("auth") if "throttled" in str(e["data"]["reasons"])],
+                    timeout=30)
 
 
 @pytest.mark.parametrize("listener", ["ssh", "web"])
