@@ -174,6 +174,9 @@ def run_exec(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, numb
 
 
 def run_sftp(sess: SSHSession, chan: paramiko.Channel, req: ChannelRequest, number: int) -> None:
+    # Its file operations are judged one by one, not a line: a variable that makes the
+    # server load code (LD_PRELOAD) would act unseen, so only the locale ones go on.
+    req.env = {name: value for name, value in req.env.items() if _PLAIN_ENV.fullmatch(name)}
     opened = open_channel(sess, chan, req, "subsystem:sftp", {"channel": number, "type": "sftp"})
     if opened is None:
         return
