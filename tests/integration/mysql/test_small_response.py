@@ -206,7 +206,8 @@ def test_lane_statements_are_judged_and_recorded(bastion):
 def disguises(mariadb):
     mariadb.sql("""
         CREATE OR REPLACE VIEW shop.lane_cards AS SELECT id, card_number AS c FROM shop.customers;
-        CREATE OR REPLACE VIEW shop.lane_swap AS SELECT id FROM shop.customers;
+        CREATE OR REPLACE TABLE shop.lane_swap (id INT PRIMARY KEY);
+        INSERT INTO shop.lane_swap VALUES (1), (2);
         GRANT SELECT ON shop.lane_cards TO 'bastion_ro'@'127.0.0.1';
         GRANT SELECT ON shop.lane_swap TO 'bastion_ro'@'127.0.0.1';
     """)
@@ -216,10 +217,10 @@ CARD, EMAIL = "4111 1111 1111 1111", "ada@example.com"
 DISGUISES = [  # a masked value reached otherwise than by its column's name, after a primed lane
     "SELECT card_number AS id FROM customers WHERE id = 1",
     "SELECT * FROM customers WHERE id = 1",
-    "SELECT id, c FROM lane_cards WHERE id = 1",
 ]
-UNIONS = [  # a UNION's result names no table: bob's unmaskable-expressions rule refuses it
+UNIONS = [  # a UNION's or a view's result names no masked column: bob's unmaskable-expressions rule refuses it
     "SELECT id FROM customers WHERE id = 1 UNION SELECT card_number FROM customers WHERE id = 1",
+    "SELECT id, c FROM lane_cards WHERE id = 1",
     "SELECT id AS card_number FROM customers WHERE id = 1 UNION ALL SELECT email FROM customers WHERE id = 1",
 ]
 
@@ -254,18 +255,18 @@ def test_a_masked_column_through_a_union_is_refused_after_the_lane(bastion, bob,
 
 
 def test_same_fingerprint_with_new_definitions_is_planned_again(bastion, bob, mariadb, disguises):
-    """``SELECT * FROM lane_swap WHERE id = ?`` takes the lane while the view has only
-    numbers; redefined to add the card column, the same shape is masked."""
+    """``SELECT * FROM lane_swap WHERE id = ?`` takes the lane while the table has only
+    numbers; altered to add a column of card numbers, the same shape is masked."""
     conn = pymysql_conn(bastion, bob, autocommit=True)
     try:
         for i in (1, 2):
             assert text_rows(conn, f"SELECT * FROM lane_swap WHERE id = {i}") == (((i,),), 1)
-        mariadb.sql("CREATE OR REPLACE VIEW shop.lane_swap AS SELECT id, card_number FROM shop.customers")
+        mariadb.sql(f"ALTER TABLE shop.lane_swap ADD COLUMN card VARCHAR(19) DEFAULT '{CARD}'")
         ((_id, card),), _ = text_rows(conn, "SELECT * FROM lane_swap WHERE id = 1")
         thread_id = upstream_thread(conn)
     finally:
         conn.close()
-        mariadb.sql("CREATE OR REPLACE VIEW shop.lane_swap AS SELECT id FROM shop.customers")
+        mariadb.sql("ALTER TABLE shop.lane_swap DROP COLUMN card")
     assert card != CARD and card.endswith("1111") and len(card) == len(CARD)
     assert session_end(bastion, thread_id)["fast_lane_queries"] >= 2
 
