@@ -121,8 +121,8 @@ class MySQLSession(BaseSession):
     query_plans: dict[str, PlanCache] = field(default_factory=dict)
     """COM_QUERY fingerprint -> masking plan of its results (plugins.mysql.commands)."""
     trigger_cache: dict[tuple[str, str], tuple[float, list[list[bytes | None]]]] = field(default_factory=dict)
-    view_cache: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = field(default_factory=dict)
-    """Database -> its views, kept :data:`plugins.mysql.views.TTL` seconds."""
+    view_cache: dict[tuple[str, str], tuple[float, list[list[bytes | None]]]] = field(default_factory=dict)
+    """``(schema, table)`` -> when its views were read, and their rows (plugins.mysql.views)."""
     code_epoch: int = 0
     """Bumped when the session's own DDL or a reset may have changed the stored code its
     prepared statements run (they look it up again at their next execution)."""

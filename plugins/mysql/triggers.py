@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from plugins.mysql.bodies import Body
 from plugins.mysql.literals import hex_string, raw
@@ -78,18 +79,38 @@ def targets(level: Iterable[tuple[Classification, str]]) -> set[tuple[str, str]]
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An ``information_schema`` table read per ``(schema, table)`` pair."""
+
+    table: str
+    schema_column: str
+    table_column: str
+    columns: str
+    """The select list (text columns cast to binary: plugins.mysql.literals.raw)."""
+
+    def sql(self, pairs: list[tuple[str, str]]) -> str:
+        """One query for ``pairs``: a UNION of single-table SELECTs, each of which MariaDB
+        answers by reading that one table's files, not every table's. Each row starts with
+        the index of its pair in ``pairs``."""
+        return " UNION ALL ".join(
+            f"SELECT {k}, {self.columns} FROM information_schema.{self.table}"
+            f" WHERE {self.schema_column} = {hex_string(schema)} AND {self.table_column} = {hex_string(table)}"
+            for k, (schema, table) in enumerate(pairs))
+
+
+TRIGGERS = Source("TRIGGERS", "EVENT_OBJECT_SCHEMA", "EVENT_OBJECT_TABLE", _COLUMNS)
+
+
 def lookup_sql(pairs: list[tuple[str, str]]) -> str:
-    """One query for the triggers on ``pairs``: a UNION of single-table SELECTs, each of
-    which MariaDB answers by reading that one table's trigger file, not every table's.
-    Each row starts with the index of its pair in ``pairs``."""
-    return " UNION ALL ".join(
-        f"SELECT {k}, {_COLUMNS} FROM information_schema.TRIGGERS"
-        f" WHERE EVENT_OBJECT_SCHEMA = {hex_string(schema)} AND EVENT_OBJECT_TABLE = {hex_string(table)}"
-        for k, (schema, table) in enumerate(pairs))
+    """The query for the triggers on ``pairs`` (:meth:`Source.sql`)."""
+    return TRIGGERS.sql(pairs)
 
 
-def _rows(query: Query, pairs: set[tuple[str, str]], cache: Cache | None, now: float) -> list[list[bytes | None]]:
-    """The trigger rows of ``pairs``: fresh ones from ``cache``, the others looked up (and cached)."""
+def cached_rows(query: Query, source: Source, pairs: set[tuple[str, str]], cache: Cache | None,
+                now: float) -> list[list[bytes | None]]:  # fmt: skip
+    """The rows of ``source`` for ``pairs``: fresh ones from ``cache`` (kept :data:`TTL`
+    seconds), the others looked up in one query (and cached)."""
     rows: list[list[bytes | None]] = []
     missing = []
     for pair in sorted(pairs):
@@ -101,7 +122,7 @@ def _rows(query: Query, pairs: set[tuple[str, str]], cache: Cache | None, now: f
     if not missing:
         return rows
     found: list[list[list[bytes | None]]] = [[] for _ in missing]
-    for row in query(lookup_sql(missing)):
+    for row in query(source.sql(missing)):
         found[int(row[0] or b"0")].append(row[1:])
     for pair, pair_rows in zip(missing, found, strict=True):
         rows += pair_rows
@@ -123,7 +144,7 @@ def fired(query: Query, level: list[tuple[Classification, str]], seen: set[str],
     if not pairs:
         return []
     out = []
-    for schema_b, name_b, body_b, sql_mode in _rows(query, pairs, cache, now):
+    for schema_b, name_b, body_b, sql_mode in cached_rows(query, TRIGGERS, pairs, cache, now):
         schema, name = ((v or b"").decode("utf-8", "surrogateescape") for v in (schema_b, name_b))
         key = f"t:{schema.lower()}.{name.lower()}"
         if key in seen:
