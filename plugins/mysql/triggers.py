@@ -55,6 +55,9 @@ def spellings(table: str, text: str, home: str) -> set[tuple[str, str]]:
     under: the classifier's spelling, and each way the statement's ``text`` writes it."""
     schema, _, name = table.rpartition(".")
     out = {(schema or home, name)} if schema or home else set()
+    if not schema and text.count(name) == text.lower().count(name):
+        # every occurrence is already in lower case (the common case): no other spelling
+        return out
     parts = [p for p in (schema, name) if p]
     pattern = r"\s*\.\s*".join(f"`?({re.escape(p)})`?" for p in parts)
     pattern = rf"(?<![\w$]){pattern}(?![\w$])"  # whole names only

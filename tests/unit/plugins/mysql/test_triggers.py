@@ -14,6 +14,8 @@ from policies.sql import classify
     ("INSERT INTO Lab.TLog VALUES (1)", "x", {("lab", "tlog"), ("Lab", "TLog")}),
     ("insert into `lab` . `T l` values (1)", "", {("lab", "t l"), ("lab", "T l")}),
     ("UPDATE TMixed SET a = 1", "Lab", {("Lab", "tmixed"), ("Lab", "TMixed")}),
+    ("INSERT INTO tm SELECT * FROM TM", "d", {("d", "tm"), ("d", "TM")}),
+    ("insert into tm select * from tm", "d", {("d", "tm")}),
     ("DELETE FROM t WHERE id IN (SELECT id FROM u)", "d", {("d", "t"), ("d", "u")}),
     ("REPLACE INTO t VALUES (1)", "d", {("d", "t")}),
     ("LOAD DATA INFILE '/x' INTO TABLE t", "d", {("d", "t")}),
