@@ -85,7 +85,7 @@ def query(s: MySQLSession, seq: int, payload: bytes) -> None:
     else:
         s.fast_lane_queries += 1
         result = Result(rows=small.rows, bytes=small.bytes, results=1, affected=small.affected,
-                        columns=[col.name for col in small.columns] if small.columns else [])
+                        columns=s.recorded_columns([col.name for col in small.columns]) if small.columns else [])
     sqlstate.track(s, c, failed=bool(result.error))
     _track_schema(s, sql, result)
     s.guard.finish(ruling, result.record())

@@ -27,8 +27,9 @@ def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = No
     name`` is judged as the statement the bastion saw prepared under that name, ``CALL p``
     together with the body the target holds for ``p``, a statement calling stored
     functions together with their bodies, a statement writing a table together with the
-    bodies of its triggers (plugins.mysql.routines); a statement that
-    would switch to a character set the bastion cannot follow is refused."""
+    bodies of its triggers, a statement reading a view together with its definition
+    (plugins.mysql.routines); a statement that would switch to a character set the
+    bastion cannot follow is refused."""
     c = c or sqlstate.classification(s, sql)
     target, why = sqlstate.execute_target(s, c) if command == "query" else (None, None)
     judged, judged_nbe = target if target is not None else (None, None)
@@ -56,7 +57,7 @@ def admit(s: MySQLSession, sql: str, command: str, c: Classification | None = No
             data["views"] = found.views
     events.append(_query(s, judged or sql, command, judged_nbe))
     if judged is not None:
-        data["executes"] = s.redact_request(judged)[s.text_field]
+        data["executes"] = s.redact_request(judged, judged_nbe)[s.text_field]
     return s.guard.admit(events, records.QUERY, data, text=sql, veto=problem)
 
 

@@ -146,7 +146,7 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
             columns.append(item.col)
             if item.index == ncols - 1:
                 row_types = tuple(c.type for c in columns)
-                result.columns = [c.name for c in columns]
+                result.columns = s.recorded_columns([c.name for c in columns])
                 result.prepared_columns = list(columns)
                 masking = plan(s, columns, plans)
         elif isinstance(item, ColumnCountItem):
@@ -170,7 +170,9 @@ def relay_response(s: MySQLSession, command: int, types: list[int] | None = None
         queue(payload, seq)
     client.flush()
     result.rows, result.bytes = rows, nbytes
-    result.masked = collect(plans)
+    counted = collect(plans)
+    if counted:  # keyed by recognizer and column, and a column is named by its expression's text
+        result.masked = dict(zip(s.recorded_columns(list(counted)), counted.values(), strict=True))
     return result
 
 

@@ -126,6 +126,8 @@ class MySQLSession(BaseSession):
     code_epoch: int = 0
     """Bumped when the session's own DDL or a reset may have changed the stored code its
     prepared statements run (they look it up again at their next execution)."""
+    column_names: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    """Result column names -> as recorded (:meth:`recorded_columns`)."""
     last_lookup: Lookup | None = None
     """The stored code the last admitted statement reaches (plugins.mysql.policy)."""
     """The triggers read for each table the session wrote (plugins.mysql.triggers)."""
@@ -149,12 +151,27 @@ class MySQLSession(BaseSession):
             return Decision.deny(rule=decision.rule, reason="client left before the approval arrived")
         return result
 
-    def redact_request(self, text: str) -> dict[str, Any]:
+    def recorded_columns(self, names: list[str]) -> list[str]:
+        """Result column names (or keys naming them) as the audit trail may hold them: a
+        name is the text of its expression, so ``SELECT 'AKIA…'`` names its column with the
+        value itself. Kept per list of names (the same statements return the same columns)."""
+        key = tuple(names)
+        known = self.column_names.get(key)
+        if known is None:
+            if len(self.column_names) >= 256:
+                self.column_names.clear()
+            masked = self.redact("\n".join(names)).split("\n")
+            known = self.column_names[key] = masked if len(masked) == len(names) else ["?"] * len(names)
+        return known
+
+    def redact_request(self, text: str, nbe: bool | None = None) -> dict[str, Any]:
         """A statement for the record and for approvers: only its literal values are masked,
-        never the code around them (a value that looks like a key cannot hide ``OR 1=1``)."""
+        never the code around them (a value that looks like a key cannot hide ``OR 1=1``).
+        Lexed under the session's quoting modes, or ``nbe`` (the NO_BACKSLASH_ESCAPES a
+        text prepared earlier was parsed under)."""
         if not self.masks.maskers:  # nothing could be masked: no need to find the literals (a lexer pass)
             return {self.text_field: text}
-        nbe, ansi = self.no_backslash_escapes, self.ansi_quotes
+        nbe, ansi = self.no_backslash_escapes if nbe is None else nbe, self.ansi_quotes
         return self._fields(text, lambda sql, mask: redact_literals(sql, mask, no_backslash_escapes=nbe,
                                                                     ansi_quotes=ansi))
 

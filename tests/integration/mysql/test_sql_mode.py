@@ -96,3 +96,16 @@ def test_set_statement_sql_mode_around_run_time_sql_is_refused(bastion, rows, sq
         if "PREPARE" in sql:
             assert "not prepared through the bastion" in run(conn, "EXECUTE p")
     assert rows() == "2"
+
+
+def test_a_value_in_an_executed_text_or_a_column_name_is_masked_in_the_record(bastion):  # type: ignore[no-untyped-def]
+    key = "AKIAIOSFODNN7EXAMPLE"
+    with _alice(bastion) as conn:
+        assert run(conn, "SET sql_mode = 'NO_BACKSLASH_ESCAPES'").startswith("ran")
+        # under NO_BACKSLASH_ESCAPES the key is a string of its own; by default it would be code
+        assert run(conn, f"PREPARE pkey FROM 'SELECT ''x\\'', ''{key}'' -- '''").startswith("ran")
+        assert run(conn, "SET sql_mode = DEFAULT").startswith("ran")
+        assert run(conn, "EXECUTE pkey").startswith("ran")
+    records = wait_for(lambda: [e["data"] for e in bastion.journal() if e["type"] == "query"
+                                and e["data"].get("statement") == "EXECUTE pkey"])
+    assert "executes" in records[0] and key not in str(records[0]), str(records[0])  # columns are named by the value
