@@ -27,7 +27,11 @@ OTHER_SHELLS = frozenset({"fish", "csh", "tcsh", "xonsh", "nu", "pwsh", "elvish"
                           "osh", "ysh", "powershell"})
 OPAQUE = frozenset({"eval", ".", "source", "alias", "enable", "parallel", "at", "batch", "sem", "coproc",
                     "expect", "tmux", "screen", "sg", "newgrp", "runuser", "systemd-run", "nsenter", "unshare",
-                    "firejail", "bwrap", "pkexec", "byobu", "dtach", "abduco"})
+                    "firejail", "bwrap", "pkexec", "byobu", "dtach", "abduco", "capsh", "cpulimit", "proot",
+                    "numactl", "cgexec", "chpst", "envdir", "softlimit", "setuidgid", "rlwrap", "trickle",
+                    "torsocks", "torify", "xvfb-run", "dbus-launch", "daemonize", "start-stop-daemon",
+                    "systemd-nspawn", "machinectl", "lxc-attach", "timelimit", "lckdo", "with-lock-ex",
+                    "nix-shell", "scl", "direnv"})
 """Programs whose commands come from a string or stdin in a grammar the parser does not
 follow: a line that runs one is unknown."""
 
@@ -89,13 +93,20 @@ _SPECS: dict[str, Spec] = {
                   "batch deadline fifo idle other rr reset-on-fork all-tasks max pid verbose"),
     "prlimit": spec("p", "", "pid", "as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "
                      "rtprio rttime sigpending stack"),
+    "setpriv": spec("", "dhV", "ruid euid rgid egid reuid regid groups inh-caps ambient-caps bounding-set "
+                     "securebits pdeathsig selinux-label apparmor-profile landlock-access landlock-rule "
+                     "seccomp-filter ptracer", "dump nnp no-new-privs clear-groups keep-groups init-groups "
+                     "reset-env help version"),
+    "faketime": spec("p", "mf", "date-prog", "exclude-monotonic"),
 }
-_OPERANDS = {"timeout": 1, "chroot": 1, "flock": 1, "taskset": 1, "chrt": 1, "gosu": 1, "su-exec": 1, "logsave": 1}
+_OPERANDS = {"timeout": 1, "chroot": 1, "flock": 1, "taskset": 1, "chrt": 1, "gosu": 1, "su-exec": 1, "logsave": 1,
+             "faketime": 1}
 _ASSIGNMENTS = frozenset({"env", "sudo"})
 _NO_COMMAND = {"command": {"-v", "-V"}, "sudo": {"-e", "--edit", "-l", "--list", "-v", "--validate", "-k", "-K",
                                                 "-V", "--version"},
                "ionice": {"-p", "-P", "-u", "--pid", "--pgid", "--uid"}, "taskset": {"-p", "--pid"},
-               "prlimit": {"-p", "--pid"}, "ssh": {"-N", "-s", "-O", "-G", "-Q", "-V"}}
+               "prlimit": {"-p", "--pid"}, "ssh": {"-N", "-s", "-O", "-G", "-Q", "-V"},
+               "setpriv": {"-d", "--dump", "-h", "--help", "-V", "--version"}}
 _STDIN_WHEN_EMPTY = frozenset({"sudo", "doas", "chroot", "su", "script", "ssh", "exec", "builtin", "command"})
 """With no command these start an interactive shell (commands from stdin)."""
 

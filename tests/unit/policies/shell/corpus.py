@@ -56,6 +56,11 @@ DISGUISES: list[str] = [
     "eatmydata rm -rf @D@", "fakeroot -- rm -rf @D@", "gosu root rm -rf @D@", "sshpass -p pw rm -rf @D@",
     "proxychains4 -q rm -rf @D@", "logsave /dev/null rm -rf @D@", "valgrind --tool=none -q rm -rf @D@",
     "trap 'rm -rf @D@' EXIT", "nice -n5 nohup timeout 9 env rm -rf @D@",
+    # more programs that run the rest of their line: util-linux, libcap, faketime, …
+    "setpriv rm -rf @D@", "setpriv --reuid=0 --init-groups rm -rf @D@", "setpriv --nnp -- rm -rf @D@",
+    "faketime '2020-01-01 00:00:00' rm -rf @D@", "faketime -f +1d rm -rf @D@", "capsh -- -c 'rm -rf @D@'",
+    "cpulimit -l 5 -- rm -rf @D@", "proot rm -rf @D@", "numactl -C 0 rm -rf @D@", "chpst -u root rm -rf @D@",
+    "envdir /etc/env rm -rf @D@", "rlwrap rm -rf @D@", "xvfb-run rm -rf @D@",
     "sudo -u root -- env -i nice rm -rf @D@", "echo @D@ | xargs rm -rf", "echo @D@ | xargs rm -r",
     "echo @D@ | xargs -n1 rm -rf", "echo @D@ | xargs -I{} rm -rf {}", "echo -r @D@ | xargs rm",
     "printf '%s\\0' @D@ | xargs -0 rm -rf", "echo @D@ | xargs -- rm -rf", "find @D@ -delete",
@@ -103,6 +108,7 @@ DISGUISES: list[str] = [
 ]
 
 BENIGN: list[str] = [
+    "setpriv -d", "setpriv --reuid=1000 id", "faketime '2020-01-01' date",
     "ls", "ls -la", "ls -la /etc", "ls -R /var/log", "cat /etc/hostname", "uptime", "df -h", "du -sh /var/log",
     "free -m", "whoami", "id", "hostname", "uname -a", "ps aux", "ps aux | grep nginx", "top -b -n1",
     "systemctl status nginx", "journalctl -u nginx --since today", "tail -n 100 /var/log/syslog",
