@@ -224,6 +224,57 @@ def _client_commands(argv: tuple[Word, ...], values: list[Word]) -> Started:
     return out
 
 
+_SQLITE_VALUED = frozenset({"-cmd", "-init", "-separator", "-newline", "-nullvalue", "-vfs", "-mmap", "-maxsize",
+                            "-pagecache", "-lookaside", "-heap", "-escape"})
+_SQLITE_SHELL = re.compile(r"\s*\.(?:shell|system)\s+(.*)", re.S)
+_SQLITE_PROGRAM = re.compile(r"(?m:^\s*\.(?:once|output|import|read|excel|www|edit)\b)|\bedit\s*\(", re.I)
+
+
+def _sqlite3(argv: tuple[Word, ...]) -> Started:
+    """sqlite3's commands in its arguments (after the database) and ``-cmd``: ``.shell`` and
+    ``.system`` run a shell command; ``.once``/``.output``/``.import``/``.read`` with ``|``
+    and the ``edit()`` function run programs the line names in sqlite's own syntax."""
+    commands: list[Word] = []
+    database_seen, i = False, 1
+    while i < len(argv):
+        t = argv[i].text.lstrip("-")
+        if argv[i].text.startswith("-") and argv[i].text != "-":
+            if "-" + t in _SQLITE_VALUED:
+                if t == "cmd" and i + 1 < len(argv):
+                    commands.append(argv[i + 1])
+                i += 1
+        elif database_seen:
+            commands.append(argv[i])
+        else:
+            database_seen = True
+        i += 1
+    out: Started = []
+    for word in commands:
+        for piece in re.split(r"[;\n]", word.text):
+            m = _SQLITE_SHELL.match(piece)
+            if m:
+                out.append(Code(Word(m.group(1), dynamic=word.dynamic)))
+        if _SQLITE_PROGRAM.search(word.text) and ("|" in word.text or "edit" in word.text.lower()):
+            raise Unknown("sqlite3: a command that runs a program")
+    return out
+
+
+def _dc(argv: tuple[Word, ...]) -> Started:
+    """dc runs the rest of a line after ``!`` as a shell command."""
+    out: Started = []
+    for value in _values(argv, "e", ("expression",), "ef"):
+        for line in value.text.split("\n"):
+            if "!" in line:
+                out.append(Code(Word(line.split("!", 1)[1], dynamic=value.dynamic)))
+    return out
+
+
+def _emacs(argv: tuple[Word, ...]) -> Started:
+    if any(w.text.lstrip("-").partition("=")[0] in ("eval", "execute") for w in argv[1:]):
+        raise Unknown("emacs: Lisp code the line does not show as a command")
+    return []
+
+
 def _make(argv: tuple[Word, ...]) -> Started:
     if any(w.text in ("-E", "--eval", "-f-", "-") or w.text.startswith(("--eval=", "-E")) for w in argv[1:]) or \
             any(v.text in ("-", "/dev/stdin") for v in _values(argv, "f", ("file", "makefile"), "CfIjlOoW")):
@@ -253,7 +304,8 @@ ESCAPES: dict[str, Handler] = {
     "less": _less, "more": _less, "most": _less, "man": _man,
     "vi": _vim, "vim": _vim, "nvim": _vim, "view": _vim, "vimdiff": _vim, "ex": _vim, "rvim": _vim, "gvim": _vim,
     "sed": _sed, "gsed": _sed, "gdb": _gdb, "mysql": _mysql, "mariadb": _mysql, "psql": _psql,
-    "make": _make, "gmake": _make, "scp": _scp, "sftp": _scp, "crontab": _crontab,
+    "make": _make, "gmake": _make, "scp": _scp, "sftp": _scp, "crontab": _crontab, "sqlite3": _sqlite3,
+    "dc": _dc, "emacs": _emacs, "emacs-nox": _emacs,
 }  # fmt: skip
 
 

@@ -61,6 +61,11 @@ DISGUISES: list[str] = [
     "faketime '2020-01-01 00:00:00' rm -rf @D@", "faketime -f +1d rm -rf @D@", "capsh -- -c 'rm -rf @D@'",
     "cpulimit -l 5 -- rm -rf @D@", "proot rm -rf @D@", "numactl -C 0 rm -rf @D@", "chpst -u root rm -rf @D@",
     "envdir /etc/env rm -rf @D@", "rlwrap rm -rf @D@", "xvfb-run rm -rf @D@",
+    # client programs whose own commands, given in their arguments, run a shell command
+    "sqlite3 /tmp/x.db '.shell rm -rf @D@'", "sqlite3 /tmp/x.db '.system rm -rf @D@'",
+    "sqlite3 -cmd '.shell rm -rf @D@' /tmp/x.db", "sqlite3 x.db 'select 1;' '.once |rm -rf @D@' 'select 2'",
+    "sqlite3 x.db \"select edit('a', 'rm -rf @D@')\"", "dc -e '!rm -rf @D@'", "dc --expression='1 p !rm -rf @D@'",
+    "emacs --batch --eval '(shell-command \"rm -rf @D@\")'",
     "sudo -u root -- env -i nice rm -rf @D@", "echo @D@ | xargs rm -rf", "echo @D@ | xargs rm -r",
     "echo @D@ | xargs -n1 rm -rf", "echo @D@ | xargs -I{} rm -rf {}", "echo -r @D@ | xargs rm",
     "printf '%s\\0' @D@ | xargs -0 rm -rf", "echo @D@ | xargs -- rm -rf", "find @D@ -delete",
@@ -109,6 +114,8 @@ DISGUISES: list[str] = [
 
 BENIGN: list[str] = [
     "setpriv -d", "setpriv --reuid=1000 id", "faketime '2020-01-01' date",
+    "sqlite3 /tmp/x.db 'select count(*) from t'", "sqlite3 -header -separator , x.db .tables",
+    "sqlite3 x.db '.output /tmp/o.txt' 'select 1'", "dc -e '2 3 + p'", "emacs -nw notes.txt",
     "ls", "ls -la", "ls -la /etc", "ls -R /var/log", "cat /etc/hostname", "uptime", "df -h", "du -sh /var/log",
     "free -m", "whoami", "id", "hostname", "uname -a", "ps aux", "ps aux | grep nginx", "top -b -n1",
     "systemctl status nginx", "journalctl -u nginx --since today", "tail -n 100 /var/log/syslog",
