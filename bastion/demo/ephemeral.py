@@ -1,7 +1,8 @@
 """Per-session database accounts for the demo, the tests and the benchmark.
 
 :data:`PROVISION_SQL` makes, on a demo MariaDB, the role ``eph_reader`` (reads the shop)
-and the provisioning account ``bastion_prov`` — the only credential the bastion keeps
+(``SHOW VIEW`` too: the bastion judges a view with its definition) and the provisioning
+account ``bastion_prov`` — the only credential the bastion keeps
 for an ephemeral target. Its privileges are what a per-session user needs to be made
 and removed: ``CREATE USER``, the template's privileges ``WITH GRANT OPTION`` (or its
 role ``WITH ADMIN OPTION``), ``UPDATE`` on ``mysql.*`` (``SET DEFAULT ROLE … FOR``
@@ -22,7 +23,7 @@ PROVISION_USER, PROVISION_PASSWORD = "bastion_prov", "prov-secret-pw"
 
 PROVISION_SQL = f"""
 CREATE ROLE IF NOT EXISTS eph_reader;
-GRANT SELECT ON shop.* TO eph_reader;
+GRANT SELECT, SHOW VIEW ON shop.* TO eph_reader;
 CREATE USER IF NOT EXISTS '{PROVISION_USER}'@'127.0.0.1' IDENTIFIED BY '{PROVISION_PASSWORD}';
 GRANT CREATE USER, PROCESS, CONNECTION ADMIN ON *.* TO '{PROVISION_USER}'@'127.0.0.1';
 GRANT SELECT, UPDATE ON mysql.* TO '{PROVISION_USER}'@'127.0.0.1';
