@@ -151,7 +151,8 @@ def _wrapped_columns(root: exp.Expr) -> frozenset[str]:
 
 _PLAIN_USE = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ, exp.Like,
               exp.ILike, exp.In, exp.Is, exp.Between, exp.Where, exp.Having, exp.Group, exp.Ordered, exp.Order,
-              exp.Join, exp.Select, exp.Alias, exp.Distinct, exp.RegexpLike, exp.MatchAgainst)
+              exp.Join, exp.Select, exp.Alias, exp.Distinct, exp.RegexpLike, exp.MatchAgainst, exp.Not, exp.And,
+              exp.Or, exp.Xor)
 """What a column may sit in outside a SELECT list without its value leaving in another
 form: a comparison or a clause that filters, groups or sorts by it (inference, one row at
 a time, which masking cannot stop anyway: docs/masking.md)."""
@@ -168,7 +169,7 @@ def _computed_elsewhere(root: exp.Expr) -> set[str]:
             continue
         node: exp.Expr = column
         parent = column.parent
-        while isinstance(parent, exp.Paren):
+        while isinstance(parent, (exp.Paren, exp.Tuple)):  # (a, b) IN (…): each compared as it is
             node, parent = parent, parent.parent
         if isinstance(parent, exp.EQ) and isinstance(parent.parent, exp.Update) and node is parent.expression:
             out.add(column.name.lower())  # UPDATE … SET x = <column>: the value is copied
