@@ -30,6 +30,7 @@ or writing a table: the trigger lookup).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -166,11 +167,23 @@ def _fired_triggers(s: MySQLSession, level: list[tuple[Classification, str]], se
         s.trigger_cache.clear()  # CREATE/DROP TRIGGER, ALTER/RENAME/DROP TABLE: read them again
         s.view_cache.clear()
         s.code_epoch += 1
+    return _read(s, triggers.fired, level, seen, s.trigger_cache, out.triggers)
+
+
+Reader = Callable[[triggers.Query, list[tuple[Classification, str]], set[str], triggers.Cache, float],
+                  list[tuple[str, str, Body]]]
+
+
+def _read(s: MySQLSession, read: Reader, level: list[tuple[Classification, str]], seen: set[str],
+          cache: triggers.Cache, names: list[str]) -> list[tuple[str, Body]]:  # fmt: skip
+    """``(home schema, body)`` of what ``read`` (triggers.fired, views.named) finds for
+    ``level`` through the session's connection and ``cache``; the ``schema.name`` of each
+    goes to ``names``. A body that cannot be read refuses the statement."""
     try:
-        found = triggers.fired(lambda sql: run_query(s, sql), level, seen, s.trigger_cache, time.monotonic())
+        found = read(lambda sql: run_query(s, sql), level, seen, cache, time.monotonic())
     except ValueError as exc:
         raise RoutineUnreadable(f"{exc}, so the statement is refused") from exc
-    out.triggers += [f"{schema}.{name}" for schema, name, _ in found]
+    names += [f"{schema}.{name}" for schema, name, _ in found]
     return [(schema, body) for schema, _, body in found]
 
 
@@ -190,12 +203,7 @@ def _named_views(s: MySQLSession, level: list[tuple[Classification, str]], seen:
                  out: Lookup) -> list[tuple[str, Body]]:  # fmt: skip
     """``(home schema, body)`` of each view (plugins.mysql.views) a statement of ``level``
     names, not read yet; the names found go to ``out.views``."""
-    try:
-        found = views.named(lambda sql: run_query(s, sql), level, seen, s.view_cache, time.monotonic())
-    except ValueError as exc:
-        raise RoutineUnreadable(f"{exc}, so the statement is refused") from exc
-    out.views += [f"{schema}.{name}" for schema, name, _ in found]
-    return [(schema, body) for schema, _, body in found]
+    return _read(s, views.named, level, seen, s.view_cache, out.views)
 
 
 def candidates(runs: list[Classification]) -> tuple[str, ...]:
